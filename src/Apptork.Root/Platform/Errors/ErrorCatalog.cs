@@ -1,0 +1,71 @@
+namespace Apptork.Root.Platform.Errors;
+
+/// <summary>
+/// One catalog entry: a stable code clients branch on, the HTTP status it answers with, and whether it
+/// describes a field (rendered as <c>validation_error</c>) or the request as a whole.
+/// The human text lives in <c>Resources/ErrorMessages.resx</c> under the same key, one file per language.
+/// </summary>
+public sealed record ErrorDefinition(string Code, int Status, bool IsFieldError = false)
+{
+    public ApiError At(string? attr, IReadOnlyDictionary<string, object?>? args = null) => new(this, attr, args);
+
+    public ApiException ToException(string? attr = null, IReadOnlyDictionary<string, object?>? args = null) =>
+        new([At(attr, args)]);
+}
+
+/// <summary>Every error code the API can return. Codes are part of the contract: never rename one.</summary>
+public static class ErrorCatalog
+{
+    // Field errors (400 validation_error), named after DRF's so clients written for the original keep working.
+    public static readonly ErrorDefinition Required = new("required", 400, IsFieldError: true);
+    public static readonly ErrorDefinition Invalid = new("invalid", 400, IsFieldError: true);
+    public static readonly ErrorDefinition Null = new("null", 400, IsFieldError: true);
+    public static readonly ErrorDefinition Blank = new("blank", 400, IsFieldError: true);
+    public static readonly ErrorDefinition MaxLength = new("max_length", 400, IsFieldError: true);
+    public static readonly ErrorDefinition MinLength = new("min_length", 400, IsFieldError: true);
+    public static readonly ErrorDefinition MaxValue = new("max_value", 400, IsFieldError: true);
+    public static readonly ErrorDefinition MinValue = new("min_value", 400, IsFieldError: true);
+    public static readonly ErrorDefinition InvalidChoice = new("invalid_choice", 400, IsFieldError: true);
+    public static readonly ErrorDefinition InvalidCursor = new("invalid_cursor", 400, IsFieldError: true);
+
+    // Request-level errors.
+    public static readonly ErrorDefinition ParseError = new("parse_error", 400);
+    public static readonly ErrorDefinition NotAuthenticated = new("not_authenticated", 401);
+    public static readonly ErrorDefinition AuthenticationFailed = new("authentication_failed", 401);
+    public static readonly ErrorDefinition PermissionDenied = new("permission_denied", 403);
+    public static readonly ErrorDefinition NotFound = new("not_found", 404);
+    public static readonly ErrorDefinition MethodNotAllowed = new("method_not_allowed", 405);
+    public static readonly ErrorDefinition NotAcceptable = new("not_acceptable", 406);
+    public static readonly ErrorDefinition Conflict = new("conflict", 409);
+    public static readonly ErrorDefinition PayloadTooLarge = new("payload_too_large", 413);
+    public static readonly ErrorDefinition UnsupportedMediaType = new("unsupported_media_type", 415);
+    public static readonly ErrorDefinition Throttled = new("throttled", 429);
+    public static readonly ErrorDefinition ClientError = new("client_error", 400);
+    public static readonly ErrorDefinition ServerError = new("error", 500);
+    public static readonly ErrorDefinition ServiceUnavailable = new("service_unavailable", 503);
+
+    /// <summary>All definitions, for the translation test, the OpenAPI document and the status-code mapping.</summary>
+    public static IReadOnlyList<ErrorDefinition> All { get; } =
+        typeof(ErrorCatalog).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(field => field.FieldType == typeof(ErrorDefinition))
+            .Select(field => (ErrorDefinition)field.GetValue(null)!)
+            .ToArray();
+
+    /// <summary>The error for a response that a framework component ended with a bare status code.</summary>
+    public static ErrorDefinition ForStatus(int status) => status switch
+    {
+        400 => ClientError,
+        401 => NotAuthenticated,
+        403 => PermissionDenied,
+        404 => NotFound,
+        405 => MethodNotAllowed,
+        406 => NotAcceptable,
+        409 => Conflict,
+        413 => PayloadTooLarge,
+        415 => UnsupportedMediaType,
+        429 => Throttled,
+        503 => ServiceUnavailable,
+        >= 500 => ServerError,
+        _ => ClientError,
+    };
+}

@@ -1,0 +1,11 @@
+namespace Apptork.Root.Platform.Errors;
+
+/// <summary>The body of every non-2xx response: <c>{"type", "errors": [{"code", "detail", "attr"}]}</c>.</summary>
+public sealed record ErrorPayload(string Type, IReadOnlyList<ErrorPayloadItem> Errors)
+{
+    public const string ValidationError = "validation_error";
+    public const string ClientError = "client_error";
+    public const string ServerError = "server_error";
+}
+
+public sealed record ErrorPayloadItem(string Code, string Detail, string? Attr);

@@ -1,0 +1,59 @@
+using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Persistence;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Platform.Hosting;
+
+/// <summary>The binary's verbs: <c>serve</c> (default) runs the process in its <c>Role</c>; <c>migrate</c> brings the database schema up to date and exits.</summary>
+public static partial class RootCommand
+{
+    public const string Serve = "serve";
+    public const string Migrate = "migrate";
+
+    public static (string Command, string[] HostArgs) Parse(string[] args) =>
+        args is [var first, .. var rest] && !first.StartsWith('-') && !first.Contains('=', StringComparison.Ordinal)
+            ? (first.ToLowerInvariant(), rest)
+            : (Serve, args);
+
+    public static async Task<int> RunCommandAsync(this WebApplication app, string command)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Apptork.Root");
+        try
+        {
+            switch (command)
+            {
+                case Serve:
+                    var shape = app.Services.GetRequiredService<RuntimeShape>();
+                    LogStarting(logger, shape.IsProduction ? "production" : "embedded", shape.Role);
+                    await app.RunAsync();
+                    return 0;
+                case Migrate:
+                    var applied = await DatabaseMigrator.MigrateAsync(app.Services, CancellationToken.None);
+                    var names = applied.Count == 0 ? "already up to date" : string.Join(", ", applied);
+                    LogMigrated(logger, applied.Count, names);
+                    return 0;
+                default:
+                    LogUnknownCommand(logger, command);
+                    return 64;
+            }
+        }
+        catch (Exception exception) when (exception is StartupConfigurationException or OptionsValidationException)
+        {
+            // A clear sentence for the operator instead of a stack trace.
+            LogRefused(logger, exception.Message);
+            return 78;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Apptork Root starting: {Shape} shape, role {Role}")]
+    private static partial void LogStarting(ILogger logger, string shape, ProcessRole role);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database migrated: {Count} migration(s) applied ({Migrations})")]
+    private static partial void LogMigrated(ILogger logger, int count, string migrations);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Unknown command '{Command}'. Use: serve (default) | migrate")]
+    private static partial void LogUnknownCommand(ILogger logger, string command);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Refusing to start: {Problem}")]
+    private static partial void LogRefused(ILogger logger, string problem);
+}

@@ -1,0 +1,62 @@
+using Apptork.Root.Platform.Configuration;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apptork.Root.Platform.Persistence;
+
+public static class PersistenceSetup
+{
+    public const string DefaultSqliteConnectionString = "Data Source=data/apptork-root.db";
+
+    public static IServiceCollection AddPersistence(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        var shape = RuntimeShape.From(configuration);
+        if (shape.Database == DatabaseProvider.Postgres)
+        {
+            var connectionString = configuration.GetConnectionString("Postgres");
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new StartupConfigurationException(
+                    "ConnectionStrings__Postgres",
+                    "is required when Database__Provider=Postgres (e.g. Host=db;Database=apptork;Username=apptork;Password=...).");
+            }
+
+            services.AddDbContextPool<RootDbContext, PostgresRootDbContext>(options => options
+                .UseNpgsql(connectionString)
+                .UseSnakeCaseNamingConvention());
+        }
+        else
+        {
+            var connectionString = ResolveSqlite(configuration.GetConnectionString("Sqlite") ?? DefaultSqliteConnectionString, environment.ContentRootPath);
+            services.AddDbContextPool<RootDbContext, SqliteRootDbContext>(options => options
+                .UseSqlite(connectionString)
+                .UseSnakeCaseNamingConvention());
+        }
+
+        services.AddDataProtection()
+            .SetApplicationName("apptork-root")
+            .PersistKeysToDbContext<RootDbContext>();
+        services.AddHostedService<DatabaseStartup>();
+        return services;
+    }
+
+    /// <summary>
+    /// A relative SQLite path is taken from the content root (where the process was started), and its folder is
+    /// created, so the embedded shape needs no set-up.
+    /// </summary>
+    internal static string ResolveSqlite(string connectionString, string contentRoot)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (builder.DataSource is { Length: > 0 } dataSource && dataSource != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
+        {
+            var path = Path.GetFullPath(dataSource, contentRoot);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            builder.DataSource = path;
+        }
+
+        // Writers wait for each other instead of failing with "database is locked".
+        builder.DefaultTimeout = Math.Max(builder.DefaultTimeout, 30);
+        return builder.ToString();
+    }
+}

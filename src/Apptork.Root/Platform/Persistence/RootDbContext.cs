@@ -1,0 +1,21 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apptork.Root.Platform.Persistence;
+
+/// <summary>
+/// The application's one database context. Each provider has its own subclass only so that EF Core keeps one
+/// set of migrations per provider (migrations are bound to a context type); the model is the same.
+/// </summary>
+public abstract class RootDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
+{
+    /// <summary>ASP.NET Core Data Protection keys, shared by every process through the database.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(RootDbContext).Assembly);
+}
+
+public sealed class SqliteRootDbContext(DbContextOptions<SqliteRootDbContext> options) : RootDbContext(options);
+
+public sealed class PostgresRootDbContext(DbContextOptions<PostgresRootDbContext> options) : RootDbContext(options);

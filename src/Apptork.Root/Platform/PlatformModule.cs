@@ -1,0 +1,93 @@
+using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Health;
+using Apptork.Root.Platform.Json;
+using Apptork.Root.Platform.Localization;
+using Apptork.Root.Platform.Observability;
+using Apptork.Root.Platform.OpenApi;
+using Apptork.Root.Platform.Persistence;
+using Scalar.AspNetCore;
+
+namespace Apptork.Root.Platform;
+
+/// <summary>Cross-cutting services and middleware that every feature relies on.</summary>
+public static class PlatformModule
+{
+    public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        var shape = RuntimeShape.From(configuration);
+        services.AddSingleton(shape);
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddOptions<HttpLimitsOptions>().BindConfiguration(HttpLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = configuration.GetSection(HttpLimitsOptions.Section).Get<HttpLimitsOptions>()?.MaxRequestBodyBytes
+                ?? HttpLimitsOptions.DefaultMaxRequestBodyBytes;
+        });
+
+        services.ConfigureHttpJsonOptions(options => JsonSetup.Configure(options.SerializerOptions));
+        // Binding failures are thrown so that the one exception handler renders them in the standard payload.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.AddSingleton<ErrorResponseWriter>();
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddRootLocalization();
+
+        services.AddOpenApi("v1", options =>
+        {
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Apptork Root API";
+                document.Info.Description = "Headless backend for AI-powered apps. Every non-2xx response uses the ErrorPayload schema.";
+                return Task.CompletedTask;
+            });
+            options.AddDocumentTransformer<ErrorResponsesTransformer>();
+            options.AddOperationTransformer<ErrorResponsesTransformer>();
+        });
+
+        services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section);
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
+            .Configure<Microsoft.Extensions.Options.IOptions<CorsSettings>>((cors, settings) => cors.AddDefaultPolicy(settings.Value.ToPolicy()));
+        services.AddAuthentication();
+        services.AddAuthorization();
+        services.AddPersistence(configuration, builder.Environment);
+        services.AddHealthProbes();
+        return builder;
+    }
+
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        app.UseCorrelationId();
+        app.UseRequestLocalization();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // Reached only when ApiExceptionHandler declined (the response had already started): nothing more can be said.
+            ExceptionHandler = _ => Task.CompletedTask,
+        });
+        app.UseStatusCodePages(StatusCodeErrors.WriteAsync);
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    public static WebApplication MapPlatformEndpoints(this WebApplication app)
+    {
+        app.MapHealthProbes();
+        if (app.Services.GetRequiredService<RuntimeShape>().Role.ServesApi())
+        {
+            app.MapOpenApi("/openapi/{documentName}.json");
+            app.MapScalarApiReference("/docs", options => options.WithTitle("Apptork Root API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+            app.MapGet("/", () => new ServiceIndex("Apptork Root", "/docs", "/openapi/v1.json", "/healthz/ready"))
+                .ExcludeFromDescription();
+        }
+
+        return app;
+    }
+
+    private sealed record ServiceIndex(string Name, string Docs, string OpenApi, string Health);
+}

@@ -1,0 +1,15 @@
+using Apptork.Root.Platform;
+using Apptork.Root.Platform.Hosting;
+
+var (command, hostArgs) = RootCommand.Parse(args);
+var builder = WebApplication.CreateBuilder(hostArgs);
+builder.AddPlatform();
+
+var app = builder.Build();
+app.UsePlatform();
+app.MapPlatformEndpoints();
+
+return await app.RunCommandAsync(command);
+
+/// <summary>The entry point, visible to the integration tests' WebApplicationFactory.</summary>
+public partial class Program;
