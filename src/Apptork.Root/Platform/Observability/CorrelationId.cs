@@ -17,7 +17,12 @@ public static partial class CorrelationId
             var incoming = context.Request.Headers[Header].ToString();
             var id = SafeToken().IsMatch(incoming) ? incoming : Guid.CreateVersion7().ToString("N");
             context.TraceIdentifier = id;
-            context.Response.Headers[Header] = id;
+            // Set as the response starts: the exception handler clears headers set earlier.
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers[Header] = id;
+                return Task.CompletedTask;
+            });
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(CorrelationId));
             using (logger.BeginScope(new Dictionary<string, object> { ["CorrelationId"] = id }))
             {

@@ -1,0 +1,97 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Apptork.Root.Tests.Infrastructure.Hosting;
+
+/// <summary>
+/// The real application on a real Kestrel socket (so body limits, headers and connection handling are the
+/// production ones), configured only through settings, exactly as an operator would configure it.
+/// </summary>
+public sealed class RootApp : WebApplicationFactory<Program>
+{
+    private readonly IReadOnlyDictionary<string, string?> settings;
+    private readonly TestExtensions? extensions;
+
+    private RootApp(IReadOnlyDictionary<string, string?> settings, TestExtensions? extensions)
+    {
+        this.settings = settings;
+        this.extensions = extensions;
+    }
+
+    public CapturedLogs Logs { get; } = new();
+
+    /// <summary>Starts the application on a fresh migrated database of the given shape.</summary>
+    /// <param name="extensions">Endpoints only a test needs (to provoke a failure no product route provokes); they run inside the product's whole pipeline.</param>
+    public static async Task<RootApp> StartAsync(
+        TestDatabases databases,
+        DatabaseShape shape,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        TestExtensions? extensions = null)
+    {
+        var connectionString = await databases.CreateAsync(shape);
+        var all = new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = shape.ToString(),
+            [$"ConnectionStrings:{shape}"] = connectionString,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var app = new RootApp(all, extensions);
+        app.UseKestrel(0);
+        app.StartServer();
+        return app;
+    }
+
+    public HttpClient Client(string? acceptLanguage = null)
+    {
+        var client = CreateClient();
+        if (acceptLanguage is not null)
+        {
+            client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(acceptLanguage);
+        }
+
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+        if (extensions is not null)
+        {
+            builder.ConfigureServices(services =>
+            {
+                extensions.Services?.Invoke(services);
+                services.AddSingleton<IStartupFilter>(new ExtraEndpoints(extensions.Endpoints));
+            });
+        }
+    }
+
+    /// <summary>Test-only endpoints and the services they need.</summary>
+    public sealed record TestExtensions(Action<IEndpointRouteBuilder> Endpoints, Action<IServiceCollection>? Services = null);
+
+    /// <summary>
+    /// Appends the test's endpoints after the product's pipeline; endpoint routing shares one route table, so
+    /// they are matched and run by the product's own middleware (errors, localization, authentication).
+    /// </summary>
+    private sealed class ExtraEndpoints(Action<IEndpointRouteBuilder> map) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.UseRouting();
+            app.UseEndpoints(map);
+        };
+    }
+}
