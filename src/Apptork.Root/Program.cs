@@ -2,14 +2,17 @@ using Apptork.Root.Platform;
 using Apptork.Root.Platform.Hosting;
 
 var (command, hostArgs) = RootCommand.Parse(args);
-var builder = WebApplication.CreateBuilder(hostArgs);
-builder.AddPlatform();
+return await RootCommand.RefuseOnBadSettingsAsync(async () =>
+{
+    var builder = WebApplication.CreateBuilder(hostArgs);
+    builder.AddPlatform();
 
-var app = builder.Build();
-app.UsePlatform();
-app.MapPlatformEndpoints();
+    var app = builder.Build();
+    app.UsePlatform();
+    app.MapPlatformEndpoints();
 
-return await app.RunCommandAsync(command);
+    return await app.RunCommandAsync(command);
+});
 
 /// <summary>The entry point, visible to the integration tests' WebApplicationFactory.</summary>
 public partial class Program;

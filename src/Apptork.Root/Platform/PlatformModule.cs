@@ -13,6 +13,8 @@ namespace Apptork.Root.Platform;
 /// <summary>Cross-cutting services and middleware that every feature relies on.</summary>
 public static class PlatformModule
 {
+    public const string DefaultUrl = "http://127.0.0.1:8000";
+
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -21,7 +23,13 @@ public static class PlatformModule
         services.AddSingleton(shape);
         services.AddSingleton(TimeProvider.System);
 
-        services.AddOptions<HttpLimitsOptions>().BindConfiguration(HttpLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSettings<HttpLimitsOptions>(HttpLimitsOptions.Section);
+        if (string.IsNullOrEmpty(configuration[WebHostDefaults.ServerUrlsKey]) && string.IsNullOrEmpty(configuration["http_ports"]))
+        {
+            // In code rather than appsettings.json, so the binary started from any folder still listens only on loopback.
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -80,7 +88,8 @@ public static class PlatformModule
         app.MapHealthProbes();
         if (app.Services.GetRequiredService<RuntimeShape>().Role.ServesApi())
         {
-            app.MapOpenApi("/openapi/{documentName}.json");
+            // A fixed path: the framework answers unknown document names in plain text, outside the standard payload.
+            app.MapOpenApi("/openapi/v1.json");
             app.MapScalarApiReference("/docs", options => options.WithTitle("Apptork Root API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
             app.MapGet("/", () => new ServiceIndex("Apptork Root", "/docs", "/openapi/v1.json", "/healthz/ready"))
                 .ExcludeFromDescription();

@@ -15,33 +15,41 @@ public static partial class RootCommand
             ? (first.ToLowerInvariant(), rest)
             : (Serve, args);
 
-    public static async Task<int> RunCommandAsync(this WebApplication app, string command)
+    /// <summary>
+    /// Runs the whole process; a setting that prevents it from starting, found while composing or starting, ends it
+    /// with one sentence naming that setting (exit code 78, EX_CONFIG) instead of a stack trace.
+    /// </summary>
+    public static async Task<int> RefuseOnBadSettingsAsync(Func<Task<int>> run)
     {
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Apptork.Root");
         try
         {
-            switch (command)
-            {
-                case Serve:
-                    var shape = app.Services.GetRequiredService<RuntimeShape>();
-                    LogStarting(logger, shape.IsProduction ? "production" : "embedded", shape.Role);
-                    await app.RunAsync();
-                    return 0;
-                case Migrate:
-                    var applied = await DatabaseMigrator.MigrateAsync(app.Services, CancellationToken.None);
-                    var names = applied.Count == 0 ? "already up to date" : string.Join(", ", applied);
-                    LogMigrated(logger, applied.Count, names);
-                    return 0;
-                default:
-                    LogUnknownCommand(logger, command);
-                    return 64;
-            }
+            return await run();
         }
         catch (Exception exception) when (exception is StartupConfigurationException or OptionsValidationException)
         {
-            // A clear sentence for the operator instead of a stack trace.
-            LogRefused(logger, exception.Message);
+            await Console.Error.WriteLineAsync($"Refusing to start: {exception.Message}");
             return 78;
+        }
+    }
+
+    public static async Task<int> RunCommandAsync(this WebApplication app, string command)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Apptork.Root");
+        switch (command)
+        {
+            case Serve:
+                var shape = app.Services.GetRequiredService<RuntimeShape>();
+                LogStarting(logger, shape.IsProduction ? "production" : "embedded", shape.Role);
+                await app.RunAsync();
+                return 0;
+            case Migrate:
+                var applied = await DatabaseMigrator.MigrateAsync(app.Services, CancellationToken.None);
+                var names = applied.Count == 0 ? "already up to date" : string.Join(", ", applied);
+                LogMigrated(logger, applied.Count, names);
+                return 0;
+            default:
+                LogUnknownCommand(logger, command);
+                return 64;
         }
     }
 
@@ -53,7 +61,4 @@ public static partial class RootCommand
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Unknown command '{Command}'. Use: serve (default) | migrate")]
     private static partial void LogUnknownCommand(ILogger logger, string command);
-
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Refusing to start: {Problem}")]
-    private static partial void LogRefused(ILogger logger, string problem);
 }

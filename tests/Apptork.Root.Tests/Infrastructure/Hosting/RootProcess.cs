@@ -11,11 +11,27 @@ public static class RootProcess
 {
     public sealed record Result(int ExitCode, string Output);
 
-    public static async Task<Result> RunAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
+    public static async Task<Result> RunAsync(
+        IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, string? workingDirectory = null)
+    {
+        await using var running = Start(arguments, environment, workingDirectory);
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            return await running.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"Apptork.Root {string.Join(' ', arguments)} did not exit within {timeout}:\n{running.Output}");
+        }
+    }
+
+    /// <summary>Starts the binary and returns at once; disposing kills it if it still runs.</summary>
+    public static Running Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string? workingDirectory = null)
     {
         var startInfo = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Apptork.Root"))
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -25,7 +41,12 @@ public static class RootProcess
             startInfo.ArgumentList.Add(argument);
         }
 
-        // Console logs without colour codes, so messages can be read and asserted.
+        // Only what the test sets: nothing of the test runner's own ASP.NET settings leaks into the product.
+        foreach (var inherited in startInfo.Environment.Keys.Where(key => key.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || key.StartsWith("DOTNET_ENVIRONMENT", StringComparison.Ordinal)).ToList())
+        {
+            startInfo.Environment.Remove(inherited);
+        }
+
         startInfo.Environment["Logging__Console__FormatterName"] = "simple";
         startInfo.Environment["NO_COLOR"] = "1";
         foreach (var (name, value) in environment)
@@ -33,28 +54,63 @@ public static class RootProcess
             startInfo.Environment[name] = value;
         }
 
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = startInfo };
-        process.OutputDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
-        process.ErrorDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var deadline = new CancellationTokenSource(timeout);
-        try
+        return new Running(startInfo);
+    }
+
+    public sealed class Running : IAsyncDisposable
+    {
+        private readonly Process process;
+        private readonly StringBuilder output = new();
+
+        internal Running(ProcessStartInfo startInfo)
         {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"Apptork.Root {string.Join(' ', arguments)} did not exit within {timeout}:\n{output}");
+            process = new Process { StartInfo = startInfo };
+            process.OutputDataReceived += (_, line) => Append(line.Data);
+            process.ErrorDataReceived += (_, line) => Append(line.Data);
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
         }
 
-        process.WaitForExit();
-        lock (output)
+        public int ProcessId => process.Id;
+
+        public bool HasExited => process.HasExited;
+
+        public string Output
         {
-            return new Result(process.ExitCode, output.ToString());
+            get
+            {
+                lock (output)
+                {
+                    return output.ToString();
+                }
+            }
+        }
+
+        public async Task<Result> WaitForExitAsync(CancellationToken cancellationToken)
+        {
+            await process.WaitForExitAsync(cancellationToken);
+            process.WaitForExit();
+            return new Result(process.ExitCode, Output);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            process.Dispose();
+        }
+
+        private void Append(string? line)
+        {
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
         }
     }
 }

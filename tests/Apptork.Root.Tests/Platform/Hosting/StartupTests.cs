@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Apptork.Root.Tests.Infrastructure.Hosting;
+using Apptork.Root.Tests.Infrastructure.Servers;
+using Shouldly;
+using Xunit;
+
+namespace Apptork.Root.Tests.Platform.Hosting;
+
+/// <summary>The real binary, started as an operator would: the embedded shape needs nothing; bad settings stop it with a sentence naming the setting.</summary>
+public sealed class StartupTests(PostgresServer postgres)
+{
+    private const int ConfigurationExitCode = 78;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Theory]
+    [InlineData("Database__Provider", "Mysql", "Database__Provider is 'Mysql'")]
+    [InlineData("Role", "cron", "Role is 'cron'")]
+    [InlineData("Http__MaxRequestBodyBytes", "10", "Http__MaxRequestBodyBytes")]
+    public async Task A_bad_setting_stops_the_process_naming_the_setting(string setting, string value, string expected)
+    {
+        var result = await RootProcess.RunAsync([], Settings((setting, value)), Patience, Scratch());
+        result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
+        result.Output.ShouldContain("Refusing to start");
+        result.Output.ShouldContain(expected);
+    }
+
+    [Fact]
+    public async Task Production_shape_without_a_connection_string_names_it()
+    {
+        var result = await RootProcess.RunAsync([], Settings(("Database__Provider", "Postgres")), Patience, Scratch());
+        result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
+        result.Output.ShouldContain("ConnectionStrings__Postgres is required");
+    }
+
+    [Fact]
+    public async Task Production_shape_refuses_an_unmigrated_database_and_says_to_migrate()
+    {
+        var empty = await TestDatabases.For(postgres).CreateEmptyPostgresAsync("unmigrated");
+        var result = await RootProcess.RunAsync([], Settings(("Database__Provider", "Postgres"), ("ConnectionStrings__Postgres", empty), ("Urls", FreeUrl())), Patience, Scratch());
+        result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
+        result.Output.ShouldContain("run `Apptork.Root migrate`");
+    }
+
+    [Fact]
+    public async Task Unknown_command_is_refused_with_usage()
+    {
+        var result = await RootProcess.RunAsync(["frobnicate"], Settings(), Patience, Scratch());
+        result.ExitCode.ShouldBe(64, result.Output);
+        result.Output.ShouldContain("serve (default) | migrate");
+    }
+
+    [Fact]
+    public async Task With_no_settings_the_binary_runs_embedded_and_keeps_its_data_under_dot_data()
+    {
+        var workingDirectory = Scratch();
+        var url = FreeUrl();
+        var clock = Stopwatch.StartNew();
+        await using var process = RootProcess.Start([], Settings(("Urls", url)), workingDirectory);
+        using var client = new HttpClient { BaseAddress = new Uri(url) };
+        HttpStatusCode? status = null;
+        while (status != HttpStatusCode.OK && clock.Elapsed < Patience && !process.HasExited)
+        {
+            try
+            {
+                using var response = await client.GetAsync("/healthz/ready", TestContext.Current.CancellationToken);
+                status = response.StatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+        }
+
+        status.ShouldBe(HttpStatusCode.OK, process.Output);
+        TestContext.Current.TestOutputHelper?.WriteLine($"first 200 after {clock.ElapsedMilliseconds} ms");
+        File.Exists(Path.Combine(workingDirectory, "data", "apptork-root.db")).ShouldBeTrue();
+        process.Output.ShouldContain("embedded shape");
+    }
+
+    private static Dictionary<string, string> Settings(params (string Name, string Value)[] settings) =>
+        settings.ToDictionary(setting => setting.Name, setting => setting.Value);
+
+    private static string Scratch() => Directory.CreateTempSubdirectory("apptork-start-").FullName;
+
+    private static string FreeUrl()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+    }
+}

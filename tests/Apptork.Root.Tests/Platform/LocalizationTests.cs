@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Net;
+using System.Resources;
+using System.Text.RegularExpressions;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Localization;
+using Apptork.Root.Tests.Infrastructure.Hosting;
+using Apptork.Root.Tests.Infrastructure.Servers;
+using Shouldly;
+using Xunit;
+
+namespace Apptork.Root.Tests.Platform;
+
+public sealed partial class LocalizationTests(PostgresServer postgres)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public static TheoryData<string> Languages => new(LocalizationSetup.SupportedCultures.Select(culture => culture.Name));
+
+    [Theory, MemberData(nameof(Languages))]
+    public void Every_error_code_has_its_own_translation_with_the_same_placeholders(string language)
+    {
+        var culture = CultureInfo.GetCultureInfo(language);
+        // tryParents: false, so an entry missing from this language's file is not hidden by the English fallback.
+        var own = ErrorMessages.Resources.GetResourceSet(culture, createIfNotExists: true, tryParents: false)
+            ?? throw new ShouldAssertException($"No resource set for {language}");
+        var english = ErrorMessages.Resources.GetResourceSet(CultureInfo.InvariantCulture, createIfNotExists: true, tryParents: false)!;
+        var missing = new List<string>();
+        foreach (var definition in ErrorCatalog.All)
+        {
+            var text = own.GetString(definition.Code);
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                missing.Add(definition.Code);
+                continue;
+            }
+
+            Placeholders(text).ShouldBe(Placeholders(english.GetString(definition.Code)!), $"{language}/{definition.Code}");
+            if (language != "en")
+            {
+                text.ShouldNotBe(english.GetString(definition.Code), $"{language}/{definition.Code} is still the English text");
+            }
+        }
+
+        missing.ShouldBeEmpty($"codes without a {language} translation");
+    }
+
+    [Fact]
+    public void Catalog_codes_are_unique_stable_snake_case()
+    {
+        ErrorCatalog.All.Select(definition => definition.Code).ShouldBeUnique();
+        ErrorCatalog.All.ShouldAllBe(definition => SnakeCase().IsMatch(definition.Code));
+    }
+
+    [Theory]
+    [InlineData("es", "es", "No encontrado.")]
+    [InlineData("fr-CA", "fr", "Introuvable.")]
+    [InlineData("de-AT,de;q=0.9", "de", "Nicht gefunden.")]
+    [InlineData("pt-BR", "pt-BR", "Não encontrado.")]
+    [InlineData("pt-PT", "pt-BR", "Não encontrado.")]
+    [InlineData("ja, es;q=0.5", "es", "No encontrado.")]
+    [InlineData("ja", "en", "Not found.")]
+    [InlineData(null, "en", "Not found.")]
+    public async Task Accept_language_picks_the_detail_language_with_parent_fallback(string? acceptLanguage, string contentLanguage, string detail)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        using var response = await app.Client(acceptLanguage).GetAsync("/api/v1/nowhere", Cancel);
+        var error = await ErrorAssert.SingleAsync(response, HttpStatusCode.NotFound, "client_error", "not_found");
+        error.Detail.ShouldBe(detail);
+        response.Content.Headers.ContentLanguage.ShouldBe([contentLanguage]);
+    }
+
+    private static string[] Placeholders(string text) =>
+        Placeholder().Matches(text).Select(match => match.Value).Order(StringComparer.Ordinal).ToArray();
+
+    [GeneratedRegex(@"\{[a-z_]+\}")]
+    private static partial Regex Placeholder();
+
+    [GeneratedRegex("^[a-z][a-z0-9]*(_[a-z0-9]+)*$")]
+    private static partial Regex SnakeCase();
+}

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Tests.Infrastructure.Hosting;
+using Apptork.Root.Tests.Infrastructure.Servers;
+using Shouldly;
+using Xunit;
+
+namespace Apptork.Root.Tests.Platform;
+
+public sealed class OpenApiTests(PostgresServer postgres)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Document_is_openapi_3_1_and_every_operation_declares_its_errors_with_the_standard_schema()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, extensions: ErrorProbe.Extensions);
+        using var document = JsonDocument.Parse(await app.Client().GetStringAsync("/openapi/v1.json", Cancel));
+        var root = document.RootElement;
+        root.GetProperty("openapi").GetString().ShouldStartWith("3.1");
+
+        var schema = root.GetProperty("components").GetProperty("schemas").GetProperty("ErrorPayload");
+        schema.GetProperty("required").EnumerateArray().Select(item => item.GetString()).ShouldBe(["type", "errors"], ignoreOrder: true);
+        var codes = schema.GetProperty("properties").GetProperty("errors").GetProperty("items").GetProperty("properties")
+            .GetProperty("code").GetProperty("enum").EnumerateArray().Select(item => item.GetString());
+        codes.ShouldBe(ErrorCatalog.All.Select(definition => definition.Code), ignoreOrder: true);
+
+        var operations = root.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Name: $"{operation.Name} {path.Name}", Operation: operation.Value)))
+            .ToList();
+        operations.ShouldNotBeEmpty();
+        foreach (var (name, operation) in operations)
+        {
+            var responses = operation.GetProperty("responses");
+            responses.TryGetProperty("500", out var serverError).ShouldBeTrue($"{name} declares no 500");
+            ErrorSchemaReference(serverError).ShouldBe("#/components/schemas/ErrorPayload", name);
+        }
+
+        var orders = root.GetProperty("paths").GetProperty("/__probe/orders").GetProperty("post").GetProperty("responses");
+        var badRequest = orders.GetProperty("400");
+        ErrorSchemaReference(badRequest).ShouldBe("#/components/schemas/ErrorPayload");
+        badRequest.GetProperty("description").GetString().ShouldNotBeNull().ShouldContain("`max_length`");
+        orders.TryGetProperty("415", out _).ShouldBeTrue();
+        orders.TryGetProperty("413", out _).ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Interactive_reference_page_is_served()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        var page = await app.Client().GetStringAsync("/docs", Cancel);
+        page.ShouldContain("openapi/v1.json");
+    }
+
+    private static string? ErrorSchemaReference(JsonElement response) =>
+        response.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString();
+}
