@@ -1,5 +1,8 @@
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Persistence;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Platform.Hosting;
@@ -39,7 +42,16 @@ public static partial class RootCommand
         {
             case Serve:
                 var shape = app.Services.GetRequiredService<RuntimeShape>();
-                LogStarting(logger, shape.IsProduction ? "production" : "embedded", shape.Role);
+                var database = DescribeDatabase(app.Services);
+                LogStarting(logger, shape.IsProduction ? "production" : "embedded", shape.Role, database);
+                app.Lifetime.ApplicationStarted.Register(() =>
+                {
+                    var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+                    foreach (var address in addresses)
+                    {
+                        LogListening(logger, address, shape.Role.ServesApi() ? $"{address}/docs" : "(worker: no API)");
+                    }
+                });
                 await app.RunAsync();
                 return 0;
             case Migrate:
@@ -53,8 +65,21 @@ public static partial class RootCommand
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Apptork Root starting: {Shape} shape, role {Role}")]
-    private static partial void LogStarting(ILogger logger, string shape, ProcessRole role);
+    /// <summary>Where the data lives, without credentials: the first thing an operator checks.</summary>
+    private static string DescribeDatabase(IServiceProvider services)
+    {
+        using var scope = services.CreateScope();
+        var connection = scope.ServiceProvider.GetRequiredService<RootDbContext>().Database.GetDbConnection();
+        return connection is Microsoft.Data.Sqlite.SqliteConnection sqlite
+            ? $"SQLite file {sqlite.DataSource}"
+            : $"PostgreSQL database '{connection.Database}' on {connection.DataSource}";
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Apptork Root starting: {Shape} shape, role {Role}, {Database}")]
+    private static partial void LogStarting(ILogger logger, string shape, ProcessRole role, string database);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Address}; API reference at {Docs}")]
+    private static partial void LogListening(ILogger logger, string address, string docs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Database migrated: {Count} migration(s) applied ({Migrations})")]
     private static partial void LogMigrated(ILogger logger, int count, string migrations);

@@ -12,8 +12,7 @@ public abstract class RootDbContext(DbContextOptions options) : DbContext(option
     /// <summary>ASP.NET Core Data Protection keys, shared by every process through the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(RootDbContext).Assembly);
+    // Each feature adds its entities' IEntityTypeConfiguration here, one explicit line each, in OnModelCreating.
 }
 
 public sealed class SqliteRootDbContext(DbContextOptions<SqliteRootDbContext> options) : RootDbContext(options);
