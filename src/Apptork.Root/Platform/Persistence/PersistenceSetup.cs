@@ -2,6 +2,7 @@ using Apptork.Root.Platform.Configuration;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Apptork.Root.Platform.Persistence;
 
@@ -22,6 +23,7 @@ public static class PersistenceSetup
                     "is required when Database__Provider=Postgres (e.g. Host=db;Database=apptork;Username=apptork;Password=...).");
             }
 
+            RefuseWellKnownPassword(connectionString);
             services.AddDbContextPool<RootDbContext, PostgresRootDbContext>(options => options
                 .UseNpgsql(connectionString)
                 .UseSnakeCaseNamingConvention());
@@ -40,6 +42,34 @@ public static class PersistenceSetup
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
+
+    /// <summary>
+    /// A password from a tutorial or a compose file is the first thing an attacker tries. No password at all is
+    /// allowed: peer, certificate and cloud IAM authentication have none.
+    /// </summary>
+    private static void RefuseWellKnownPassword(string connectionString)
+    {
+        string? password;
+        try
+        {
+            password = new NpgsqlConnectionStringBuilder(connectionString).Password;
+        }
+        catch (ArgumentException exception)
+        {
+            throw new StartupConfigurationException("ConnectionStrings__Postgres", $"is not a valid PostgreSQL connection string ({exception.Message}).");
+        }
+
+        if (password is not null && WellKnownPasswords.Contains(password))
+        {
+            throw new StartupConfigurationException(
+                "ConnectionStrings__Postgres", "uses a well-known default password; give the database user a generated one.");
+        }
+    }
+
+    private static readonly HashSet<string> WellKnownPasswords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "postgres", "password", "pass", "secret", "changeme", "change-me", "admin", "root", "apptork", "123456", "12345678", "test",
+    };
 
     /// <summary>
     /// A relative SQLite path is taken from the content root (where the process was started), and its folder is

@@ -34,6 +34,18 @@ public sealed class StartupTests(PostgresServer postgres)
         result.Output.ShouldContain("ConnectionStrings__Postgres is required");
     }
 
+    [Theory]
+    [InlineData("Host=db;Database=apptork;Username=apptork;Password=postgres", "ConnectionStrings__Postgres uses a well-known default password")]
+    [InlineData("Host=db;Database=apptork;Username=apptork;Password=ChangeMe", "ConnectionStrings__Postgres uses a well-known default password")]
+    [InlineData("Host=db;Nonsense Key=1", "ConnectionStrings__Postgres is not a valid PostgreSQL connection string")]
+    public async Task Production_shape_refuses_an_insecure_or_broken_connection_string(string connectionString, string expected)
+    {
+        var result = await RootProcess.RunAsync([], Settings(("Database__Provider", "Postgres"), ("ConnectionStrings__Postgres", connectionString)), Patience, Scratch());
+        result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
+        result.Output.ShouldContain(expected);
+        result.Output.ShouldNotContain("ChangeMe");
+    }
+
     [Fact]
     public async Task Production_shape_refuses_an_unmigrated_database_and_says_to_migrate()
     {
