@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a Debian machine that has the .NET SDK: installs what the tests start
+# (PostgreSQL, Redis, Node and the npm test peers) when missing, runs `dotnet test`, and ends with one
+# totals line such as "42 passed, 0 failed, 3 skipped". Extra arguments go to `dotnet test`, e.g.
+#   ./test.sh --filter "FullyQualifiedName~ServerFixtureTests"
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+export DOTNET_NOLOGO="${DOTNET_NOLOGO:-1}"
+export DOTNET_CLI_TELEMETRY_OPTOUT="${DOTNET_CLI_TELEMETRY_OPTOUT:-1}"
+
+as_root() {
+  if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+missing_packages=()
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing_packages+=(postgresql)
+command -v redis-server >/dev/null || missing_packages+=(redis-server)
+command -v node >/dev/null || missing_packages+=(nodejs npm)
+if ((${#missing_packages[@]} > 0)); then
+  echo "Installing ${missing_packages[*]} from Debian's packages"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing_packages[@]}"
+fi
+
+# npm ci wipes node_modules, so a stamp of the lock file inside it tells whether it is current.
+peers=tests/peers
+stamp="$peers/node_modules/.installed-from-lock"
+lock_state="$(sha256sum "$peers/package-lock.json" | cut -d' ' -f1) node $(node --version)"
+if [[ ! -f $stamp || "$(cat "$stamp")" != "$lock_state" ]]; then
+  (cd "$peers" && npm ci --no-audit --no-fund)
+  echo "$lock_state" >"$stamp"
+fi
+
+dotnet tool restore
+
+results="$PWD/TestResults/test-sh"
+rm -rf "$results"
+test_status=0
+dotnet test Apptork.Root.slnx -c Release --logger trx --results-directory "$results" "$@" || test_status=$?
+
+# One line for the whole suite, from every TRX file the run wrote; exits non-zero when nothing ran.
+totals_status=0
+python3 - "$results" <<'PYTHON' || totals_status=$?
+import glob, sys
+import xml.etree.ElementTree as ElementTree
+
+namespace = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
+passed = failed = skipped = 0
+for path in glob.glob(f"{sys.argv[1]}/**/*.trx", recursive=True):
+    counters = ElementTree.parse(path).getroot().find(f"{namespace}ResultSummary/{namespace}Counters")
+    if counters is None:
+        continue
+    count = lambda name: int(counters.get(name, "0"))
+    passed += count("passed")
+    failed += count("failed") + count("error") + count("timeout") + count("aborted")
+    skipped += count("notExecuted") + count("inconclusive") + count("notRunnable")
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed > 0 or passed + failed == 0 else 0)
+PYTHON
+
+if ((test_status != 0)); then
+  exit "$test_status"
+fi
+exit "$totals_status"

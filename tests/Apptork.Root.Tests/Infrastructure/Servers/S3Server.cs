@@ -1,0 +1,61 @@
+using System.Globalization;
+using Xunit;
+
+namespace Apptork.Root.Tests.Infrastructure.Servers;
+
+/// <summary>
+/// A throwaway S3-compatible server (S3rver, run by tests/peers/s3rver.mjs on Node) on 127.0.0.1,
+/// path-style, with one bucket made at start. It checks SigV4 signatures but also serves anonymous requests.
+/// </summary>
+public sealed class S3Server : IAsyncLifetime
+{
+    private const string ServerName = "S3 (s3rver)";
+    private const string ReadyLinePrefix = "S3RVER_READY ";
+
+    private DirectoryInfo? directory;
+    private ServerProcess? server;
+    private string? serviceUrl;
+
+    /// <summary>http://127.0.0.1:port, to use with path-style addressing.</summary>
+    public string ServiceUrl => serviceUrl ?? throw new InvalidOperationException($"{ServerName} has not been started.");
+
+    /// <summary>S3rver's fixed credentials.</summary>
+    public string AccessKey => "S3RVER";
+
+    public string SecretKey => "S3RVER";
+
+    /// <summary>A bucket that exists from the start.</summary>
+    public string Bucket => "apptork-tests";
+
+    public async ValueTask InitializeAsync()
+    {
+        var node = ServerHost.RequireExecutable("node", ServerName);
+        var peers = Path.Combine(ServerHost.FindRepositoryRoot(), "tests", "peers");
+        var script = ServerHost.RequireFile(Path.Combine(peers, "s3rver.mjs"), ServerName);
+        ServerHost.RequireFile(Path.Combine(peers, "node_modules", "@20minutes", "s3rver", "package.json"), ServerName);
+        directory = ServerHost.CreateTemporaryDirectory("apptork-s3-");
+
+        // Port 0: the script binds a free port itself and reports it, so no other process can take it meanwhile.
+        server = ServerProcess.Start(ServerName, "TERM",
+            [node, script, "--port", "0", "--directory", directory.FullName, "--bucket", Bucket]);
+        await server.WaitUntilReadyAsync(_ => Task.FromResult(ReadyLine() is not null));
+
+        var port = int.Parse(ReadyLine()![ReadyLinePrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture);
+        serviceUrl = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (server is not null)
+        {
+            await server.DisposeAsync();
+        }
+
+        if (directory is not null)
+        {
+            ServerHost.DeleteDirectory(directory);
+        }
+    }
+
+    private string? ReadyLine() => server?.FindOutputLine(line => line.StartsWith(ReadyLinePrefix, StringComparison.Ordinal));
+}

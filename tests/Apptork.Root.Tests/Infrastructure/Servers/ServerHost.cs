@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Apptork.Root.Tests.Infrastructure.Servers;
+
+/// <summary>What the server fixtures need from this machine, failing with a fix when something is missing.</summary>
+internal static class ServerHost
+{
+    public const string SetupHint =
+        "Run ./test.sh from the repository root: it installs PostgreSQL, Redis and the npm test peers " +
+        "(tests/peers) when they are missing, then runs the tests.";
+
+    private const string MemoryFileSystem = "/dev/shm";
+
+    private static readonly string[] StandardBinaryDirectories = ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"];
+
+    /// <summary>
+    /// A port that was free a moment ago. Another process could take it before the server binds it,
+    /// which is unlikely enough on a test machine not to be worth a retry loop.
+    /// </summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Apptork.Root.slnx")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Apptork.Root.slnx above {AppContext.BaseDirectory}: the tests must run from a clone of the repository.");
+    }
+
+    public static string RequireExecutable(string name, string serverName)
+    {
+        var searchPath = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Concat(StandardBinaryDirectories);
+        return searchPath.Select(directory => Path.Combine(directory, name)).FirstOrDefault(IsExecutableFile)
+            ?? throw new InvalidOperationException($"{serverName}: the executable '{name}' was not found on PATH. {SetupHint}");
+    }
+
+    public static string RequireFile(string path, string serverName) =>
+        File.Exists(path) ? path : throw new InvalidOperationException($"{serverName}: '{path}' does not exist. {SetupHint}");
+
+    public static DirectoryInfo CreateTemporaryDirectory(string prefix) => Directory.CreateTempSubdirectory(prefix);
+
+    /// <summary>
+    /// A temporary directory in RAM (/dev/shm) when the machine has one: creating files on this disk is
+    /// slow enough to double PostgreSQL's initdb (1.1 s instead of 0.5 s) and to triple CREATE DATABASE.
+    /// </summary>
+    public static DirectoryInfo CreateMemoryBackedDirectory(string prefix) =>
+        Directory.Exists(MemoryFileSystem)
+            ? Directory.CreateDirectory(Path.Combine(MemoryFileSystem, $"{prefix}{Guid.NewGuid():N}"))
+            : CreateTemporaryDirectory(prefix);
+
+    public static void DeleteDirectory(DirectoryInfo directory)
+    {
+        directory.Refresh();
+        if (directory.Exists)
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    // Windows has no Unix file modes, and the test servers are Debian packages anyway.
+    private static bool IsExecutableFile(string path) =>
+        !OperatingSystem.IsWindows() && File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+}
