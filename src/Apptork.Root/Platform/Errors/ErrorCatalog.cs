@@ -44,6 +44,23 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition ServerError = new("error", 500);
     public static readonly ErrorDefinition ServiceUnavailable = new("service_unavailable", 503);
 
+    // Sign-in and accounts.
+    public static readonly ErrorDefinition DisposableEmail = new("disposable_email", 400, IsFieldError: true);
+    public static readonly ErrorDefinition OtpExpired = new("otp_expired", 400);
+    public static readonly ErrorDefinition InvalidOtp = new("invalid_otp", 400);
+    public static readonly ErrorDefinition OtpAttemptsExceeded = new("otp_attempts_exceeded", 400);
+    public static readonly ErrorDefinition OtpLocked = new("otp_locked", 429);
+    public static readonly ErrorDefinition InvalidToken = new("invalid_token", 401);
+    public static readonly ErrorDefinition TokenReused = new("token_reused", 401);
+    public static readonly ErrorDefinition AccountDisabled = new("account_disabled", 403);
+    public static readonly ErrorDefinition InvalidIdToken = new("invalid_id_token", 401);
+    public static readonly ErrorDefinition ProviderEmailUnverified = new("provider_email_unverified", 403);
+    public static readonly ErrorDefinition ProviderNotConfigured = new("provider_not_configured", 404);
+    public static readonly ErrorDefinition LastSignInMethod = new("last_sign_in_method", 409);
+    public static readonly ErrorDefinition EmailInUse = new("email_in_use", 409);
+    public static readonly ErrorDefinition DuplicateAccount = new("duplicate_account", 409);
+    public static readonly ErrorDefinition RegistrationLimit = new("registration_limit", 429);
+
     /// <summary>All definitions, for the translation test, the OpenAPI document and the status-code mapping.</summary>
     public static IReadOnlyList<ErrorDefinition> All { get; } =
         typeof(ErrorCatalog).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
