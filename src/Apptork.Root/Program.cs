@@ -1,3 +1,4 @@
+using Apptork.Root.Features.Auth;
 using Apptork.Root.Platform;
 using Apptork.Root.Platform.Hosting;
 
@@ -6,10 +7,17 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
 {
     var builder = WebApplication.CreateBuilder(hostArgs);
     builder.AddPlatform();
+    builder.AddAuth();
 
     var app = builder.Build();
     app.UsePlatform();
     app.MapPlatformEndpoints();
+    if (app.ServesApi())
+    {
+        var api = app.MapGroup("/api/v1");
+        api.MapGroup("/auth").MapAuthEndpoints();
+        app.MapJwks();
+    }
 
     return await app.RunCommandAsync(command);
 });

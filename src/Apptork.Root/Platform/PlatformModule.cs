@@ -86,7 +86,7 @@ public static class PlatformModule
     public static WebApplication MapPlatformEndpoints(this WebApplication app)
     {
         app.MapHealthProbes();
-        if (app.Services.GetRequiredService<RuntimeShape>().Role.ServesApi())
+        if (app.ServesApi())
         {
             // A fixed path: the framework answers unknown document names in plain text, outside the standard payload.
             app.MapOpenApi("/openapi/v1.json");
@@ -97,6 +97,8 @@ public static class PlatformModule
 
         return app;
     }
+
+    public static bool ServesApi(this WebApplication app) => app.Services.GetRequiredService<RuntimeShape>().Role.ServesApi();
 
     private sealed record ServiceIndex(string Name, string Docs, string OpenApi, string Health);
 }

@@ -39,6 +39,8 @@ public sealed class ErrorResponseWriter(IOptions<JsonOptions> jsonOptions)
         }
 
         response.Headers.CacheControl = "no-store";
+        // Again here: the exception handler clears the headers the localization middleware had set.
+        response.Headers.ContentLanguage = CultureInfo.CurrentUICulture.Name;
         await response.WriteAsJsonAsync(Render(exception.Errors), _json, "application/json", context.RequestAborted);
     }
 }

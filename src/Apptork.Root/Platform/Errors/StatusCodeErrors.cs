@@ -13,6 +13,12 @@ public static class StatusCodeErrors
     {
         var context = statusContext.HttpContext;
         var definition = ErrorCatalog.ForStatus(context.Response.StatusCode);
+        if (definition == ErrorCatalog.NotAuthenticated && !string.IsNullOrEmpty(context.Request.Headers.Authorization))
+        {
+            // Credentials were sent but failed: DRF's distinction, so a client knows to refresh rather than sign in.
+            definition = ErrorCatalog.AuthenticationFailed;
+        }
+
         TimeSpan? retryAfter = null;
         Dictionary<string, object?>? args = null;
         if (long.TryParse(context.Response.Headers.RetryAfter, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))

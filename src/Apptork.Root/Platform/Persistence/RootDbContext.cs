@@ -1,5 +1,11 @@
+using Apptork.Root.Features.Auth.Otp;
+using Apptork.Root.Features.Auth.Tokens;
+using Apptork.Root.Features.Auth.Users;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Apptork.Root.Platform.Persistence;
 
@@ -7,14 +13,43 @@ namespace Apptork.Root.Platform.Persistence;
 /// The application's one database context. Each provider has its own subclass only so that EF Core keeps one
 /// set of migrations per provider (migrations are bound to a context type); the model is the same.
 /// </summary>
-public abstract class RootDbContext(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
+public abstract class RootDbContext(DbContextOptions options) : IdentityUserContext<User, Guid>(options), IDataProtectionKeyContext
 {
     /// <summary>ASP.NET Core Data Protection keys, shared by every process through the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    // Each feature adds its entities' IEntityTypeConfiguration here, one explicit line each, in OnModelCreating.
+    public DbSet<OtpChallenge> OtpChallenges => Set<OtpChallenge>();
+
+    public DbSet<Session> Sessions => Set<Session>();
+
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    /// <summary>Each feature's entities, one explicit line each.</summary>
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        // Identity's tables under plain names; a linked provider account ("identity" in the API) is a user login.
+        builder.Entity<IdentityUserLogin<Guid>>().ToTable("user_identities");
+        builder.Entity<IdentityUserClaim<Guid>>().ToTable("user_claims");
+        builder.Entity<IdentityUserToken<Guid>>().ToTable("user_tokens");
+        builder.ApplyConfiguration(new UserConfiguration());
+        builder.ApplyConfiguration(new OtpChallengeConfiguration());
+        builder.ApplyConfiguration(new SessionConfiguration());
+        builder.ApplyConfiguration(new RefreshTokenConfiguration());
+    }
 }
 
-public sealed class SqliteRootDbContext(DbContextOptions<SqliteRootDbContext> options) : RootDbContext(options);
+public sealed class SqliteRootDbContext(DbContextOptions<SqliteRootDbContext> options) : RootDbContext(options)
+{
+    /// <summary>
+    /// SQLite has no time type and EF Core cannot compare or order DateTimeOffset text there; as a 64-bit number
+    /// (times are always UTC, so the offset part is constant) comparisons and ordering are exact and indexable.
+    /// </summary>
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}
 
 public sealed class PostgresRootDbContext(DbContextOptions<PostgresRootDbContext> options) : RootDbContext(options);

@@ -33,11 +33,28 @@ public sealed class RootApp : WebApplicationFactory<Program>
         TestExtensions? extensions = null)
     {
         var connectionString = await databases.CreateAsync(shape);
+        return StartOn(shape, connectionString, settings, extensions);
+    }
+
+    /// <summary>Starts another process-like host on an existing database, e.g. a second instance beside the first.</summary>
+    public static RootApp StartOn(
+        DatabaseShape shape, string connectionString, IReadOnlyDictionary<string, string?>? settings = null, TestExtensions? extensions = null)
+    {
         var all = new Dictionary<string, string?>
         {
             ["Database:Provider"] = shape.ToString(),
             [$"ConnectionStrings:{shape}"] = connectionString,
+            // The embedded shape makes its own keys: in a folder of this test's, never in a developer's data/.
+            ["Auth:KeyDirectory"] = Directory.CreateTempSubdirectory("apptork-keys-").FullName,
         };
+        if (shape == DatabaseShape.Postgres)
+        {
+            foreach (var (key, value) in TestSecrets.Settings)
+            {
+                all[key] = value;
+            }
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;
@@ -73,13 +90,16 @@ public sealed class RootApp : WebApplicationFactory<Program>
             builder.ConfigureServices(services =>
             {
                 extensions.Services?.Invoke(services);
-                services.AddSingleton<IStartupFilter>(new ExtraEndpoints(extensions.Endpoints));
+                if (extensions.Endpoints is not null)
+                {
+                    services.AddSingleton<IStartupFilter>(new ExtraEndpoints(extensions.Endpoints));
+                }
             });
         }
     }
 
     /// <summary>Test-only endpoints and the services they need.</summary>
-    public sealed record TestExtensions(Action<IEndpointRouteBuilder> Endpoints, Action<IServiceCollection>? Services = null);
+    public sealed record TestExtensions(Action<IEndpointRouteBuilder>? Endpoints = null, Action<IServiceCollection>? Services = null);
 
     /// <summary>
     /// Appends the test's endpoints after the product's pipeline; endpoint routing shares one route table, so

@@ -40,7 +40,7 @@ public sealed class StartupTests(PostgresServer postgres)
     [InlineData("Host=db;Nonsense Key=1", "ConnectionStrings__Postgres is not a valid PostgreSQL connection string")]
     public async Task Production_shape_refuses_an_insecure_or_broken_connection_string(string connectionString, string expected)
     {
-        var result = await RootProcess.RunAsync([], Settings(("Database__Provider", "Postgres"), ("ConnectionStrings__Postgres", connectionString)), Patience, Scratch());
+        var result = await RootProcess.RunAsync([], Production(("ConnectionStrings__Postgres", connectionString)), Patience, Scratch());
         result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
         result.Output.ShouldContain(expected);
         result.Output.ShouldNotContain("ChangeMe");
@@ -50,7 +50,7 @@ public sealed class StartupTests(PostgresServer postgres)
     public async Task Production_shape_refuses_an_unmigrated_database_and_says_to_migrate()
     {
         var empty = await TestDatabases.For(postgres).CreateEmptyPostgresAsync("unmigrated");
-        var result = await RootProcess.RunAsync([], Settings(("Database__Provider", "Postgres"), ("ConnectionStrings__Postgres", empty), ("Urls", FreeUrl())), Patience, Scratch());
+        var result = await RootProcess.RunAsync([], Production(("ConnectionStrings__Postgres", empty), ("Urls", FreeUrl())), Patience, Scratch());
         result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
         result.Output.ShouldContain("run `Apptork.Root migrate`");
     }
@@ -93,6 +93,18 @@ public sealed class StartupTests(PostgresServer postgres)
 
     private static Dictionary<string, string> Settings(params (string Name, string Value)[] settings) =>
         settings.ToDictionary(setting => setting.Name, setting => setting.Value);
+
+    /// <summary>The production shape with its required secrets, plus the settings under test.</summary>
+    private static Dictionary<string, string> Production(params (string Name, string Value)[] settings)
+    {
+        var all = new Dictionary<string, string>(TestSecrets.Environment) { ["Database__Provider"] = "Postgres" };
+        foreach (var (name, value) in settings)
+        {
+            all[name] = value;
+        }
+
+        return all;
+    }
 
     private static string Scratch() => Directory.CreateTempSubdirectory("apptork-start-").FullName;
 

@@ -1,0 +1,156 @@
+using Apptork.Root.Features.Auth.Otp;
+using Apptork.Root.Features.Auth.Tokens;
+using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.OpenApi;
+using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Validation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Apptork.Root.Features.Auth;
+
+public static class AuthEndpoints
+{
+    public static RouteGroupBuilder MapAuthEndpoints(this RouteGroupBuilder auth)
+    {
+        auth.WithTags("Auth");
+        auth.MapPost("/otp/request", RequestOtpAsync).Validate<OtpRequestBody>()
+            .ProducesErrors(ErrorCatalog.DisposableEmail)
+            .WithSummary("Mails a one-time sign-in code; the answer is the same whether or not an account exists.");
+        auth.MapPost("/otp/verify", VerifyOtpAsync).Validate<OtpVerifyBody>()
+            .ProducesErrors(ErrorCatalog.OtpExpired, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked, ErrorCatalog.AccountDisabled)
+            .WithSummary("Exchanges the code for a token pair; creates the account on first sign-in.");
+        auth.MapPost("/token/refresh", RefreshAsync).Validate<RefreshTokenBody>()
+            .ProducesErrors(ErrorCatalog.InvalidToken, ErrorCatalog.TokenReused, ErrorCatalog.AccountDisabled)
+            .WithSummary("Rotates a refresh token. A token used twice outside a short grace window ends its session.");
+        auth.MapPost("/logout", LogoutAsync).Validate<RefreshTokenBody>()
+            .WithSummary("Ends the session of a refresh token.");
+
+        var signedIn = auth.MapGroup(string.Empty).RequireAuthorization();
+        signedIn.MapGet("/sessions", ListSessionsAsync).WithSummary("The signed-in user's active sessions, one per device.");
+        signedIn.MapDelete("/sessions/{id:guid}", RevokeSessionAsync).WithSummary("Ends one of the user's sessions.");
+        signedIn.MapGet("/me", GetMeAsync).ProducesErrors(ErrorCatalog.AccountDisabled);
+        signedIn.MapPatch("/me", UpdateMeAsync).Validate<UpdateMeBody>().ProducesErrors(ErrorCatalog.AccountDisabled);
+        signedIn.MapDelete("/me", DeleteMeAsync)
+            .WithSummary("Deletes the account: sessions revoked, personal data erased, ledger kept anonymous.");
+        return auth;
+    }
+
+    /// <summary>The public keys that verify access tokens, for any JWT library.</summary>
+    public static IEndpointRouteBuilder MapJwks(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/.well-known/jwks.json", (AuthKeys keys, HttpContext context) =>
+        {
+            context.Response.Headers.CacheControl = "public, max-age=300";
+            return TypedResults.Json(new { keys = keys.SigningKeys.Select(PublicJwk.From) });
+        }).WithTags("Auth").WithSummary("JSON Web Key Set of the access-token signing keys.");
+        return endpoints;
+    }
+
+    private static async Task<Accepted<OtpRequested>> RequestOtpAsync(OtpRequestBody body, OtpService otp, CancellationToken cancellationToken) =>
+        TypedResults.Accepted((string?)null, await otp.RequestAsync(body.Email!, OtpPurpose.SignIn, null, cancellationToken));
+
+    private static async Task<Ok<SignedIn>> VerifyOtpAsync(OtpVerifyBody body, OtpService otp, HttpContext context, CancellationToken cancellationToken)
+    {
+        var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, OtpPurpose.SignIn, cancellationToken);
+        var result = await otp.SignInAsync(challenge, ClientInfo.From(context), cancellationToken);
+        return TypedResults.Ok(SignedIn.From(result));
+    }
+
+    private static async Task<Ok<TokenPair>> RefreshAsync(RefreshTokenBody body, Sessions sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await sessions.RefreshAsync(body.RefreshToken!, cancellationToken));
+
+    private static async Task<NoContent> LogoutAsync(RefreshTokenBody body, Sessions sessions, CancellationToken cancellationToken)
+    {
+        await sessions.LogoutAsync(body.RefreshToken!, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<SessionList>> ListSessionsAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new SessionList(await sessions.ListAsync(context.User.UserId(), context.User.SessionId(), cancellationToken)));
+
+    private static async Task<NoContent> RevokeSessionAsync(Guid id, HttpContext context, Sessions sessions, CancellationToken cancellationToken)
+    {
+        await sessions.RevokeOwnAsync(context.User.UserId(), id, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<UserView>> GetMeAsync(HttpContext context, RootDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(UserView.From(await SignedInUserAsync(context, db, cancellationToken)));
+
+    private static async Task<Ok<UserView>> UpdateMeAsync(UpdateMeBody body, HttpContext context, RootDbContext db, CancellationToken cancellationToken)
+    {
+        var user = await SignedInUserAsync(context, db, cancellationToken);
+        if (body.DisplayName is not null)
+        {
+            user.DisplayName = body.DisplayName.Trim() is { Length: > 0 } name ? name : null;
+        }
+
+        if (body.Locale is not null)
+        {
+            user.Locale = body.Locale;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(UserView.From(user));
+    }
+
+    private static async Task<NoContent> DeleteMeAsync(
+        HttpContext context, RootDbContext db, Sessions sessions, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var user = await SignedInUserAsync(context, db, cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await sessions.RevokeAllAsync(user.Id, "deleted", cancellationToken);
+        await db.UserLogins.Where(login => login.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
+        await db.UserClaims.Where(claim => claim.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
+        await db.UserTokens.Where(token => token.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
+        user.Email = null;
+        user.NormalizedEmail = null;
+        user.DisplayName = null;
+        user.Locale = null;
+        user.PhoneNumber = null;
+        user.SecurityStamp = Guid.NewGuid().ToString("N");
+        user.DeletedAt = time.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The user behind a valid access token; one deleted or banned since the token was issued is refused.</summary>
+    private static async Task<User> SignedInUserAsync(HttpContext context, RootDbContext db, CancellationToken cancellationToken)
+    {
+        var userId = context.User.UserId();
+        var user = await db.Users.SingleOrDefaultAsync(candidate => candidate.Id == userId, cancellationToken);
+        return user switch
+        {
+            null or { DeletedAt: not null } => throw ErrorCatalog.AuthenticationFailed.ToException(),
+            { DisabledAt: not null } => throw ErrorCatalog.AccountDisabled.ToException(),
+            _ => user,
+        };
+    }
+
+    public sealed record SignedIn(string AccessToken, string RefreshToken, string TokenType, int ExpiresIn, int RefreshExpiresIn, UserView User, bool IsNewUser)
+    {
+        public static SignedIn From(OtpSignIn result) => new(
+            result.Tokens.AccessToken, result.Tokens.RefreshToken, result.Tokens.TokenType, result.Tokens.ExpiresIn,
+            result.Tokens.RefreshExpiresIn, result.Tokens.User, result.IsNewUser);
+    }
+
+    public sealed record SessionList(IReadOnlyList<SessionView> Results);
+
+    /// <summary>Only the public half of a signing key, built field by field so a private parameter can never slip out.</summary>
+    private sealed record PublicJwk(string Kty, string Kid, string Use, string Alg, string? Crv, string? X, string? Y, string? N, string? E)
+    {
+        public static PublicJwk From(SecurityKey key) => key switch
+        {
+            ECDsaSecurityKey ec when ec.ECDsa.ExportParameters(false) is var p => new PublicJwk(
+                "EC", key.KeyId, "sig", AuthKeys.Algorithm(key), "P-256", Base64UrlEncoder.Encode(p.Q.X!), Base64UrlEncoder.Encode(p.Q.Y!), null, null),
+            RsaSecurityKey rsa when rsa.Rsa.ExportParameters(false) is var p => new PublicJwk(
+                "RSA", key.KeyId, "sig", AuthKeys.Algorithm(key), null, null, null, Base64UrlEncoder.Encode(p.Modulus!), Base64UrlEncoder.Encode(p.Exponent!)),
+            _ => throw new InvalidOperationException($"Unsupported signing key {key.GetType().Name}."),
+        };
+    }
+}

@@ -1,0 +1,43 @@
+using Apptork.Root.Platform.Localization;
+using FluentValidation;
+
+namespace Apptork.Root.Features.Auth;
+
+public sealed record OtpRequestBody(string? Email);
+
+public sealed record OtpVerifyBody(string? OtpToken, string? Code);
+
+public sealed record RefreshTokenBody(string? RefreshToken);
+
+/// <summary>Fields left out (or null) stay as they are; an empty display name clears it.</summary>
+public sealed record UpdateMeBody(string? DisplayName, string? Locale);
+
+public sealed class OtpRequestBodyValidator : AbstractValidator<OtpRequestBody>
+{
+    public OtpRequestBodyValidator() => RuleFor(body => body.Email).NotEmpty().MaximumLength(254);
+}
+
+public sealed class OtpVerifyBodyValidator : AbstractValidator<OtpVerifyBody>
+{
+    public OtpVerifyBodyValidator()
+    {
+        RuleFor(body => body.OtpToken).NotEmpty().MaximumLength(100);
+        RuleFor(body => body.Code).NotEmpty().Matches("^[0-9]{6}$").WithErrorCode("invalid");
+    }
+}
+
+public sealed class RefreshTokenBodyValidator : AbstractValidator<RefreshTokenBody>
+{
+    public RefreshTokenBodyValidator() => RuleFor(body => body.RefreshToken).NotEmpty().MaximumLength(200);
+}
+
+public sealed class UpdateMeBodyValidator : AbstractValidator<UpdateMeBody>
+{
+    public UpdateMeBodyValidator()
+    {
+        RuleFor(body => body.DisplayName).MaximumLength(100);
+        RuleFor(body => body.Locale)
+            .Must(locale => locale is null || LocalizationSetup.SupportedCultures.Any(culture => culture.Name == locale))
+            .WithErrorCode("invalid_choice");
+    }
+}

@@ -1,0 +1,182 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Apptork.Root.Features.Auth.Tokens;
+using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Persistence;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Features.Auth.Otp;
+
+/// <summary>Email one-time codes: issuing a challenge, and verifying it into a session.</summary>
+public sealed partial class OtpService(
+    RootDbContext db,
+    AuthKeys keys,
+    IOptions<AuthOptions> options,
+    TimeProvider time,
+    Sessions sessions,
+    UserManager<User> users,
+    AccountEmails accountEmails,
+    SignInCodeMailer mailer)
+{
+    private const int CodeDigits = 6;
+
+    private OtpOptions Settings => options.Value.Otp;
+
+    /// <summary>
+    /// Issues a code for an address without looking at accounts at all, so the answer, its timing and its headers are
+    /// the same whether or not someone has an account: nothing here can be used to find out who is a user.
+    /// </summary>
+    public async Task<OtpRequested> RequestAsync(string rawEmail, OtpPurpose purpose, Guid? userId, CancellationToken cancellationToken)
+    {
+        var email = accountEmails.Accept(rawEmail, "email");
+        var now = time.GetUtcNow();
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var code = RandomNumberGenerator.GetInt32(0, (int)Math.Pow(10, CodeDigits)).ToString(new string('0', CodeDigits), CultureInfo.InvariantCulture);
+        var challenge = new OtpChallenge
+        {
+            Id = Guid.CreateVersion7(),
+            TokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(token)),
+            Email = email.Address,
+            EmailKey = email.Key,
+            CodeMac = [],
+            Purpose = purpose,
+            UserId = userId,
+            Locale = CultureInfo.CurrentUICulture.Name,
+            CreatedAt = now,
+            ExpiresAt = now.AddMinutes(Settings.LifetimeMinutes),
+        };
+        challenge.CodeMac = CodeMac(challenge.Id, code);
+
+        // A new code replaces the older ones for the same address: only the latest mail works.
+        await db.OtpChallenges
+            .Where(older => older.EmailKey == email.Key && older.Purpose == purpose && older.ConsumedAt == null)
+            .ExecuteUpdateAsync(setters => setters.SetProperty(older => older.ConsumedAt, now), cancellationToken);
+        db.OtpChallenges.Add(challenge);
+        await db.SaveChangesAsync(cancellationToken);
+
+        mailer.SendCode(email.Address, code, Settings.LifetimeMinutes, CultureInfo.CurrentUICulture);
+        return new OtpRequested(token, Settings.LifetimeMinutes * 60, Settings.ResendAfterSeconds);
+    }
+
+    /// <summary>Checks a code against its challenge; consumes the challenge exactly once when it matches.</summary>
+    public async Task<OtpChallenge> VerifyAsync(string otpToken, string code, OtpPurpose purpose, CancellationToken cancellationToken)
+    {
+        var tokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(otpToken));
+        var challenge = await db.OtpChallenges.AsNoTracking()
+            .SingleOrDefaultAsync(candidate => candidate.TokenHash == tokenHash && candidate.Purpose == purpose, cancellationToken)
+            ?? throw ErrorCatalog.Invalid.ToException("otp_token");
+        var now = time.GetUtcNow();
+        if (challenge.ConsumedAt is not null || challenge.ExpiresAt <= now)
+        {
+            throw ErrorCatalog.OtpExpired.ToException("code");
+        }
+
+        if (challenge.FailedAttempts >= Settings.MaxAttempts)
+        {
+            throw ErrorCatalog.OtpAttemptsExceeded.ToException("code");
+        }
+
+        await RefuseWhenBudgetSpentAsync(challenge.EmailKey, now, cancellationToken);
+
+        if (!CryptographicOperations.FixedTimeEquals(CodeMac(challenge.Id, code), challenge.CodeMac))
+        {
+            await CountFailureAsync(challenge, now, cancellationToken);
+        }
+
+        // The single use: of two concurrent verifies with the right code, only one consumes the challenge.
+        var consumed = await db.OtpChallenges
+            .Where(candidate => candidate.Id == challenge.Id && candidate.ConsumedAt == null && candidate.FailedAttempts < Settings.MaxAttempts)
+            .ExecuteUpdateAsync(setters => setters.SetProperty(candidate => candidate.ConsumedAt, now), cancellationToken);
+        return consumed == 1 ? challenge : throw ErrorCatalog.OtpExpired.ToException("code");
+    }
+
+    /// <summary>Signs in with a verified challenge: the account with that canonical address, or a new one.</summary>
+    public async Task<OtpSignIn> SignInAsync(OtpChallenge challenge, ClientInfo client, CancellationToken cancellationToken)
+    {
+        var user = await users.FindByEmailAsync(challenge.Email);
+        var isNew = user is null;
+        if (user is null)
+        {
+            user = await CreateUserAsync(challenge, cancellationToken);
+        }
+        else if (!user.CanSignIn)
+        {
+            throw ErrorCatalog.AccountDisabled.ToException();
+        }
+
+        var pair = await sessions.StartAsync(user, "email", client, cancellationToken);
+        return new OtpSignIn(pair, isNew);
+    }
+
+    private async Task<User> CreateUserAsync(OtpChallenge challenge, CancellationToken cancellationToken)
+    {
+        var user = new User
+        {
+            Id = Guid.CreateVersion7(),
+            Email = challenge.Email,
+            EmailConfirmed = true,
+            Locale = challenge.Locale,
+            CreatedAt = time.GetUtcNow(),
+        };
+        user.UserName = user.Id.ToString("N");
+        var created = await users.CreateAsync(user);
+        if (created.Succeeded)
+        {
+            return user;
+        }
+
+        // Two first sign-ins for one address raced; the unique index let one through. Use that account.
+        return await users.FindByEmailAsync(challenge.Email) is { } existing && existing.CanSignIn
+            ? existing
+            : throw new InvalidOperationException($"Could not create a user: {string.Join("; ", created.Errors.Select(error => error.Code))}");
+    }
+
+    private async Task RefuseWhenBudgetSpentAsync(string emailKey, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var windowStart = now.AddHours(-Settings.BudgetWindowHours);
+        var recent = await db.OtpChallenges.AsNoTracking()
+            .Where(candidate => candidate.EmailKey == emailKey && candidate.CreatedAt > windowStart && candidate.FailedAttempts > 0)
+            .Select(candidate => new { candidate.CreatedAt, candidate.FailedAttempts })
+            .ToListAsync(cancellationToken);
+        if (recent.Sum(candidate => candidate.FailedAttempts) < Settings.FailedVerifyBudget)
+        {
+            return;
+        }
+
+        var unlocksAt = recent.Min(candidate => candidate.CreatedAt).AddHours(Settings.BudgetWindowHours);
+        var wait = unlocksAt - now;
+        throw new ApiException(
+            [ErrorCatalog.OtpLocked.At("code", new Dictionary<string, object?> { ["wait"] = (long)Math.Ceiling(wait.TotalSeconds) })], wait);
+    }
+
+    private async Task CountFailureAsync(OtpChallenge challenge, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var counted = await db.OtpChallenges
+            .Where(candidate => candidate.Id == challenge.Id && candidate.FailedAttempts < Settings.MaxAttempts)
+            .ExecuteUpdateAsync(setters => setters.SetProperty(candidate => candidate.FailedAttempts, candidate => candidate.FailedAttempts + 1), cancellationToken);
+        var windowStart = now.AddHours(-Settings.BudgetWindowHours);
+        var spent = await db.OtpChallenges
+            .Where(candidate => candidate.EmailKey == challenge.EmailKey && candidate.CreatedAt > windowStart)
+            .SumAsync(candidate => candidate.FailedAttempts, cancellationToken);
+        if (spent == Settings.FailedVerifyBudget)
+        {
+            // Exactly at the crossing, so the owner hears of it once per lock, not at every further try.
+            mailer.SendLockNotice(challenge.Email, now.AddHours(Settings.BudgetWindowHours), CultureInfo.CurrentUICulture);
+        }
+
+        throw (counted == 0 || challenge.FailedAttempts + 1 >= Settings.MaxAttempts ? ErrorCatalog.OtpAttemptsExceeded : ErrorCatalog.InvalidOtp)
+            .ToException("code");
+    }
+
+    private byte[] CodeMac(Guid challengeId, string code) =>
+        HMACSHA256.HashData(keys.OtpKey, Encoding.UTF8.GetBytes($"{challengeId:N}:{code}"));
+}
+
+public sealed record OtpRequested(string OtpToken, int ExpiresIn, int ResendAfter);
+
+public sealed record OtpSignIn(TokenPair Tokens, bool IsNewUser);

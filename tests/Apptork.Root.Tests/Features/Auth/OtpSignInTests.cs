@@ -1,0 +1,210 @@
+using System.Net;
+using System.Net.Http.Json;
+using Apptork.Root.Features.Auth.Otp;
+using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Tests.Infrastructure.Hosting;
+using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Shouldly;
+using Xunit;
+
+namespace Apptork.Root.Tests.Features.Auth;
+
+public sealed class OtpSignInTests(PostgresServer postgres)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public static TheoryData<DatabaseShape> Shapes => DatabaseShapes.Both;
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task First_verify_creates_the_account_and_later_ones_sign_into_it(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
+        var auth = new AuthClient(app);
+
+        var requested = await auth.RequestCodeAsync("Ana.Silva@Example.com");
+        requested.ExpiresIn.ShouldBe(600);
+        requested.ResendAfter.ShouldBe(60);
+        requested.OtpToken.Length.ShouldBeGreaterThanOrEqualTo(43);
+
+        using var verified = await auth.VerifyAsync(requested.OtpToken, auth.LastCodeFor("Ana.Silva@Example.com"));
+        verified.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var first = (await verified.Content.ReadFromJsonAsync<AuthClient.SignedIn>(TestJson.Options, Cancel))!;
+        first.IsNewUser.ShouldBeTrue();
+        first.TokenType.ShouldBe("Bearer");
+        first.ExpiresIn.ShouldBe(900);
+        first.RefreshExpiresIn.ShouldBe(30 * 24 * 3600);
+        first.User.Email.ShouldBe("Ana.Silva@Example.com");
+
+        var second = await auth.SignInAsync("ana.silva@example.com");
+        second.IsNewUser.ShouldBeFalse();
+        second.User.Id.ShouldBe(first.User.Id);
+    }
+
+    [Fact]
+    public async Task The_request_answer_is_the_same_for_known_and_unknown_addresses()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        var auth = new AuthClient(app);
+        await auth.SignInAsync("known@example.com");
+
+        using var known = await auth.Http.PostAsJsonAsync("/api/v1/auth/otp/request", new { email = "known@example.com" }, Cancel);
+        using var unknown = await auth.Http.PostAsJsonAsync("/api/v1/auth/otp/request", new { email = "stranger@example.com" }, Cancel);
+        unknown.StatusCode.ShouldBe(known.StatusCode);
+        Shape(unknown).ShouldBe(Shape(known));
+        var knownBody = await known.Content.ReadFromJsonAsync<Dictionary<string, object>>(Cancel);
+        var unknownBody = await unknown.Content.ReadFromJsonAsync<Dictionary<string, object>>(Cancel);
+        unknownBody!.Keys.ShouldBe(knownBody!.Keys);
+        unknownBody["expires_in"].ToString().ShouldBe(knownBody["expires_in"].ToString());
+        unknownBody["otp_token"].ToString()!.Length.ShouldBe(knownBody["otp_token"].ToString()!.Length);
+
+        static string[] Shape(HttpResponseMessage response) => response.Headers.Concat(response.Content.Headers)
+            .Where(header => header.Key is not ("Date" or "X-Correlation-Id" or "Content-Length"))
+            .Select(header => $"{header.Key}: {string.Join(",", header.Value)}")
+            .Order(StringComparer.Ordinal).ToArray();
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task A_wrong_code_is_invalid_and_five_kill_the_challenge_even_for_the_right_code(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
+        var auth = new AuthClient(app);
+        var requested = await auth.RequestCodeAsync("guess@example.com");
+        var code = auth.LastCodeFor("guess@example.com");
+        var wrong = code == "000000" ? "111111" : "000000";
+
+        for (var attempt = 1; attempt <= 4; attempt++)
+        {
+            using var response = await auth.VerifyAsync(requested.OtpToken, wrong);
+            await ErrorAssert.SingleAsync(response, HttpStatusCode.BadRequest, "client_error", "invalid_otp", "code");
+        }
+
+        using (var fifth = await auth.VerifyAsync(requested.OtpToken, wrong))
+        {
+            await ErrorAssert.SingleAsync(fifth, HttpStatusCode.BadRequest, "client_error", "otp_attempts_exceeded", "code");
+        }
+
+        using var right = await auth.VerifyAsync(requested.OtpToken, code);
+        await ErrorAssert.SingleAsync(right, HttpStatusCode.BadRequest, "client_error", "otp_attempts_exceeded", "code");
+    }
+
+    [Fact]
+    public async Task A_code_works_once_and_a_newer_request_retires_the_older_code()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);
+        var auth = new AuthClient(app);
+        var older = await auth.RequestCodeAsync("once@example.com");
+        var olderCode = auth.LastCodeFor("once@example.com");
+        var newer = await auth.RequestCodeAsync("once@example.com");
+        var newerCode = auth.LastCodeFor("once@example.com");
+
+        using (var retired = await auth.VerifyAsync(older.OtpToken, olderCode))
+        {
+            await ErrorAssert.SingleAsync(retired, HttpStatusCode.BadRequest, "client_error", "otp_expired", "code");
+        }
+
+        using (var used = await auth.VerifyAsync(newer.OtpToken, newerCode))
+        {
+            used.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        using var again = await auth.VerifyAsync(newer.OtpToken, newerCode);
+        await ErrorAssert.SingleAsync(again, HttpStatusCode.BadRequest, "client_error", "otp_expired", "code");
+    }
+
+    [Fact]
+    public async Task Concurrent_verifies_of_one_code_sign_in_exactly_once()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);
+        var auth = new AuthClient(app);
+        var requested = await auth.RequestCodeAsync("race@example.com");
+        var code = auth.LastCodeFor("race@example.com");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => auth.VerifyAsync(requested.OtpToken, code)));
+        responses.Count(response => response.StatusCode == HttpStatusCode.OK).ShouldBe(1);
+        responses.Where(response => response.StatusCode != HttpStatusCode.OK).ShouldAllBe(response => response.StatusCode == HttpStatusCode.BadRequest);
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task A_code_expires_after_ten_minutes(DatabaseShape shape)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape,
+            extensions: new RootApp.TestExtensions(Services: services => services.AddSingleton<TimeProvider>(clock)));
+        var auth = new AuthClient(app);
+        var requested = await auth.RequestCodeAsync("late@example.com");
+        clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
+
+        using var response = await auth.VerifyAsync(requested.OtpToken, auth.LastCodeFor("late@example.com"));
+        await ErrorAssert.SingleAsync(response, HttpStatusCode.BadRequest, "client_error", "otp_expired", "code");
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task Failures_across_challenges_spend_a_daily_budget_that_locks_the_address(DatabaseShape shape)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape,
+            extensions: new RootApp.TestExtensions(Services: services => services.AddSingleton<TimeProvider>(clock)));
+        var auth = new AuthClient(app);
+        for (var challenge = 0; challenge < 2; challenge++)
+        {
+            var requested = await auth.RequestCodeAsync("target@example.com");
+            var wrong = auth.LastCodeFor("target@example.com") == "000000" ? "111111" : "000000";
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                (await auth.VerifyAsync(requested.OtpToken, wrong)).Dispose();
+            }
+
+            clock.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        app.Logs.Entries.ShouldContain(entry => entry.Message.Contains("locked", StringComparison.OrdinalIgnoreCase) && entry.Message.Contains("target@example.com", StringComparison.Ordinal));
+        var fresh = await auth.RequestCodeAsync("target@example.com");
+        using (var locked = await auth.VerifyAsync(fresh.OtpToken, auth.LastCodeFor("target@example.com")))
+        {
+            await ErrorAssert.SingleAsync(locked, HttpStatusCode.TooManyRequests, "client_error", "otp_locked", "code");
+            locked.Headers.RetryAfter!.Delta!.Value.ShouldBeGreaterThan(TimeSpan.FromHours(23));
+        }
+
+        clock.Advance(TimeSpan.FromHours(24));
+        var later = await auth.RequestCodeAsync("target@example.com");
+        using var unlocked = await auth.VerifyAsync(later.OtpToken, auth.LastCodeFor("target@example.com"));
+        unlocked.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task Codes_are_stored_only_as_keyed_hashes(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
+        var auth = new AuthClient(app);
+        var requested = await auth.RequestCodeAsync("stored@example.com");
+        var code = auth.LastCodeFor("stored@example.com");
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var challenge = await scope.ServiceProvider.GetRequiredService<RootDbContext>().OtpChallenges.SingleAsync(candidate => candidate.Email == "stored@example.com", Cancel);
+        challenge.CodeMac.Length.ShouldBe(32);
+        Convert.ToHexString(challenge.CodeMac).ShouldNotContain(code);
+        challenge.TokenHash.ShouldNotBe(System.Text.Encoding.UTF8.GetBytes(requested.OtpToken));
+        challenge.Purpose.ShouldBe(OtpPurpose.SignIn);
+    }
+
+    [Theory]
+    [InlineData("""{"email": "not-an-address"}""", "invalid", "email")]
+    [InlineData("""{"email": "a@b"}""", "invalid", "email")]
+    [InlineData("""{"email": ""}""", "blank", "email")]
+    [InlineData("""{}""", "required", "email")]
+    public async Task Bad_addresses_are_field_errors(string body, string code, string attr)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await app.Client("es").PostAsync("/api/v1/auth/otp/request", content, Cancel);
+        var error = await ErrorAssert.SingleAsync(response, HttpStatusCode.BadRequest, "validation_error", code, attr);
+        error.Detail.ShouldNotContain("This");
+    }
+}
