@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http.Json;
+using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Tests.Infrastructure.Hosting;
+using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Shouldly;
+using Xunit;
+
+namespace Apptork.Root.Tests.Features.Auth;
+
+public sealed class AccountTests(PostgresServer postgres)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public static TheoryData<DatabaseShape> Shapes => DatabaseShapes.Both;
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task The_user_reads_and_updates_their_profile(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
+        var auth = new AuthClient(app, "fr");
+        var signedIn = await auth.SignInAsync("profile@example.com");
+        signedIn.User.Locale.ShouldBe("fr");
+
+        using (var updated = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", signedIn.AccessToken, new { display_name = "  Zoé  ", locale = "pt-BR" }))
+        {
+            updated.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var user = (await updated.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!;
+            user.DisplayName.ShouldBe("Zoé");
+            user.Locale.ShouldBe("pt-BR");
+        }
+
+        using (var untouched = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", signedIn.AccessToken, new { locale = "de" }))
+        {
+            (await untouched.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!.DisplayName.ShouldBe("Zoé");
+        }
+
+        using var invalid = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", signedIn.AccessToken, new { locale = "xx", display_name = new string('a', 101) });
+        invalid.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var payload = await ErrorAssert.ReadAsync(invalid);
+        payload.Errors.Select(error => (error.Code, error.Attr)).ShouldBe([("invalid_choice", "locale"), ("max_length", "display_name")], ignoreOrder: true);
+        payload.Errors.Single(error => error.Code == "max_length").Detail.ShouldBe("Assurez-vous que ce champ ne comporte pas plus de 100 caractères.");
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task Deleting_the_account_ends_its_sessions_and_erases_personal_data(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
+        var auth = new AuthClient(app);
+        var signedIn = await auth.SignInAsync("leaving.for.good@example.com");
+        await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", signedIn.AccessToken, new { display_name = "Sam" });
+
+        using (var deleted = await auth.SendAsync(HttpMethod.Delete, "/api/v1/auth/me", signedIn.AccessToken))
+        {
+            deleted.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        }
+
+        using (var refresh = await auth.RefreshAsync(signedIn.RefreshToken))
+        {
+            await ErrorAssert.SingleAsync(refresh, HttpStatusCode.Unauthorized, "client_error", "invalid_token", "refresh_token");
+        }
+
+        using (var me = await auth.GetAsync("/api/v1/auth/me", signedIn.AccessToken))
+        {
+            await ErrorAssert.SingleAsync(me, HttpStatusCode.Unauthorized, "client_error", "authentication_failed");
+        }
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var row = await scope.ServiceProvider.GetRequiredService<RootDbContext>().Users.SingleAsync(user => user.Id == signedIn.User.Id, Cancel);
+            row.Email.ShouldBeNull();
+            row.NormalizedEmail.ShouldBeNull();
+            row.DisplayName.ShouldBeNull();
+            row.DeletedAt.ShouldNotBeNull();
+        }
+
+        var again = await auth.SignInAsync("leaving.for.good@example.com");
+        again.IsNewUser.ShouldBeTrue();
+        again.User.Id.ShouldNotBe(signedIn.User.Id);
+    }
+}
