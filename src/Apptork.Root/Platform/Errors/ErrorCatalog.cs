@@ -56,6 +56,7 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition InvalidIdToken = new("invalid_id_token", 401);
     public static readonly ErrorDefinition ProviderEmailUnverified = new("provider_email_unverified", 403);
     public static readonly ErrorDefinition ProviderNotConfigured = new("provider_not_configured", 404);
+    public static readonly ErrorDefinition IdentityInUse = new("identity_in_use", 409);
     public static readonly ErrorDefinition LastSignInMethod = new("last_sign_in_method", 409);
     public static readonly ErrorDefinition EmailInUse = new("email_in_use", 409);
     public static readonly ErrorDefinition DuplicateAccount = new("duplicate_account", 409);
