@@ -1,3 +1,4 @@
+using Apptork.Root.Features.Auth.Account;
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
@@ -34,6 +35,7 @@ public static class AuthEndpoints
         signedIn.MapDelete("/sessions/{id:guid}", RevokeSessionAsync).WithSummary("Ends one of the user's sessions.");
         signedIn.MapGet("/me", GetMeAsync).ProducesErrors(ErrorCatalog.AccountDisabled);
         signedIn.MapPatch("/me", UpdateMeAsync).Validate<UpdateMeBody>().ProducesErrors(ErrorCatalog.AccountDisabled);
+        signedIn.MapAccountEndpoints();
         signedIn.MapDelete("/me", DeleteMeAsync)
             .WithSummary("Deletes the account: sessions revoked, personal data erased, ledger kept anonymous.");
         return auth;

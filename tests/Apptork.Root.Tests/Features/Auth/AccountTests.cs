@@ -80,4 +80,63 @@ public sealed class AccountTests(PostgresServer postgres)
         again.IsNewUser.ShouldBeTrue();
         again.User.Id.ShouldNotBe(signedIn.User.Id);
     }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task Changing_the_email_takes_a_code_sent_to_the_new_address_and_tells_the_old_one(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
+        var auth = new AuthClient(app);
+        var signedIn = await auth.SignInAsync("old.address@example.com");
+        var taken = await auth.SignInAsync("taken@example.com");
+
+        using (var toTaken = await auth.SendAsync(HttpMethod.Post, "/api/v1/auth/me/email", signedIn.AccessToken, new { email = "TAKEN@example.com" }))
+        {
+            toTaken.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            var requested = (await toTaken.Content.ReadFromJsonAsync<AuthClient.OtpRequested>(TestJson.Options, Cancel))!;
+            using var refused = await auth.SendAsync(HttpMethod.Post, "/api/v1/auth/me/email/verify", signedIn.AccessToken,
+                new { otp_token = requested.OtpToken, code = auth.LastCodeFor("TAKEN@example.com") });
+            await ErrorAssert.SingleAsync(refused, HttpStatusCode.Conflict, "client_error", "email_in_use", "email");
+        }
+
+        using var request = await auth.SendAsync(HttpMethod.Post, "/api/v1/auth/me/email", signedIn.AccessToken, new { email = "new.address@example.com" });
+        var challenge = (await request.Content.ReadFromJsonAsync<AuthClient.OtpRequested>(TestJson.Options, Cancel))!;
+        using (var othersToken = await auth.SendAsync(HttpMethod.Post, "/api/v1/auth/me/email/verify", taken.AccessToken,
+            new { otp_token = challenge.OtpToken, code = auth.LastCodeFor("new.address@example.com") }))
+        {
+            await ErrorAssert.SingleAsync(othersToken, HttpStatusCode.BadRequest, "validation_error", "invalid", "otp_token");
+        }
+
+        using var again = await auth.SendAsync(HttpMethod.Post, "/api/v1/auth/me/email", signedIn.AccessToken, new { email = "new.address@example.com" });
+        var second = (await again.Content.ReadFromJsonAsync<AuthClient.OtpRequested>(TestJson.Options, Cancel))!;
+        using (var switched = await auth.SendAsync(HttpMethod.Post, "/api/v1/auth/me/email/verify", signedIn.AccessToken,
+            new { otp_token = second.OtpToken, code = auth.LastCodeFor("new.address@example.com") }))
+        {
+            switched.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await switched.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!.Email.ShouldBe("new.address@example.com");
+        }
+
+        app.Logs.Entries.ShouldContain(entry => entry.Message.Contains("old.address@example.com", StringComparison.Ordinal)
+            && entry.Message.Contains("new.address@example.com", StringComparison.Ordinal));
+        (await auth.SignInAsync("new.address@example.com")).User.Id.ShouldBe(signedIn.User.Id);
+        (await auth.SignInAsync("old.address@example.com")).IsNewUser.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task The_export_holds_the_profile_and_sessions_and_nobody_elses()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);
+        var auth = new AuthClient(app);
+        var mine = await auth.SignInAsync("portable@example.com", deviceId: "phone-9");
+        await auth.SignInAsync("someone.else@example.com");
+
+        using var response = await auth.GetAsync("/api/v1/auth/me/export", mine.AccessToken);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentDisposition!.DispositionType.ShouldBe("attachment");
+        var json = await response.Content.ReadAsStringAsync(Cancel);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        document.RootElement.GetProperty("user").GetProperty("email").GetString().ShouldBe("portable@example.com");
+        document.RootElement.GetProperty("sessions").GetArrayLength().ShouldBe(1);
+        document.RootElement.GetProperty("sessions")[0].GetProperty("platform").GetString().ShouldBe("ios");
+        json.ShouldNotContain("someone.else");
+    }
 }
