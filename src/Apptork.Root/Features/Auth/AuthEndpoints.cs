@@ -9,6 +9,7 @@ using Apptork.Root.Platform.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Apptork.Root.Features.Auth;
@@ -29,6 +30,9 @@ public static class AuthEndpoints
             .WithSummary("Rotates a refresh token. A token used twice outside a short grace window ends its session.");
         auth.MapPost("/logout", LogoutAsync).Validate<RefreshTokenBody>()
             .WithSummary("Ends the session of a refresh token.");
+
+        auth.MapGet("/whoami", WhoAmI)
+            .WithSummary("What the presented access token says, read from its claims alone (no database): cheap for clients to poll.");
 
         var signedIn = auth.MapGroup(string.Empty).RequireAuthorization();
         signedIn.MapGet("/sessions", ListSessionsAsync).WithSummary("The signed-in user's active sessions, one per device.");
@@ -69,6 +73,20 @@ public static class AuthEndpoints
     {
         await sessions.LogoutAsync(body.RefreshToken!, cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    private static Ok<WhoAmIView> WhoAmI(HttpContext context)
+    {
+        var principal = context.User;
+        if (principal.Identity?.IsAuthenticated != true)
+        {
+            return TypedResults.Ok(new WhoAmIView(false, null, null, null, null));
+        }
+
+        var expires = long.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Exp)?.Value, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : (DateTimeOffset?)null;
+        return TypedResults.Ok(new WhoAmIView(true, principal.UserId(), principal.SessionId(), principal.FindFirst(AccessTokens.RoleClaim)?.Value, expires));
     }
 
     private static async Task<Ok<SessionList>> ListSessionsAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken) =>
@@ -142,6 +160,8 @@ public static class AuthEndpoints
     }
 
     public sealed record SessionList(IReadOnlyList<SessionView> Results);
+
+    public sealed record WhoAmIView(bool Authenticated, Guid? UserId, Guid? SessionId, string? Role, DateTimeOffset? ExpiresAt);
 
     /// <summary>Only the public half of a signing key, built field by field so a private parameter can never slip out.</summary>
     private sealed record PublicJwk(string Kty, string Kid, string Use, string Alg, string? Crv, string? X, string? Y, string? N, string? E)

@@ -51,6 +51,24 @@ public sealed class TokenTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Whoami_reads_the_token_alone_and_answers_anonymous_callers_too()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        var auth = new AuthClient(app);
+        var signedIn = await auth.SignInAsync("whoami@example.com");
+
+        using var anonymous = JsonDocument.Parse(await auth.Http.GetStringAsync("/api/v1/auth/whoami", Cancel));
+        anonymous.RootElement.GetProperty("authenticated").GetBoolean().ShouldBeFalse();
+
+        using var response = await auth.GetAsync("/api/v1/auth/whoami", signedIn.AccessToken);
+        using var known = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
+        known.RootElement.GetProperty("authenticated").GetBoolean().ShouldBeTrue();
+        known.RootElement.GetProperty("user_id").GetGuid().ShouldBe(signedIn.User.Id);
+        known.RootElement.GetProperty("role").GetString().ShouldBe("free");
+        known.RootElement.GetProperty("expires_at").GetDateTimeOffset().ShouldBeGreaterThan(DateTimeOffset.UtcNow.AddMinutes(14));
+    }
+
+    [Fact]
     public async Task An_expired_access_token_is_refused_within_thirty_seconds_of_skew()
     {
         var databases = TestDatabases.For(postgres);
