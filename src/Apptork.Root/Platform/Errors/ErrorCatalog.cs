@@ -62,6 +62,9 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition DuplicateAccount = new("duplicate_account", 409);
     public static readonly ErrorDefinition RegistrationLimit = new("registration_limit", 429);
 
+    // Money.
+    public static readonly ErrorDefinition CheckoutLocked = new("checkout_locked", 423);
+
     /// <summary>All definitions, for the translation test, the OpenAPI document and the status-code mapping.</summary>
     public static IReadOnlyList<ErrorDefinition> All { get; } =
         typeof(ErrorCatalog).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
