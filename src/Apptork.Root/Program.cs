@@ -1,3 +1,4 @@
+using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform;
 using Apptork.Root.Platform.Hosting;
 
@@ -6,6 +7,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
 {
     var builder = WebApplication.CreateBuilder(hostArgs);
     builder.AddPlatform();
+    builder.Services.AddFraud();
 
     var app = builder.Build();
     app.UsePlatform();

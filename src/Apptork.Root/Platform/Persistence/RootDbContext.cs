@@ -1,3 +1,4 @@
+using Apptork.Root.Features.Fraud;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,7 +13,13 @@ public abstract class RootDbContext(DbContextOptions options) : DbContext(option
     /// <summary>ASP.NET Core Data Protection keys, shared by every process through the database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    // Each feature adds its entities' IEntityTypeConfiguration here, one explicit line each, in OnModelCreating.
+    public DbSet<EmailDomainRule> EmailDomainRules => Set<EmailDomainRule>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        // Each feature adds its entities' IEntityTypeConfiguration here, one explicit line each.
+        modelBuilder.ApplyConfiguration(new EmailDomainRuleConfiguration());
+    }
 }
 
 public sealed class SqliteRootDbContext(DbContextOptions<SqliteRootDbContext> options) : RootDbContext(options);
