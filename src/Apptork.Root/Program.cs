@@ -9,7 +9,8 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.AddPlatform();
     builder.Services.AddFraud();
 
-    var app = builder.Build();
+    // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
+    await using var app = builder.Build();
     app.UsePlatform();
     app.MapPlatformEndpoints();
 
