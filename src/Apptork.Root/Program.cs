@@ -1,4 +1,5 @@
 using Apptork.Root.Features.Auth;
+using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform;
 using Apptork.Root.Platform.Hosting;
 
@@ -7,9 +8,11 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
 {
     var builder = WebApplication.CreateBuilder(hostArgs);
     builder.AddPlatform();
+    builder.Services.AddFraud();
     builder.AddAuth();
 
-    var app = builder.Build();
+    // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
+    await using var app = builder.Build();
     app.UsePlatform();
     app.MapPlatformEndpoints();
     if (app.ServesApi())

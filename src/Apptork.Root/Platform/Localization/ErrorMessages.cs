@@ -2,6 +2,10 @@ using System.Globalization;
 using System.Resources;
 using System.Text.RegularExpressions;
 
+// The neutral ErrorMessages.resx is the English text: "en" is found in the main assembly itself, never searched for
+// as a satellite, and asking for exactly "en" does not depend on what an earlier lookup left in the cache.
+[assembly: NeutralResourcesLanguage("en")]
+
 namespace Apptork.Root.Platform.Localization;
 
 /// <summary>

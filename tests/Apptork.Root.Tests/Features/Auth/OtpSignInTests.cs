@@ -36,7 +36,7 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         first.TokenType.ShouldBe("Bearer");
         first.ExpiresIn.ShouldBe(900);
         first.RefreshExpiresIn.ShouldBe(30 * 24 * 3600);
-        first.User.Email.ShouldBe("Ana.Silva@Example.com");
+        first.User.Email.ShouldBe("Ana.Silva@example.com");
 
         var second = await auth.SignInAsync("ana.silva@example.com");
         second.IsNewUser.ShouldBeFalse();
@@ -192,6 +192,29 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         Convert.ToHexString(challenge.CodeMac).ShouldNotContain(code);
         challenge.TokenHash.ShouldNotBe(System.Text.Encoding.UTF8.GetBytes(requested.OtpToken));
         challenge.Purpose.ShouldBe(OtpPurpose.SignIn);
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task Another_spelling_of_the_same_mailbox_signs_into_the_same_account(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
+        var auth = new AuthClient(app);
+        var first = await auth.SignInAsync("ab@gmail.com");
+        var again = await auth.SignInAsync("A.b+promo@googlemail.com");
+        again.IsNewUser.ShouldBeFalse();
+        again.User.Id.ShouldBe(first.User.Id);
+        again.User.Email.ShouldBe("ab@gmail.com");
+    }
+
+    [Theory]
+    [InlineData("someone@mailinator.com")]
+    [InlineData("someone@x.mailinator.com")]
+    [InlineData("someone@guerrillamail.com")]
+    public async Task Disposable_addresses_are_refused_at_request(string email)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        using var response = await app.Client().PostAsJsonAsync("/api/v1/auth/otp/request", new { email }, Cancel);
+        await ErrorAssert.SingleAsync(response, HttpStatusCode.BadRequest, "validation_error", "disposable_email", "email");
     }
 
     [Theory]

@@ -33,7 +33,7 @@ public sealed partial class OtpService(
     /// </summary>
     public async Task<OtpRequested> RequestAsync(string rawEmail, OtpPurpose purpose, Guid? userId, CancellationToken cancellationToken)
     {
-        var email = accountEmails.Accept(rawEmail, "email");
+        var email = await accountEmails.AcceptAsync(rawEmail, "email", cancellationToken);
         var now = time.GetUtcNow();
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var code = RandomNumberGenerator.GetInt32(0, (int)Math.Pow(10, CodeDigits)).ToString(new string('0', CodeDigits), CultureInfo.InvariantCulture);

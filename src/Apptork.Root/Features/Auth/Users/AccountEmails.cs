@@ -1,4 +1,4 @@
-using System.Net.Mail;
+using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform.Errors;
 using Microsoft.AspNetCore.Identity;
 
@@ -8,30 +8,31 @@ namespace Apptork.Root.Features.Auth.Users;
 public sealed record AccountEmail(string Address, string Key);
 
 /// <summary>Decides whether an address may hold an account, and under which canonical key.</summary>
-public sealed class AccountEmails
+public sealed class AccountEmails(EmailDomainPolicy domains)
 {
-    /// <summary>The accepted address, or a field error at <paramref name="attr"/>.</summary>
-    public AccountEmail Accept(string rawEmail, string attr)
+    /// <summary>The accepted address, or a field error at <paramref name="attr"/>: <c>invalid</c> or <c>disposable_email</c>.</summary>
+    public async Task<AccountEmail> AcceptAsync(string rawEmail, string attr, CancellationToken cancellationToken)
     {
-        var trimmed = rawEmail.Trim();
-        if (trimmed.Length > 254 || !MailAddress.TryCreate(trimmed, out var parsed) || parsed.Address != trimmed || !parsed.Host.Contains('.', StringComparison.Ordinal))
+        if (!EmailAddresses.TryNormalize(rawEmail, out var email))
         {
             throw ErrorCatalog.Invalid.ToException(attr);
         }
 
-        return new AccountEmail(trimmed, Canonical(trimmed));
+        // Operator-blocked domains answer like disposable ones: the caller learns no more than "not accepted".
+        return await domains.DecideAsync(email.Domain, cancellationToken) == EmailDomainDecision.Allowed
+            ? new AccountEmail(email.Address, email.CanonicalKey)
+            : throw ErrorCatalog.DisposableEmail.ToException(attr);
     }
-
-    public static string Canonical(string email) => email.Trim().ToLowerInvariant();
 }
 
 /// <summary>
-/// Makes Identity's <c>NormalizedEmail</c> the canonical address, so <c>FindByEmailAsync</c> and the unique index
-/// treat two spellings of one mailbox as one account.
+/// Makes Identity's <c>NormalizedEmail</c> the canonical address (Gmail dots and tags folded, and so on), so
+/// <c>FindByEmailAsync</c> and the unique index treat two spellings of one mailbox as one account.
 /// </summary>
 public sealed class AccountLookupNormalizer : ILookupNormalizer
 {
-    public string? NormalizeEmail(string? email) => email is null ? null : AccountEmails.Canonical(email);
+    public string? NormalizeEmail(string? email) =>
+        email is null ? null : EmailAddresses.TryNormalize(email, out var normalized) ? normalized.CanonicalKey : email.Trim().ToLowerInvariant();
 
     public string? NormalizeName(string? name) => name?.ToUpperInvariant();
 }

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Net.Mail;
+using System.Runtime.CompilerServices;
+using Apptork.Root.Features.Fraud;
+
+// The shipped disposable-domain list: what loading it costs, and its lookup rate (the domain and every parent, as
+// sign-in checks it) against plain HashSet<string>s holding the same domains, all in this run. Rates are the best of
+// several interleaved rounds, which filters out tiered compilation and a busy neighbour.
+const string ResourceName = "Apptork.Root.Features.Fraud.Data.disposable-email-domains.txt";
+const int Rounds = 9;
+
+var coldStart = Stopwatch.StartNew();
+var shipped = DisposableEmailDomains.Shipped;
+var firstUseMilliseconds = coldStart.Elapsed.TotalMilliseconds;
+var (loadMilliseconds, retainedBytes) = MeasureLoad(() => DisposableEmailDomains.Parse(OpenList()));
+var (baselineLoadMilliseconds, baselineRetainedBytes) = MeasureLoad(() => new HashSet<string>(ReadDomains(), StringComparer.Ordinal));
+var baseline = new HashSet<string>(ReadDomains(), StringComparer.Ordinal);
+var baselineSpans = baseline.GetAlternateLookup<ReadOnlySpan<char>>();
+
+// What sign-in sees: mostly real providers and company domains (a miss walks every parent), some disposable ones.
+string[] sample =
+[
+    "gmail.com", "outlook.com", "mail.example.co.uk", "a.b.c.corp.example", "yahoo.co.jp", "proton.me", "web.de",
+    "students.cs.university.edu", "mailinator.com", "x.y.guerrillamail.com", "yopmail.fr", "inbox.mailinator.com",
+];
+var domains = Enumerable.Range(0, 2_000_000).Select(index => sample[index % sample.Length]).ToArray();
+var addresses = domains.Take(200_000).Select((domain, index) => $"First.Last+{index}@{domain}").ToArray();
+
+var best = new Dictionary<string, double>();
+for (var round = 0; round < Rounds; round++)
+{
+    Measure("IsDisposable (FrozenSet, span parents)", domains, shipped.IsDisposable);
+    Measure("HashSet, Substring parents", domains, domain => IsListed(baseline, domain));
+    Measure("HashSet, span parents", domains, domain => IsListedBySpans(baselineSpans, domain));
+    Measure("EmailAddresses.TryNormalize", addresses, address => EmailAddresses.TryNormalize(address, out _));
+    Measure("MailAddress.TryCreate", addresses, address => MailAddress.TryCreate(address, out _));
+}
+
+Console.WriteLine($"disposable-email-domains: {shipped.Count:N0} domains");
+Console.WriteLine($"first use (resource read, JIT):    {firstUseMilliseconds,7:F1} ms");
+Console.WriteLine($"load into FrozenSet (warm):        {loadMilliseconds,7:F1} ms, {retainedBytes / 1048576.0,5:F1} MiB retained");
+Console.WriteLine($"load into HashSet (warm, baseline): {baselineLoadMilliseconds,6:F1} ms, {baselineRetainedBytes / 1048576.0,5:F1} MiB retained");
+Report("IsDisposable (FrozenSet, span parents)", "HashSet, Substring parents", "lookups");
+Report("HashSet, span parents", "HashSet, Substring parents", "lookups");
+Report("EmailAddresses.TryNormalize", "MailAddress.TryCreate", "addresses");
+return 0;
+
+void Measure(string name, string[] inputs, Func<string, bool> operation)
+{
+    var hits = 0;
+    var started = Stopwatch.StartNew();
+    foreach (var input in inputs)
+    {
+        hits += operation(input) ? 1 : 0;
+    }
+
+    var rate = inputs.Length / started.Elapsed.TotalSeconds;
+    best[name] = Math.Max(best.GetValueOrDefault(name), rate);
+    GC.KeepAlive(hits);
+}
+
+void Report(string name, string baselineName, string unit) =>
+    Console.WriteLine($"{name,-40} {best[name] / 1e6,7:F2} M {unit}/s   vs {baselineName} {best[baselineName] / 1e6,6:F2} M/s: {best[name] / best[baselineName]:F2}x");
+
+[MethodImpl(MethodImplOptions.NoInlining)]
+static (double Milliseconds, long RetainedBytes) MeasureLoad(Func<object> load)
+{
+    GC.KeepAlive(load());
+    var before = GC.GetTotalMemory(forceFullCollection: true);
+    var started = Stopwatch.StartNew();
+    var loaded = load();
+    var milliseconds = started.Elapsed.TotalMilliseconds;
+    var retained = GC.GetTotalMemory(forceFullCollection: true) - before;
+    GC.KeepAlive(loaded);
+    return (milliseconds, retained);
+}
+
+static bool IsListed(HashSet<string> listed, string domain)
+{
+    for (var suffix = domain; suffix.Contains('.', StringComparison.Ordinal); suffix = suffix[(suffix.IndexOf('.', StringComparison.Ordinal) + 1)..])
+    {
+        if (listed.Contains(suffix))
+        {
+            return true;
+        }
+    }
+
+    return false;
+}
+
+static bool IsListedBySpans(HashSet<string>.AlternateLookup<ReadOnlySpan<char>> listed, string domain)
+{
+    for (var suffix = domain.AsSpan(); suffix.Contains('.'); suffix = suffix[(suffix.IndexOf('.') + 1)..])
+    {
+        if (listed.Contains(suffix))
+        {
+            return true;
+        }
+    }
+
+    return false;
+}
+
+static StreamReader OpenList() =>
+    new(typeof(DisposableEmailDomains).Assembly.GetManifestResourceStream(ResourceName) ?? throw new InvalidOperationException($"{ResourceName} is missing."));
+
+static IEnumerable<string> ReadDomains()
+{
+    using var reader = OpenList();
+    while (reader.ReadLine() is { } line)
+    {
+        if (line.Length > 0 && line[0] != '#')
+        {
+            yield return line;
+        }
+    }
+}
