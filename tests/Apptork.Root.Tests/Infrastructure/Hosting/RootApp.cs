@@ -1,9 +1,12 @@
+using System.Globalization;
+using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Xunit;
 
 namespace Apptork.Root.Tests.Infrastructure.Hosting;
 
@@ -24,7 +27,10 @@ public sealed class RootApp : WebApplicationFactory<Program>
 
     public CapturedLogs Logs { get; } = new();
 
-    /// <summary>Starts the application on a fresh migrated database of the given shape.</summary>
+    /// <summary>
+    /// Starts the application on a fresh migrated database of the given shape. In the production shape, mail goes to the
+    /// assembly's <see cref="SmtpServer"/> unless <paramref name="settings"/> choose otherwise.
+    /// </summary>
     /// <param name="extensions">Endpoints only a test needs (to provoke a failure no product route provokes); they run inside the product's whole pipeline.</param>
     public static async Task<RootApp> StartAsync(
         TestDatabases databases,
@@ -38,6 +44,17 @@ public sealed class RootApp : WebApplicationFactory<Program>
             ["Database:Provider"] = shape.ToString(),
             [$"ConnectionStrings:{shape}"] = connectionString,
         };
+        if (shape == DatabaseShape.Postgres)
+        {
+            // The production shape refuses to write mail to the log: unless the test says otherwise, it mails the shared SMTP peer.
+            var smtp = await TestContext.Current.GetFixture<SmtpServer>()
+                ?? throw new InvalidOperationException("The production shape needs the SMTP peer, an assembly fixture available only inside a test.");
+            all["Email:Provider"] = "Smtp";
+            all["Email:Smtp:Host"] = smtp.Host;
+            all["Email:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture);
+            all["Email:Smtp:UseTls"] = "false";
+        }
+
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             all[key] = value;

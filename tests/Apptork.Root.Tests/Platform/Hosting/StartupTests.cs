@@ -50,7 +50,8 @@ public sealed class StartupTests(PostgresServer postgres)
     public async Task Production_shape_refuses_an_unmigrated_database_and_says_to_migrate()
     {
         var empty = await TestDatabases.For(postgres).CreateEmptyPostgresAsync("unmigrated");
-        var result = await RootProcess.RunAsync([], Settings(("Database__Provider", "Postgres"), ("ConnectionStrings__Postgres", empty), ("Urls", FreeUrl())), Patience, Scratch());
+        var result = await RootProcess.RunAsync([], Settings(("Database__Provider", "Postgres"), ("ConnectionStrings__Postgres", empty), ("Urls", FreeUrl()),
+            ("Email__Provider", "Smtp"), ("Email__Smtp__Host", "127.0.0.1")), Patience, Scratch());
         result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
         result.Output.ShouldContain("run `Apptork.Root migrate`");
     }
