@@ -1,4 +1,5 @@
 using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Email;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Health;
 using Apptork.Root.Platform.Json;
@@ -63,6 +64,7 @@ public static class PlatformModule
         services.AddAuthentication();
         services.AddAuthorization();
         services.AddPersistence(configuration, builder.Environment);
+        services.AddEmail();
         services.AddHealthProbes();
         return builder;
     }

@@ -1,7 +1,9 @@
+using System.Collections;
 using System.Globalization;
 using System.Net;
 using System.Resources;
 using System.Text.RegularExpressions;
+using Apptork.Root.Platform.Email;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Localization;
 using Apptork.Root.Tests.Infrastructure.Hosting;
@@ -15,34 +17,49 @@ public sealed partial class LocalizationTests(PostgresServer postgres)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    public static TheoryData<string> Languages => new(LocalizationSetup.SupportedCultures.Select(culture => culture.Name));
-
-    [Theory, MemberData(nameof(Languages))]
-    public void Every_error_code_has_its_own_translation_with_the_same_placeholders(string language)
+    /// <summary>Every resource of static texts, with the keys it must have beyond those of its English file.</summary>
+    private static readonly Dictionary<string, (ResourceManager Resources, IEnumerable<string> RequiredKeys)> StaticTexts = new()
     {
+        ["ErrorMessages"] = (ErrorMessages.Resources, ErrorCatalog.All.Select(definition => definition.Code)),
+        ["EmailTexts"] = (EmailTemplates.Texts, []),
+    };
+
+    public static TheoryData<string, string> TextsAndLanguages => new(
+        from texts in StaticTexts.Keys
+        from culture in LocalizationSetup.SupportedCultures
+        select (texts, culture.Name));
+
+    [Theory, MemberData(nameof(TextsAndLanguages))]
+    public void Every_static_text_has_its_own_translation_with_the_same_placeholders(string texts, string language)
+    {
+        var (resources, requiredKeys) = StaticTexts[texts];
         var culture = CultureInfo.GetCultureInfo(language);
-        // tryParents: false, so an entry missing from this language's file is not hidden by the English fallback.
-        var own = ErrorMessages.Resources.GetResourceSet(culture, createIfNotExists: true, tryParents: false)
-            ?? throw new ShouldAssertException($"No resource set for {language}");
-        var english = ErrorMessages.Resources.GetResourceSet(CultureInfo.InvariantCulture, createIfNotExists: true, tryParents: false)!;
+        var english = resources.GetResourceSet(CultureInfo.InvariantCulture, createIfNotExists: true, tryParents: false)!;
+        // The default language is the neutral file itself. For the others, tryParents: false, so an entry missing from
+        // the language's own file is not hidden by the English fallback.
+        var own = language == LocalizationSetup.SupportedCultures[0].Name
+            ? english
+            : resources.GetResourceSet(culture, createIfNotExists: true, tryParents: false)
+                ?? throw new ShouldAssertException($"No {texts} resource set for {language}");
+        var keys = english.Cast<DictionaryEntry>().Select(entry => (string)entry.Key).Union(requiredKeys).Order(StringComparer.Ordinal);
         var missing = new List<string>();
-        foreach (var definition in ErrorCatalog.All)
+        foreach (var key in keys)
         {
-            var text = own.GetString(definition.Code);
+            var text = own.GetString(key);
             if (string.IsNullOrWhiteSpace(text))
             {
-                missing.Add(definition.Code);
+                missing.Add(key);
                 continue;
             }
 
-            Placeholders(text).ShouldBe(Placeholders(english.GetString(definition.Code)!), $"{language}/{definition.Code}");
+            Placeholders(text).ShouldBe(Placeholders(english.GetString(key)!), $"{texts}.{language}/{key}");
             if (language != "en")
             {
-                text.ShouldNotBe(english.GetString(definition.Code), $"{language}/{definition.Code} is still the English text");
+                text.ShouldNotBe(english.GetString(key), $"{texts}.{language}/{key} is still the English text");
             }
         }
 
-        missing.ShouldBeEmpty($"codes without a {language} translation");
+        missing.ShouldBeEmpty($"{texts} keys without a {language} translation");
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Apptork.Root.Platform.Persistence;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Features.Auth;
 
@@ -14,10 +15,14 @@ public static class AuthModule
     public static WebApplicationBuilder AddAuth(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddSettings<AuthOptions>(AuthOptions.Section);
-        var options = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        var keys = AuthKeys.Load(options, RuntimeShape.From(builder.Configuration), builder.Environment.ContentRootPath);
-        services.AddSingleton(keys);
+        // Loaded when first needed and checked when the process starts serving, so `migrate` needs only database settings.
+        var contentRoot = builder.Environment.ContentRootPath;
+        // Bound here rather than through IOptions<AuthOptions>, whose validation below needs these very keys.
+        services.AddSingleton(provider => AuthKeys.Load(
+            provider.GetRequiredService<IConfiguration>().GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions(),
+            provider.GetRequiredService<RuntimeShape>(),
+            contentRoot));
+        services.AddSettings<AuthOptions>(AuthOptions.Section).Validate<AuthKeys>((_, keys) => keys.SigningKeys.Count > 0);
 
         services.AddSingleton<ILookupNormalizer, AccountLookupNormalizer>();
         services.AddIdentityCore<User>(identity =>
@@ -27,11 +32,12 @@ public static class AuthModule
             })
             .AddEntityFrameworkStores<RootDbContext>();
 
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer(jwt =>
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<AuthKeys, IOptions<AuthOptions>>((jwt, keys, options) =>
             {
                 jwt.MapInboundClaims = false;
-                jwt.TokenValidationParameters = AccessTokens.ValidationParameters(keys, options.Jwt);
+                jwt.TokenValidationParameters = AccessTokens.ValidationParameters(keys, options.Value.Jwt);
             });
 
         services.AddSingleton<AccessTokens>();

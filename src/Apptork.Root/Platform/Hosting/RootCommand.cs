@@ -28,12 +28,20 @@ public static partial class RootCommand
         {
             return await run();
         }
-        catch (Exception exception) when (exception is StartupConfigurationException or OptionsValidationException)
+        catch (Exception exception) when (IsBadSetting(exception))
         {
-            await Console.Error.WriteLineAsync($"Refusing to start: {exception.Message}");
+            await Console.Error.WriteLineAsync($"Refusing to start: {Describe(exception)}");
             return 78;
         }
     }
+
+    // Several settings classes failing at once arrive together in an AggregateException.
+    private static bool IsBadSetting(Exception exception) =>
+        exception is StartupConfigurationException or OptionsValidationException
+        || exception is AggregateException { InnerExceptions.Count: > 0 } all && all.InnerExceptions.All(IsBadSetting);
+
+    private static string Describe(Exception exception) =>
+        exception is AggregateException all ? string.Join(" ", all.InnerExceptions.Select(Describe)) : exception.Message;
 
     public static async Task<int> RunCommandAsync(this WebApplication app, string command)
     {
@@ -41,6 +49,9 @@ public static partial class RootCommand
         switch (command)
         {
             case Serve:
+                // Every setting is checked before anything is logged or started (the host would check them too, but
+                // only after logging its own failure with a stack trace), so a bad one is reported in one sentence.
+                app.Services.GetService<IStartupValidator>()?.Validate();
                 var shape = app.Services.GetRequiredService<RuntimeShape>();
                 var database = DescribeDatabase(app.Services);
                 LogStarting(logger, shape.IsProduction ? "production" : "embedded", shape.Role, database);

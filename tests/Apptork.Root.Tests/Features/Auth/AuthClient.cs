@@ -2,15 +2,21 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using Apptork.Root.Platform.Email;
 using Apptork.Root.Tests.Infrastructure.Hosting;
+using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Shouldly;
 using Xunit;
 
 namespace Apptork.Root.Tests.Features.Auth;
 
-/// <summary>Drives sign-in over HTTP as a mobile app does, reading the mailed code where the embedded shape puts it: the log.</summary>
+/// <summary>Drives sign-in over HTTP as a mobile app does, reading each mailed code where the shape delivers it.</summary>
 public sealed partial class AuthClient(RootApp app, string? acceptLanguage = null)
 {
+    private readonly Dictionary<string, int> expectedCodes = [];
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     public HttpClient Http { get; } = app.Client(acceptLanguage);
@@ -19,15 +25,76 @@ public sealed partial class AuthClient(RootApp app, string? acceptLanguage = nul
     {
         using var response = await Http.PostAsJsonAsync("/api/v1/auth/otp/request", new { email }, Cancel);
         response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Cancel));
+        ExpectCode(email);
         return (await response.Content.ReadFromJsonAsync<OtpRequested>(TestJson.Options, Cancel))!;
     }
 
-    /// <summary>The last code mailed to this address (the Log mail provider writes it to the log).</summary>
-    public string LastCodeFor(string email)
+    public async Task<OtpRequested> RequestEmailChangeAsync(string accessToken, string email)
     {
-        var entry = app.Logs.Entries.LastOrDefault(entry => entry.Message.Contains(email, StringComparison.OrdinalIgnoreCase) && SixDigits().IsMatch(entry.Message))
-            ?? throw new ShouldAssertException($"No code was mailed to {email}");
-        return SixDigits().Match(entry.Message).Value;
+        using var response = await SendAsync(HttpMethod.Post, "/api/v1/auth/me/email", accessToken, new { email });
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Cancel));
+        ExpectCode(email);
+        return (await response.Content.ReadFromJsonAsync<OtpRequested>(TestJson.Options, Cancel))!;
+    }
+
+    /// <summary>
+    /// The newest code mailed to this address, once every code this client asked for has arrived: mail leaves
+    /// through the outbox after the request has answered. The embedded shape's Log provider writes it to the log;
+    /// the production shape mails the SMTP peer.
+    /// </summary>
+    public async Task<string> LastCodeForAsync(string email)
+    {
+        var expected = expectedCodes.GetValueOrDefault(email.ToLowerInvariant());
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var codes = await MailedCodesAsync(email);
+            if (codes.Count >= Math.Max(expected, 1))
+            {
+                return codes[^1];
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new ShouldAssertException($"{codes.Count} of {expected} codes mailed to {email} arrived within 10 s");
+            }
+
+            await Task.Delay(20, Cancel);
+        }
+    }
+
+    /// <summary>Waits for a mail to <paramref name="email"/> whose text contains <paramref name="fragment"/>.</summary>
+    public async Task WaitForMailAsync(string email, string fragment)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!(await MailTextsAsync(email)).Any(text => text.Contains(fragment, StringComparison.OrdinalIgnoreCase)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new ShouldAssertException($"No mail to {email} mentioning '{fragment}' arrived within 10 s");
+            }
+
+            await Task.Delay(20, Cancel);
+        }
+    }
+
+    private void ExpectCode(string email) =>
+        expectedCodes[email.ToLowerInvariant()] = expectedCodes.GetValueOrDefault(email.ToLowerInvariant()) + 1;
+
+    private async Task<IReadOnlyList<string>> MailedCodesAsync(string email) =>
+        (await MailTextsAsync(email)).Where(text => SixDigits().IsMatch(text)).Select(text => SixDigits().Match(text).Value).ToList();
+
+    /// <summary>What was mailed to the address, in order: message texts from the SMTP peer, or log lines for the Log provider.</summary>
+    private async Task<IReadOnlyList<string>> MailTextsAsync(string email)
+    {
+        if (app.Services.GetRequiredService<IOptions<EmailOptions>>().Value.Provider == EmailProvider.Smtp)
+        {
+            var smtp = await TestContext.Current.GetFixture<SmtpServer>() ?? throw new InvalidOperationException("No SMTP peer.");
+            return smtp.Received.Where(mail => mail.To.Any(to => to.Contains(email, StringComparison.OrdinalIgnoreCase)))
+                .Select(mail => mail.Text ?? string.Empty).ToList();
+        }
+
+        return app.Logs.Entries.Where(entry => entry.Message.Contains(email, StringComparison.OrdinalIgnoreCase)).Select(entry => entry.Message).ToList();
     }
 
     public Task<HttpResponseMessage> VerifyAsync(string otpToken, string code, string? deviceId = null)
@@ -45,7 +112,7 @@ public sealed partial class AuthClient(RootApp app, string? acceptLanguage = nul
     public async Task<SignedIn> SignInAsync(string email, string? deviceId = null)
     {
         var requested = await RequestCodeAsync(email);
-        using var response = await VerifyAsync(requested.OtpToken, LastCodeFor(email), deviceId);
+        using var response = await VerifyAsync(requested.OtpToken, await LastCodeForAsync(email), deviceId);
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Cancel));
         return (await response.Content.ReadFromJsonAsync<SignedIn>(TestJson.Options, Cancel))!;
     }

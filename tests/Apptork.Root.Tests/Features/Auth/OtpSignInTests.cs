@@ -29,7 +29,7 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         requested.ResendAfter.ShouldBe(60);
         requested.OtpToken.Length.ShouldBeGreaterThanOrEqualTo(43);
 
-        using var verified = await auth.VerifyAsync(requested.OtpToken, auth.LastCodeFor("Ana.Silva@Example.com"));
+        using var verified = await auth.VerifyAsync(requested.OtpToken, await auth.LastCodeForAsync("Ana.Silva@Example.com"));
         verified.StatusCode.ShouldBe(HttpStatusCode.OK);
         var first = (await verified.Content.ReadFromJsonAsync<AuthClient.SignedIn>(TestJson.Options, Cancel))!;
         first.IsNewUser.ShouldBeTrue();
@@ -72,7 +72,7 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
         var auth = new AuthClient(app);
         var requested = await auth.RequestCodeAsync("guess@example.com");
-        var code = auth.LastCodeFor("guess@example.com");
+        var code = await auth.LastCodeForAsync("guess@example.com");
         var wrong = code == "000000" ? "111111" : "000000";
 
         for (var attempt = 1; attempt <= 4; attempt++)
@@ -96,9 +96,9 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);
         var auth = new AuthClient(app);
         var older = await auth.RequestCodeAsync("once@example.com");
-        var olderCode = auth.LastCodeFor("once@example.com");
+        var olderCode = await auth.LastCodeForAsync("once@example.com");
         var newer = await auth.RequestCodeAsync("once@example.com");
-        var newerCode = auth.LastCodeFor("once@example.com");
+        var newerCode = await auth.LastCodeForAsync("once@example.com");
 
         using (var retired = await auth.VerifyAsync(older.OtpToken, olderCode))
         {
@@ -120,7 +120,7 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);
         var auth = new AuthClient(app);
         var requested = await auth.RequestCodeAsync("race@example.com");
-        var code = auth.LastCodeFor("race@example.com");
+        var code = await auth.LastCodeForAsync("race@example.com");
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => auth.VerifyAsync(requested.OtpToken, code)));
         responses.Count(response => response.StatusCode == HttpStatusCode.OK).ShouldBe(1);
@@ -141,7 +141,7 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         var requested = await auth.RequestCodeAsync("late@example.com");
         clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
 
-        using var response = await auth.VerifyAsync(requested.OtpToken, auth.LastCodeFor("late@example.com"));
+        using var response = await auth.VerifyAsync(requested.OtpToken, await auth.LastCodeForAsync("late@example.com"));
         await ErrorAssert.SingleAsync(response, HttpStatusCode.BadRequest, "client_error", "otp_expired", "code");
     }
 
@@ -155,7 +155,7 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         for (var challenge = 0; challenge < 2; challenge++)
         {
             var requested = await auth.RequestCodeAsync("target@example.com");
-            var wrong = auth.LastCodeFor("target@example.com") == "000000" ? "111111" : "000000";
+            var wrong = await auth.LastCodeForAsync("target@example.com") == "000000" ? "111111" : "000000";
             for (var attempt = 0; attempt < 5; attempt++)
             {
                 (await auth.VerifyAsync(requested.OtpToken, wrong)).Dispose();
@@ -164,9 +164,9 @@ public sealed class OtpSignInTests(PostgresServer postgres)
             clock.Advance(TimeSpan.FromMinutes(1));
         }
 
-        app.Logs.Entries.ShouldContain(entry => entry.Message.Contains("locked", StringComparison.OrdinalIgnoreCase) && entry.Message.Contains("target@example.com", StringComparison.Ordinal));
+        await auth.WaitForMailAsync("target@example.com", "locked until");
         var fresh = await auth.RequestCodeAsync("target@example.com");
-        using (var locked = await auth.VerifyAsync(fresh.OtpToken, auth.LastCodeFor("target@example.com")))
+        using (var locked = await auth.VerifyAsync(fresh.OtpToken, await auth.LastCodeForAsync("target@example.com")))
         {
             await ErrorAssert.SingleAsync(locked, HttpStatusCode.TooManyRequests, "client_error", "otp_locked", "code");
             locked.Headers.RetryAfter!.Delta!.Value.ShouldBeGreaterThan(TimeSpan.FromHours(23));
@@ -174,7 +174,7 @@ public sealed class OtpSignInTests(PostgresServer postgres)
 
         clock.Advance(TimeSpan.FromHours(24));
         var later = await auth.RequestCodeAsync("target@example.com");
-        using var unlocked = await auth.VerifyAsync(later.OtpToken, auth.LastCodeFor("target@example.com"));
+        using var unlocked = await auth.VerifyAsync(later.OtpToken, await auth.LastCodeForAsync("target@example.com"));
         unlocked.StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
@@ -184,7 +184,7 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
         var auth = new AuthClient(app);
         var requested = await auth.RequestCodeAsync("stored@example.com");
-        var code = auth.LastCodeFor("stored@example.com");
+        var code = await auth.LastCodeForAsync("stored@example.com");
 
         await using var scope = app.Services.CreateAsyncScope();
         var challenge = await scope.ServiceProvider.GetRequiredService<RootDbContext>().OtpChallenges.SingleAsync(candidate => candidate.Email == "stored@example.com", Cancel);

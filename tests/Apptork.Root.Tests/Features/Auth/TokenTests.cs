@@ -74,13 +74,13 @@ public sealed class TokenTests(PostgresServer postgres)
         var databases = TestDatabases.For(postgres);
         var connectionString = await databases.CreatePostgresAsync();
         var past = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(-15).AddSeconds(-31));
-        await using var issuer = RootApp.StartOn(DatabaseShape.Postgres, connectionString,
+        await using var issuer = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString,
             extensions: new RootApp.TestExtensions(Services: services => services.AddSingleton<TimeProvider>(past)));
         var stale = await new AuthClient(issuer).SignInAsync("stale@example.com");
         past.SetUtcNow(DateTimeOffset.UtcNow.AddMinutes(-15).AddSeconds(20));
         var nearlyStale = await new AuthClient(issuer).SignInAsync("fresh@example.com");
 
-        await using var validator = RootApp.StartOn(DatabaseShape.Postgres, connectionString);
+        await using var validator = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString);
         var auth = new AuthClient(validator);
         using (var expired = await auth.GetAsync("/api/v1/auth/me", stale.AccessToken))
         {
@@ -126,11 +126,11 @@ public sealed class TokenTests(PostgresServer postgres)
     {
         var databases = TestDatabases.For(postgres);
         var connectionString = await databases.CreatePostgresAsync();
-        await using var before = RootApp.StartOn(DatabaseShape.Postgres, connectionString);
+        await using var before = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString);
         var signedIn = await new AuthClient(before).SignInAsync("rotate@example.com");
 
         var newKey = TestSecrets.NewSigningKeyPem();
-        await using var after = RootApp.StartOn(DatabaseShape.Postgres, connectionString, new Dictionary<string, string?>
+        await using var after = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, new Dictionary<string, string?>
         {
             ["Auth:Jwt:SigningKeys:0"] = newKey,
             ["Auth:Jwt:SigningKeys:1"] = TestSecrets.SigningKeyPem,
@@ -248,7 +248,7 @@ public sealed class TokenTests(PostgresServer postgres)
 
         using var banned = await auth.RefreshAsync(tablet.RefreshToken);
         await ErrorAssert.SingleAsync(banned, HttpStatusCode.Forbidden, "client_error", "account_disabled");
-        using var signInAgain = await auth.VerifyAsync((await auth.RequestCodeAsync("leaving@example.com")).OtpToken, auth.LastCodeFor("leaving@example.com"));
+        using var signInAgain = await auth.VerifyAsync((await auth.RequestCodeAsync("leaving@example.com")).OtpToken, await auth.LastCodeForAsync("leaving@example.com"));
         await ErrorAssert.SingleAsync(signInAgain, HttpStatusCode.Forbidden, "client_error", "account_disabled");
     }
 

@@ -1,9 +1,12 @@
+using System.Globalization;
+using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Xunit;
 
 namespace Apptork.Root.Tests.Infrastructure.Hosting;
 
@@ -24,7 +27,10 @@ public sealed class RootApp : WebApplicationFactory<Program>
 
     public CapturedLogs Logs { get; } = new();
 
-    /// <summary>Starts the application on a fresh migrated database of the given shape.</summary>
+    /// <summary>
+    /// Starts the application on a fresh migrated database of the given shape. In the production shape, mail goes to the
+    /// assembly's <see cref="SmtpServer"/> unless <paramref name="settings"/> choose otherwise.
+    /// </summary>
     /// <param name="extensions">Endpoints only a test needs (to provoke a failure no product route provokes); they run inside the product's whole pipeline.</param>
     public static async Task<RootApp> StartAsync(
         TestDatabases databases,
@@ -33,11 +39,11 @@ public sealed class RootApp : WebApplicationFactory<Program>
         TestExtensions? extensions = null)
     {
         var connectionString = await databases.CreateAsync(shape);
-        return StartOn(shape, connectionString, settings, extensions);
+        return await StartOnAsync(shape, connectionString, settings, extensions);
     }
 
     /// <summary>Starts another process-like host on an existing database, e.g. a second instance beside the first.</summary>
-    public static RootApp StartOn(
+    public static async Task<RootApp> StartOnAsync(
         DatabaseShape shape, string connectionString, IReadOnlyDictionary<string, string?>? settings = null, TestExtensions? extensions = null)
     {
         var all = new Dictionary<string, string?>
@@ -53,6 +59,14 @@ public sealed class RootApp : WebApplicationFactory<Program>
             {
                 all[key] = value;
             }
+
+            // The production shape refuses to write mail to the log: unless the test says otherwise, it mails the shared SMTP peer.
+            var smtp = await TestContext.Current.GetFixture<SmtpServer>()
+                ?? throw new InvalidOperationException("The production shape needs the SMTP peer, an assembly fixture available only inside a test.");
+            all["Email:Provider"] = "Smtp";
+            all["Email:Smtp:Host"] = smtp.Host;
+            all["Email:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture);
+            all["Email:Smtp:UseTls"] = "false";
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -82,7 +82,7 @@ public sealed class TestDatabases
         var unpooled = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
         var result = await RootProcess.RunAsync(
             ["migrate"],
-            new Dictionary<string, string>(TestSecrets.Environment) { ["Database__Provider"] = "Postgres", ["ConnectionStrings__Postgres"] = unpooled },
+            new Dictionary<string, string> { ["Database__Provider"] = "Postgres", ["ConnectionStrings__Postgres"] = unpooled },
             TimeSpan.FromSeconds(60));
         return result.ExitCode == 0
             ? result

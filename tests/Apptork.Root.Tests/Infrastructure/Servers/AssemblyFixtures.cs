@@ -6,3 +6,4 @@ using Xunit;
 [assembly: AssemblyFixture(typeof(PostgresServer))]
 [assembly: AssemblyFixture(typeof(RedisServer))]
 [assembly: AssemblyFixture(typeof(S3Server))]
+[assembly: AssemblyFixture(typeof(SmtpServer))]

@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Xml.Linq;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
 using Npgsql;
 using Shouldly;
 using StackExchange.Redis;
@@ -9,7 +12,7 @@ using Xunit;
 
 namespace Apptork.Root.Tests.Infrastructure.Servers;
 
-public sealed class ServerFixtureTests(PostgresServer postgres, RedisServer redis, S3Server s3)
+public sealed class ServerFixtureTests(PostgresServer postgres, RedisServer redis, S3Server s3, SmtpServer smtp)
 {
     private static readonly HttpClient Http = new();
 
@@ -147,6 +150,50 @@ public sealed class ServerFixtureTests(PostgresServer postgres, RedisServer redi
     }
 
     [Fact]
+    public async Task Smtp_parses_what_it_receives_envelope_headers_and_both_bodies()
+    {
+        var to = $"fixture-{Guid.NewGuid():N}@example.com";
+        using var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Fixture Test", "fixture@example.com"));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Subject = "Prüfung <1>";
+        message.Body = new BodyBuilder { TextBody = "plain ü", HtmlBody = "<p>html ü</p>" }.ToMessageBody();
+
+        using (var client = await ConnectSmtpAsync())
+        {
+            await client.AuthenticateAsync("fixture-user", "any password", Cancellation);
+            await client.SendAsync(message, Cancellation);
+            await client.DisconnectAsync(quit: true, Cancellation);
+        }
+
+        var mail = await smtp.WaitForMessageAsync(received => received.To.Contains(to), TimeSpan.FromSeconds(10));
+        mail.EnvelopeFrom.ShouldBe("fixture@example.com");
+        mail.EnvelopeTo.ShouldBe([to]);
+        mail.AuthUser.ShouldBe("fixture-user");
+        mail.FromName.ShouldBe("Fixture Test");
+        mail.Subject.ShouldBe("Prüfung <1>");
+        mail.ContentType.ShouldBe("multipart/alternative");
+        mail.Text.ShouldBe("plain ü");
+        mail.Html.ShouldBe("<p>html ü</p>");
+    }
+
+    [Fact]
+    public async Task Smtp_refuses_greylist_recipients_once_and_reject_recipients_always()
+    {
+        var greylisted = $"greylist-{Guid.NewGuid():N}@example.com";
+        var rejected = $"reject-{Guid.NewGuid():N}@example.com";
+        using var client = await ConnectSmtpAsync();
+
+        (await Should.ThrowAsync<SmtpCommandException>(() => SendAsync(client, greylisted))).StatusCode.ShouldBe(SmtpStatusCode.ErrorInProcessing);
+        await SendAsync(client, greylisted);
+        (await Should.ThrowAsync<SmtpCommandException>(() => SendAsync(client, rejected))).StatusCode.ShouldBe(SmtpStatusCode.MailboxUnavailable);
+        (await Should.ThrowAsync<SmtpCommandException>(() => SendAsync(client, rejected))).StatusCode.ShouldBe(SmtpStatusCode.MailboxUnavailable);
+
+        await smtp.WaitForMessageAsync(received => received.To.Contains(greylisted), TimeSpan.FromSeconds(10));
+        smtp.Received.ShouldNotContain(received => received.To.Contains(rejected));
+    }
+
+    [Fact]
     public async Task A_server_that_exits_before_it_is_ready_fails_with_its_command_and_output()
     {
         await using var doomed = ServerProcess.Start("Doomed server", "TERM",
@@ -180,6 +227,23 @@ public sealed class ServerFixtureTests(PostgresServer postgres, RedisServer redi
 
         error.Message.ShouldContain("Imaginary server: the executable 'apptork-no-such-server' was not found");
         error.Message.ShouldContain("./test.sh");
+    }
+
+    private async Task<SmtpClient> ConnectSmtpAsync()
+    {
+        var client = new SmtpClient();
+        await client.ConnectAsync(smtp.Host, smtp.Port, SecureSocketOptions.None, Cancellation);
+        return client;
+    }
+
+    private static async Task SendAsync(SmtpClient client, string to)
+    {
+        using var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse("fixture@example.com"));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Subject = "fixture";
+        message.Body = new TextPart("plain") { Text = "fixture" };
+        await client.SendAsync(message, Cancellation);
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql)

@@ -65,7 +65,8 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     /// <param name="stopSignal">The signal the server shuts down on quickly, e.g. TERM, or QUIT for PostgreSQL.</param>
     /// <param name="command">The server's executable, then its arguments.</param>
-    public static ServerProcess Start(string serverName, string stopSignal, IReadOnlyList<string> command)
+    /// <param name="onOutputLine">Sees every line the server writes to stdout, for servers that report what they receive there.</param>
+    public static ServerProcess Start(string serverName, string stopSignal, IReadOnlyList<string> command, Action<string>? onOutputLine = null)
     {
         var bash = ServerHost.RequireExecutable("bash", serverName);
         var process = new Process
@@ -73,7 +74,14 @@ internal sealed class ServerProcess : IAsyncDisposable
             StartInfo = ServerCommand.CreateStartInfo([bash, "-c", LifelineScript, "server-lifeline", stopSignal, .. command]),
         };
         var server = new ServerProcess(serverName, ServerCommand.Format(command), process);
-        process.OutputDataReceived += (_, line) => server.output.Add(line.Data);
+        process.OutputDataReceived += (_, line) =>
+        {
+            server.output.Add(line.Data);
+            if (line.Data is not null)
+            {
+                onOutputLine?.Invoke(line.Data);
+            }
+        };
         process.ErrorDataReceived += (_, line) => server.output.Add(line.Data);
         process.Start();
         process.BeginOutputReadLine();

@@ -97,7 +97,12 @@ public sealed class StartupTests(PostgresServer postgres)
     /// <summary>The production shape with its required secrets, plus the settings under test.</summary>
     private static Dictionary<string, string> Production(params (string Name, string Value)[] settings)
     {
-        var all = new Dictionary<string, string>(TestSecrets.Environment) { ["Database__Provider"] = "Postgres" };
+        var all = new Dictionary<string, string>(TestSecrets.Environment)
+        {
+            ["Database__Provider"] = "Postgres",
+            ["Email__Provider"] = "Smtp",
+            ["Email__Smtp__Host"] = "127.0.0.1",
+        };
         foreach (var (name, value) in settings)
         {
             all[name] = value;

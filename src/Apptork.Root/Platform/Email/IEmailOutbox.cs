@@ -1,0 +1,12 @@
+namespace Apptork.Root.Platform.Email;
+
+/// <summary>Where request handlers leave mail: sending happens in the background, so no response waits for, or reveals, SMTP.</summary>
+public interface IEmailOutbox
+{
+    /// <summary>
+    /// Queues <paramref name="message"/> and returns at once. False when it could not be queued (the outbox is full or
+    /// the process is stopping); that is logged, and the caller carries on as if it had been sent.
+    /// </summary>
+    /// <exception cref="ArgumentException">The recipient is not one email address.</exception>
+    bool Enqueue(EmailMessage message);
+}
