@@ -102,7 +102,7 @@ public sealed partial class OtpService(
         var isNew = user is null;
         if (user is null)
         {
-            user = await CreateUserAsync(challenge, cancellationToken);
+            user = await CreateUserAsync(challenge);
         }
         else if (!user.CanSignIn)
         {
@@ -113,7 +113,7 @@ public sealed partial class OtpService(
         return new OtpSignIn(pair, isNew);
     }
 
-    private async Task<User> CreateUserAsync(OtpChallenge challenge, CancellationToken cancellationToken)
+    private async Task<User> CreateUserAsync(OtpChallenge challenge)
     {
         var user = new User
         {
@@ -124,16 +124,23 @@ public sealed partial class OtpService(
             CreatedAt = time.GetUtcNow(),
         };
         user.UserName = user.Id.ToString("N");
-        var created = await users.CreateAsync(user);
-        if (created.Succeeded)
+        try
         {
-            return user;
+            var created = await users.CreateAsync(user);
+            if (created.Succeeded)
+            {
+                return user;
+            }
+        }
+        catch (DbUpdateException)
+        {
+            // Two first sign-ins for one address raced and the unique index let one through: use that account.
+            db.ChangeTracker.Clear();
         }
 
-        // Two first sign-ins for one address raced; the unique index let one through. Use that account.
         return await users.FindByEmailAsync(challenge.Email) is { } existing && existing.CanSignIn
             ? existing
-            : throw new InvalidOperationException($"Could not create a user: {string.Join("; ", created.Errors.Select(error => error.Code))}");
+            : throw new InvalidOperationException("A first sign-in could neither create the account nor find the one that won the race.");
     }
 
     private async Task RefuseWhenBudgetSpentAsync(string emailKey, DateTimeOffset now, CancellationToken cancellationToken)
