@@ -324,13 +324,22 @@ public sealed class LocalProviders : IAsyncDisposable
         {
             RsaSecurityKey rsa when rsa.Rsa.ExportParameters(false) is var p => new()
             {
-                ["kty"] = "RSA", ["kid"] = key.KeyId, ["use"] = "sig", ["alg"] = "RS256",
-                ["n"] = Base64UrlEncoder.Encode(p.Modulus!), ["e"] = Base64UrlEncoder.Encode(p.Exponent!),
+                ["kty"] = "RSA",
+                ["kid"] = key.KeyId,
+                ["use"] = "sig",
+                ["alg"] = "RS256",
+                ["n"] = Base64UrlEncoder.Encode(p.Modulus!),
+                ["e"] = Base64UrlEncoder.Encode(p.Exponent!),
             },
             ECDsaSecurityKey ec when ec.ECDsa.ExportParameters(false) is var p => new()
             {
-                ["kty"] = "EC", ["kid"] = key.KeyId, ["use"] = "sig", ["alg"] = "ES256", ["crv"] = "P-256",
-                ["x"] = Base64UrlEncoder.Encode(p.Q.X!), ["y"] = Base64UrlEncoder.Encode(p.Q.Y!),
+                ["kty"] = "EC",
+                ["kid"] = key.KeyId,
+                ["use"] = "sig",
+                ["alg"] = "ES256",
+                ["crv"] = "P-256",
+                ["x"] = Base64UrlEncoder.Encode(p.Q.X!),
+                ["y"] = Base64UrlEncoder.Encode(p.Q.Y!),
             },
             _ => throw new ArgumentException($"Unsupported key {key.GetType().Name}", nameof(key)),
         };
