@@ -179,6 +179,35 @@ public sealed class GoogleSignInTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_provider_that_does_not_answer_is_service_unavailable_not_a_bad_credential()
+    {
+        await using var providers = await LocalProviders.StartAsync();
+        var nobody = $"http://127.0.0.1:{ServerHost.FreeLoopbackPort()}/";
+        var settings = new Dictionary<string, string?>(providers.Settings)
+        {
+            ["Auth:Google:JwksUrl"] = nobody,
+            ["Auth:Apple:TokenUrl"] = nobody,
+            ["Auth:GitHub:TokenUrl"] = nobody,
+        };
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, settings);
+        var auth = new AuthClient(app);
+        var attempts = new (string Provider, object Body)[]
+        {
+            ("google", new { id_token = providers.GoogleIdToken("g-400", "down@gmail.com") }),
+            ("apple", new { id_token = providers.AppleIdToken("001234.down", "down@icloud.com"), authorization_code = providers.AppleAuthorizationCode("001234.down", "down@icloud.com") }),
+            ("github", new { code = providers.GitHubCode(new GitHubAccount(400, "down", null, [])) }),
+        };
+
+        foreach (var (provider, body) in attempts)
+        {
+            using var response = await auth.SocialAsync(provider, body);
+            await ErrorAssert.SingleAsync(response, HttpStatusCode.ServiceUnavailable, "server_error", "service_unavailable");
+        }
+
+        (await app.InDatabaseAsync(db => db.Users.CountAsync(Cancel))).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task A_provider_without_settings_is_provider_not_configured_before_the_body_is_looked_at()
     {
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
