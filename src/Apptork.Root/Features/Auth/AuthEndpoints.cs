@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth.Account;
 using Apptork.Root.Features.Auth.Otp;
+using Apptork.Root.Features.Auth.Social;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Errors;
@@ -8,6 +9,7 @@ using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -42,6 +44,7 @@ public static class AuthEndpoints
         signedIn.MapAccountEndpoints();
         signedIn.MapDelete("/me", DeleteMeAsync)
             .WithSummary("Deletes the account: sessions revoked, personal data erased, ledger kept anonymous.");
+        auth.MapSocialEndpoints();
         return auth;
     }
 
@@ -119,9 +122,15 @@ public static class AuthEndpoints
     }
 
     private static async Task<NoContent> DeleteMeAsync(
-        HttpContext context, RootDbContext db, Sessions sessions, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext context, RootDbContext db, Sessions sessions, TimeProvider time, [FromServices] IEnumerable<IAccountDeletionHook> deletionHooks,
+        CancellationToken cancellationToken)
     {
         var user = await SignedInUserAsync(context, db, cancellationToken);
+        foreach (var hook in deletionHooks)
+        {
+            await hook.BeforeErasureAsync(user, cancellationToken);
+        }
+
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await sessions.RevokeAllAsync(user.Id, "deleted", cancellationToken);
         await db.UserLogins.Where(login => login.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
@@ -140,7 +149,7 @@ public static class AuthEndpoints
     }
 
     /// <summary>The user behind a valid access token; one deleted or banned since the token was issued is refused.</summary>
-    private static async Task<User> SignedInUserAsync(HttpContext context, RootDbContext db, CancellationToken cancellationToken)
+    internal static async Task<User> SignedInUserAsync(HttpContext context, RootDbContext db, CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
         var user = await db.Users.SingleOrDefaultAsync(candidate => candidate.Id == userId, cancellationToken);

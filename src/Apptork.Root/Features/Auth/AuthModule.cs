@@ -1,4 +1,5 @@
 using Apptork.Root.Features.Auth.Otp;
+using Apptork.Root.Features.Auth.Social;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Configuration;
@@ -6,6 +7,7 @@ using Apptork.Root.Platform.Persistence;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Features.Auth;
@@ -31,6 +33,7 @@ public static class AuthModule
                 identity.User.AllowedUserNameCharacters = "0123456789abcdef";
             })
             .AddEntityFrameworkStores<RootDbContext>();
+        services.Replace(ServiceDescriptor.Scoped<IUserValidator<User>, AccountUserValidator>());
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -49,6 +52,7 @@ public static class AuthModule
         services.AddSingleton<IValidator<OtpVerifyBody>, OtpVerifyBodyValidator>();
         services.AddSingleton<IValidator<RefreshTokenBody>, RefreshTokenBodyValidator>();
         services.AddSingleton<IValidator<UpdateMeBody>, UpdateMeBodyValidator>();
+        builder.AddSocialSignIn();
         return builder;
     }
 }

@@ -1,0 +1,53 @@
+# Shared by the benchmarks: throwaway servers on loopback, stopped when the calling script exits.
+# shellcheck shell=bash
+
+# Publishes the application as production does (README): linux-x64, framework-dependent, ReadyToRun.
+publish_app() {
+  dotnet publish src/Apptork.Root -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    --nologo -v quiet -o "$1" >/dev/null
+}
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Starts a throwaway PostgreSQL (as the postgres user when run as root, data in memory); sets PG_PORT.
+start_postgres() {
+  local bin dir
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  dir=$(mktemp -d -p /dev/shm apptork-bench-pg.XXXXXX)
+  PG_PORT=$(free_port)
+  local as=()
+  if [[ $EUID -eq 0 ]]; then chown postgres "$dir"; as=(runuser -u postgres --); fi
+  "${as[@]}" "$bin/initdb" --auth=trust --no-sync -U postgres -E UTF8 --locale=C.UTF-8 -D "$dir/data" >/dev/null
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o "-h 127.0.0.1 -p $PG_PORT -k $dir -F -c fsync=off -c synchronous_commit=off -c max_connections=200" start >/dev/null
+  BENCH_CLEANUP+=("${as[*]} $bin/pg_ctl -D $dir/data -m immediate stop >/dev/null; rm -rf $dir")
+}
+
+# Starts the SMTP test peer; sets SMTP_PORT and SMTP_LOG (one SMTP_MESSAGE line per mail).
+start_smtp() {
+  SMTP_LOG=$(mktemp)
+  node tests/peers/smtp.mjs --port 0 >"$SMTP_LOG" 2>&1 </dev/null &
+  BENCH_CLEANUP+=("kill $! 2>/dev/null; rm -f $SMTP_LOG")
+  until grep -q '^SMTP_READY' "$SMTP_LOG"; do sleep 0.05; done
+  SMTP_PORT=$(sed -n 's/^SMTP_READY //p' "$SMTP_LOG")
+}
+
+# Waits until an HTTP URL answers 200.
+wait_for() { until curl -sf -o /dev/null "$1"; do sleep 0.05; done; }
+
+# wrk's requests per second for one URL, extra arguments passed to wrk (e.g. -H "Authorization: ...").
+requests_per_second() {
+  local url=$1; shift
+  wrk -t2 -c32 -d"${BENCH_SECONDS:-10}"s "$@" "$url" | awk '/Requests\/sec/ {print $2}'
+}
+
+BENCH_CLEANUP=()
+bench_cleanup() {
+  local step
+  for step in "${BENCH_CLEANUP[@]}"; do eval "$step" || true; done
+}
+trap bench_cleanup EXIT
+
+install_wrk() {
+  command -v wrk >/dev/null && return
+  if [[ $EUID -eq 0 ]]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
+}

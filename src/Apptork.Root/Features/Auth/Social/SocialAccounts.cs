@@ -1,0 +1,144 @@
+using System.Globalization;
+using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Persistence;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apptork.Root.Features.Auth.Social;
+
+/// <summary>
+/// Decides which account a verified provider identity opens. Identities are keyed by (provider, subject), never by
+/// email: an address can change hands, a subject cannot. An address only ever merges accounts when the provider is
+/// the authority for it; see <see cref="EmailTrust"/>.
+/// </summary>
+public sealed partial class SocialAccounts(RootDbContext db, UserManager<User> users, TimeProvider time, ILogger<SocialAccounts> logger)
+{
+    /// <summary>
+    /// The account of this identity, creating or linking it on first use. Two first sign-ins racing for one identity
+    /// or one address meet at the database's unique keys; the loser starts over once and finds the winner's account.
+    /// </summary>
+    public async Task<(User User, bool IsNew)> SignInAsync(ProviderProfile profile, CancellationToken cancellationToken)
+    {
+        if (await TrySignInAsync(profile, cancellationToken) is { } first)
+        {
+            return first;
+        }
+
+        db.ChangeTracker.Clear();
+        return await TrySignInAsync(profile, cancellationToken)
+            ?? throw new InvalidOperationException($"A {profile.Provider} sign-in could not be written twice in a row.");
+    }
+
+    /// <summary>
+    /// Links the identity to the signed-in <paramref name="user"/>: nothing to do when it is already theirs, and
+    /// <c>identity_in_use</c> when it opens someone else's account (it stays there: taking it would move a person's
+    /// sign-in to an account they never chose).
+    /// </summary>
+    public async Task<User> LinkAsync(User user, ProviderProfile profile)
+    {
+        var owner = await users.FindByLoginAsync(profile.Provider, profile.Subject);
+        if (owner is null)
+        {
+            if (await WroteAsync(() => users.AddLoginAsync(user, Login(profile))))
+            {
+                return user;
+            }
+
+            db.ChangeTracker.Clear();
+            owner = await users.FindByLoginAsync(profile.Provider, profile.Subject) ?? throw ErrorCatalog.Conflict.ToException();
+        }
+
+        return owner.Id == user.Id ? owner : throw ErrorCatalog.IdentityInUse.ToException();
+    }
+
+    /// <summary>One attempt; null when a write lost a race with a concurrent sign-in.</summary>
+    private async Task<(User, bool)?> TrySignInAsync(ProviderProfile profile, CancellationToken cancellationToken)
+    {
+        if (await users.FindByLoginAsync(profile.Provider, profile.Subject) is { } owner)
+        {
+            return owner.CanSignIn ? (owner, false) : throw ErrorCatalog.AccountDisabled.ToException();
+        }
+
+        // An unverified address is not looked up at all: it proves nothing, and answering differently when it
+        // belongs to an account would tell anyone who types an address into a provider profile who our users are.
+        if (profile.Trust != EmailTrust.Unverified && await users.FindByEmailAsync(profile.Email!) is { } sameAddress)
+        {
+            // Seamless merging, only where the provider runs the mailbox and our account's address was itself proven.
+            // A merely "verified" address may have changed hands since the provider checked it: its new owner must
+            // prove it with an email code and link the provider while signed in.
+            if (profile.Trust != EmailTrust.Authoritative || !sameAddress.EmailConfirmed)
+            {
+                throw ErrorCatalog.ProviderEmailUnverified.ToException();
+            }
+
+            if (!sameAddress.CanSignIn)
+            {
+                throw ErrorCatalog.AccountDisabled.ToException();
+            }
+
+            return await WroteAsync(() => users.AddLoginAsync(sameAddress, Login(profile))) ? (sameAddress, false) : null;
+        }
+
+        var user = NewUser(profile);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await WroteAsync(() => users.CreateAsync(user)) || !await WroteAsync(() => users.AddLoginAsync(user, Login(profile))))
+        {
+            return null;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (user, true);
+    }
+
+    /// <summary>
+    /// The account takes the provider's address only when the provider is its authority. Anything less would let a
+    /// person pre-register someone else's address through a provider account that merely claims it: the real owner,
+    /// signing in later by email code, would land in an account the squatter still opens through the provider. So an
+    /// unproven address is not stored at all, and its owner gets an account of their own when they arrive.
+    /// </summary>
+    private User NewUser(ProviderProfile profile)
+    {
+        var user = new User
+        {
+            Id = Guid.CreateVersion7(),
+            DisplayName = profile.DisplayName,
+            Locale = CultureInfo.CurrentUICulture.Name,
+            CreatedAt = time.GetUtcNow(),
+        };
+        user.UserName = user.Id.ToString("N");
+        if (profile.Trust == EmailTrust.Authoritative)
+        {
+            user.Email = profile.Email;
+            user.EmailConfirmed = true;
+        }
+
+        return user;
+    }
+
+    private static UserLoginInfo Login(ProviderProfile profile) => new(profile.Provider, profile.Subject, profile.VerifiedEmail);
+
+    /// <summary>False when a unique key (identity, canonical address) or the user's concurrency stamp was taken first.</summary>
+    private async Task<bool> WroteAsync(Func<Task<IdentityResult>> write)
+    {
+        try
+        {
+            var result = await write();
+            if (!result.Succeeded)
+            {
+                // IdentityResult prints as "Failed : DuplicateEmail,LoginAlreadyAssociated".
+                LogWriteRefused(logger, result);
+            }
+
+            return result.Succeeded;
+        }
+        catch (DbUpdateException exception)
+        {
+            LogWriteRefused(logger, exception.InnerException?.Message ?? exception.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A provider sign-in lost a race or was refused by Identity: {Reason}")]
+    private static partial void LogWriteRefused(ILogger logger, object reason);
+}
