@@ -9,7 +9,8 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.AddPlatform();
     builder.AddAuth();
 
-    var app = builder.Build();
+    // Disposed on every path, so the console logger flushes what a short command (migrate, a refusal) logged before exit.
+    await using var app = builder.Build();
     app.UsePlatform();
     app.MapPlatformEndpoints();
     if (app.ServesApi())
