@@ -14,9 +14,9 @@ public sealed class CheckoutLock(IThrottleStore store, ThrottleKeys keys, IOptio
     private const string FailuresKey = "checkout-failures";
     private const string LockKey = "checkout-lock";
 
-    // Both parse: the options' validator refused the process at start otherwise.
-    private readonly Rate failures = Rate.TryParse(options.Value.CheckoutLock.Failures, out var rate) ? rate : default;
-    private readonly Rate lockWindow = new(1, Rate.TryParseDuration(options.Value.CheckoutLock.Duration, out var duration) ? duration : default);
+    // Reading options.Value runs the validator (ThrottleRates.Validator), which refuses both settings unless they parse.
+    private readonly Rate failures = Rate.Parse(options.Value.CheckoutLock.Failures);
+    private readonly Rate lockWindow = new(1, Rate.ParseDuration(options.Value.CheckoutLock.Duration));
 
     /// <summary>Counts a failed payment against the user and the device; the one that reaches the limit locks its subject.</summary>
     /// <param name="deviceIdHash">The hashed <c>X-Device-Id</c>, when the client sent one.</param>

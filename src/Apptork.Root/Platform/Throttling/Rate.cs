@@ -17,6 +17,13 @@ public readonly partial record struct Rate(int Limit, TimeSpan Window)
 
     public bool IsUnlimited => this == Unlimited;
 
+    /// <summary>Reads a rate that is known to be valid: a shipped default, or a setting the options validator accepted.</summary>
+    public static Rate Parse(string text) =>
+        TryParse(text, out var rate) ? rate : throw new FormatException($"'{text}' is not a rate.");
+
+    public static TimeSpan ParseDuration(string text) =>
+        TryParseDuration(text, out var duration) ? duration : throw new FormatException($"'{text}' is not a duration.");
+
     public static bool TryParse(string? text, out Rate rate)
     {
         rate = default;

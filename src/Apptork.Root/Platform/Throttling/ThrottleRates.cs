@@ -69,7 +69,7 @@ public sealed class ThrottleRates
         var problems = new List<string>();
         var rates = Defaults.ToDictionary(
             scope => scope.Key,
-            scope => scope.Value.ToDictionary(role => role.Key, role => Parse(role.Value, "default"), StringComparer.OrdinalIgnoreCase),
+            scope => scope.Value.ToDictionary(role => role.Key, role => Rate.Parse(role.Value), StringComparer.OrdinalIgnoreCase),
             StringComparer.OrdinalIgnoreCase);
         foreach (var (scope, byRole) in options.Rates)
         {
@@ -103,9 +103,6 @@ public sealed class ThrottleRates
         }
 
         return (rates, problems);
-
-        static Rate Parse(string text, string source) =>
-            Rate.TryParse(text, out var rate) ? rate : throw new InvalidOperationException($"The {source} rate '{text}' does not parse.");
     }
 
     /// <summary>Refuses to start, naming the setting, when a rate or the checkout lock is mistyped.</summary>
