@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a Debian machine that has the .NET SDK: installs what the tests start
-# (PostgreSQL, Redis, Node and the npm test peers) when missing, runs `dotnet test`, and ends with one
+# (PostgreSQL, Redis, nginx, Node and the npm test peers) when missing, runs `dotnet test`, and ends with one
 # totals line such as "42 passed, 0 failed, 3 skipped". Extra arguments go to `dotnet test`, e.g.
 #   ./test.sh --filter "FullyQualifiedName~ServerFixtureTests"
 set -euo pipefail
@@ -16,6 +16,8 @@ as_root() {
 missing_packages=()
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing_packages+=(postgresql)
 command -v redis-server >/dev/null || missing_packages+=(redis-server)
+# The trusted-proxy tests put a real nginx in front of the application.
+[[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing_packages+=(nginx)
 command -v node >/dev/null || missing_packages+=(nodejs npm)
 if ((${#missing_packages[@]} > 0)); then
   echo "Installing ${missing_packages[*]} from Debian's packages"

@@ -2,6 +2,7 @@ using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform;
 using Apptork.Root.Platform.Hosting;
+using Apptork.Root.Platform.Throttling;
 
 var (command, hostArgs) = RootCommand.Parse(args);
 return await RootCommand.RefuseOnBadSettingsAsync(async () =>
@@ -17,7 +18,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     app.MapPlatformEndpoints();
     if (app.ServesApi())
     {
-        var api = app.MapGroup("/api/v1");
+        var api = app.MapGroup("/api/v1").Throttle(ThrottleScopes.Anon, ThrottleScopes.User);
         api.MapGroup("/auth").MapAuthEndpoints();
         app.MapJwks();
     }

@@ -4,9 +4,12 @@ using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Health;
 using Apptork.Root.Platform.Json;
 using Apptork.Root.Platform.Localization;
+using Apptork.Root.Platform.Networking;
 using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Redis;
+using Apptork.Root.Platform.Throttling;
 using Scalar.AspNetCore;
 
 namespace Apptork.Root.Platform;
@@ -63,14 +66,19 @@ public static class PlatformModule
             .Configure<Microsoft.Extensions.Options.IOptions<CorsSettings>>((cors, settings) => cors.AddDefaultPolicy(settings.Value.ToPolicy()));
         services.AddAuthentication();
         services.AddAuthorization();
+        services.AddTrustedProxies(configuration);
         services.AddPersistence(configuration, builder.Environment);
         services.AddEmail();
+        services.AddRedis(configuration);
+        services.AddThrottling();
         services.AddHealthProbes();
         return builder;
     }
 
     public static WebApplication UsePlatform(this WebApplication app)
     {
+        // First: everything after it (limits, logs, sign-in records) must see the client's address, not the proxy's.
+        app.UseTrustedProxies();
         app.UseCorrelationId();
         app.UseRequestLocalization();
         app.UseExceptionHandler(new ExceptionHandlerOptions
@@ -81,6 +89,7 @@ public static class PlatformModule
         app.UseStatusCodePages(StatusCodeErrors.WriteAsync);
         app.UseCors();
         app.UseAuthentication();
+        app.UseThrottling();
         app.UseAuthorization();
         return app;
     }

@@ -6,6 +6,7 @@ using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -21,10 +22,10 @@ public static class AuthEndpoints
     public static RouteGroupBuilder MapAuthEndpoints(this RouteGroupBuilder auth)
     {
         auth.WithTags("Auth");
-        auth.MapPost("/otp/request", RequestOtpAsync).Validate<OtpRequestBody>()
+        auth.MapPost("/otp/request", RequestOtpAsync).Validate<OtpRequestBody>().Throttle(ThrottleScopes.Otp)
             .ProducesErrors(ErrorCatalog.DisposableEmail)
             .WithSummary("Mails a one-time sign-in code; the answer is the same whether or not an account exists.");
-        auth.MapPost("/otp/verify", VerifyOtpAsync).Validate<OtpVerifyBody>()
+        auth.MapPost("/otp/verify", VerifyOtpAsync).Validate<OtpVerifyBody>().Throttle(ThrottleScopes.Otp)
             .ProducesErrors(ErrorCatalog.OtpExpired, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked, ErrorCatalog.AccountDisabled)
             .WithSummary("Exchanges the code for a token pair; creates the account on first sign-in.");
         auth.MapPost("/token/refresh", RefreshAsync).Validate<RefreshTokenBody>()

@@ -87,10 +87,14 @@ public sealed partial class AuthClient(RootApp app, string? acceptLanguage = nul
     /// <summary>What was mailed to the address, in order: message texts from the SMTP peer, or log lines for the Log provider.</summary>
     private async Task<IReadOnlyList<string>> MailTextsAsync(string email)
     {
-        if (app.Services.GetRequiredService<IOptions<EmailOptions>>().Value.Provider == EmailProvider.Smtp)
+        var options = app.Services.GetRequiredService<IOptions<EmailOptions>>().Value;
+        if (options.Provider == EmailProvider.Smtp)
         {
             var smtp = await TestContext.Current.GetFixture<SmtpServer>() ?? throw new InvalidOperationException("No SMTP peer.");
-            return smtp.Received.Where(mail => mail.To.Any(to => to.Contains(email, StringComparison.OrdinalIgnoreCase)))
+            var sender = System.Net.Mail.MailAddress.TryCreate(options.From, out var from) ? from.Address : options.From;
+            return smtp.Received
+                .Where(mail => string.Equals(mail.FromAddress, sender, StringComparison.OrdinalIgnoreCase)
+                    && mail.To.Any(to => to.Contains(email, StringComparison.OrdinalIgnoreCase)))
                 .Select(mail => mail.Text ?? string.Empty).ToList();
         }
 

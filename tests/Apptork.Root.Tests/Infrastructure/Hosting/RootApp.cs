@@ -67,6 +67,8 @@ public sealed class RootApp : WebApplicationFactory<Program>
             all["Email:Smtp:Host"] = smtp.Host;
             all["Email:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture);
             all["Email:Smtp:UseTls"] = "false";
+            // Every app its own sender, so a test reading the shared peer sees only its own app's mail.
+            all["Email:From"] = $"Apptork Root <app-{Guid.NewGuid():N}@apptork.test>";
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -116,16 +118,23 @@ public sealed class RootApp : WebApplicationFactory<Program>
     public sealed record TestExtensions(Action<IEndpointRouteBuilder>? Endpoints = null, Action<IServiceCollection>? Services = null);
 
     /// <summary>
-    /// Appends the test's endpoints after the product's pipeline; endpoint routing shares one route table, so
-    /// they are matched and run by the product's own middleware (errors, localization, authentication).
+    /// Maps the test's endpoints into the application's own route table, so the product's routing matches them and its
+    /// endpoint-aware middleware (authorization, throttling) applies to them as to any product endpoint.
     /// </summary>
     private sealed class ExtraEndpoints(Action<IEndpointRouteBuilder> map) : IStartupFilter
     {
+        // Where UseRouting leaves the route builder it matches against: for a WebApplication, the application itself.
+        private const string RouteBuilderProperty = "__EndpointRouteBuilder";
+
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
             next(app);
-            app.UseRouting();
-            app.UseEndpoints(map);
+            var routes = app.Properties.TryGetValue(RouteBuilderProperty, out var builder) && builder is IEndpointRouteBuilder found
+                ? found
+                : throw new InvalidOperationException($"The application's pipeline left no '{RouteBuilderProperty}': test endpoints would not be routed by it.");
+            map(routes);
+            // Publishes the new endpoints to the rest of the framework too (the OpenAPI document reads them from there).
+            app.UseEndpoints(_ => { });
         };
     }
 }

@@ -7,7 +7,7 @@ namespace Apptork.Root.Tests.Infrastructure.Servers;
 internal static class ServerHost
 {
     public const string SetupHint =
-        "Run ./test.sh from the repository root: it installs PostgreSQL, Redis and the npm test peers " +
+        "Run ./test.sh from the repository root: it installs PostgreSQL, Redis, nginx and the npm test peers " +
         "(tests/peers) when they are missing, then runs the tests.";
 
     private const string MemoryFileSystem = "/dev/shm";

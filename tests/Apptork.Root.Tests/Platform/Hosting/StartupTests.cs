@@ -18,6 +18,9 @@ public sealed class StartupTests(PostgresServer postgres)
     [InlineData("Database__Provider", "Mysql", "Database__Provider is 'Mysql'")]
     [InlineData("Role", "cron", "Role is 'cron'")]
     [InlineData("Http__MaxRequestBodyBytes", "10", "Http__MaxRequestBodyBytes")]
+    [InlineData("Throttling__Rates__otp__email", "lots", "Throttling__Rates__otp__email is 'lots', not a rate")]
+    [InlineData("ForwardedHeaders__KnownNetworks__0", "10.0.0.0/33", "ForwardedHeaders__KnownNetworks__0 is '10.0.0.0/33', not a network")]
+    [InlineData("ConnectionStrings__Redis", "redis:6379,frobnicate=1", "ConnectionStrings__Redis is not a valid Redis connection string")]
     public async Task A_bad_setting_stops_the_process_naming_the_setting(string setting, string value, string expected)
     {
         var result = await RootProcess.RunAsync([], Settings((setting, value)), Patience, Scratch());

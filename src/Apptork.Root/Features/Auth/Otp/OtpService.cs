@@ -6,6 +6,7 @@ using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Throttling;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,8 @@ public sealed partial class OtpService(
     Sessions sessions,
     UserManager<User> users,
     AccountEmails accountEmails,
-    SignInCodeMailer mailer)
+    SignInCodeMailer mailer,
+    Throttler throttler)
 {
     private const int CodeDigits = 6;
 
@@ -34,6 +36,8 @@ public sealed partial class OtpService(
     public async Task<OtpRequested> RequestAsync(string rawEmail, OtpPurpose purpose, Guid? userId, CancellationToken cancellationToken)
     {
         var email = await accountEmails.AcceptAsync(rawEmail, "email", cancellationToken);
+        // Per address, whichever IPs the requests come from: nobody gets an inbox flooded with codes.
+        await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.Email, email.Key, cancellationToken);
         var now = time.GetUtcNow();
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var code = RandomNumberGenerator.GetInt32(0, (int)Math.Pow(10, CodeDigits)).ToString(new string('0', CodeDigits), CultureInfo.InvariantCulture);
@@ -70,6 +74,7 @@ public sealed partial class OtpService(
         var challenge = await db.OtpChallenges.AsNoTracking()
             .SingleOrDefaultAsync(candidate => candidate.TokenHash == tokenHash && candidate.Purpose == purpose, cancellationToken)
             ?? throw ErrorCatalog.Invalid.ToException("otp_token");
+        await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.EmailVerify, challenge.EmailKey, cancellationToken);
         var now = time.GetUtcNow();
         if (challenge.ConsumedAt is not null || challenge.ExpiresAt <= now)
         {

@@ -1,0 +1,45 @@
+namespace Apptork.Root.Platform.Throttling;
+
+/// <summary>The throttling scopes of SPEC 6. Each has its own rates per role (<see cref="ThrottleRates"/>).</summary>
+public static class ThrottleScopes
+{
+    /// <summary>Every request of a caller without an access token, per client IP.</summary>
+    public const string Anon = "anon";
+
+    /// <summary>Sign-in codes: per client IP (or user) at the endpoints, and per canonical address inside the OTP service.</summary>
+    public const string Otp = "otp";
+
+    /// <summary>Every request of a signed-in caller, per user.</summary>
+    public const string User = "user";
+
+    /// <summary>Creating AI generations, per user, by role.</summary>
+    public const string AiGeneration = "ai_generation";
+
+    /// <summary>Creating checkouts, per user; failed payments also lock checkout (<see cref="CheckoutLock"/>).</summary>
+    public const string Checkout = "checkout";
+
+    public static IReadOnlyList<string> All { get; } = [Anon, Otp, User, AiGeneration, Checkout];
+
+    /// <summary>
+    /// While the shared store is unreachable these scopes refuse requests (503 <c>service_unavailable</c>) rather than let
+    /// them through unlimited: unthrottled code requests mean mail bombing and code guessing, unthrottled checkouts mean
+    /// card testing. The others fail open: an outage of Redis must not take the whole API down with it.
+    /// </summary>
+    public static bool FailsClosed(string scope) => scope is Otp or Checkout;
+}
+
+/// <summary>The roles rates are configured for: the access token's <c>role</c> claim, or these.</summary>
+public static class ThrottleRoles
+{
+    /// <summary>Callers without an access token.</summary>
+    public const string Anonymous = "anonymous";
+
+    /// <summary>The signed-in role whose rate applies to any signed-in role a scope names no rate for.</summary>
+    public const string Free = "free";
+
+    /// <summary>Code requests per canonical email address (<see cref="ThrottleScopes.Otp"/> only).</summary>
+    public const string Email = "email";
+
+    /// <summary>Code verifications per canonical email address (<see cref="ThrottleScopes.Otp"/> only).</summary>
+    public const string EmailVerify = "email_verify";
+}
