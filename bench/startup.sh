@@ -6,13 +6,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 runs="${1:-5}"
+source bench/lib.sh
 work="$(mktemp -d)"
-trap 'pkill -P $$ 2>/dev/null || true; rm -rf "$work"' EXIT
+BENCH_CLEANUP+=("pkill -P $$ 2>/dev/null; rm -rf $work")
 
 # Both published the way production is (README): for linux-x64, framework-dependent, ReadyToRun.
-publish=(-c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true --nologo -v quiet)
-dotnet publish src/Apptork.Root "${publish[@]}" -o "$work/root" >/dev/null
-dotnet publish bench/BareAspNet "${publish[@]}" -o "$work/bare" >/dev/null
+publish_app "$work/root"
+dotnet publish bench/BareAspNet -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true --nologo -v quiet -o "$work/bare" >/dev/null
 
 port=18765
 now_ms() { date +%s%3N; }

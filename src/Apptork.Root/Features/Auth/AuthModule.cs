@@ -37,13 +37,16 @@ public static class AuthModule
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<AuthKeys, IOptions<AuthOptions>>((jwt, keys, options) =>
+            .Configure<AuthKeys, IOptions<AuthOptions>, ValidatedTokenCache>((jwt, keys, options, validatedTokens) =>
             {
                 jwt.MapInboundClaims = false;
+                jwt.TokenHandlers.Clear();
+                jwt.TokenHandlers.Add(validatedTokens);
                 jwt.TokenValidationParameters = AccessTokens.ValidationParameters(keys, options.Value.Jwt);
             });
 
         services.AddSingleton<AccessTokens>();
+        services.AddSingleton<ValidatedTokenCache>();
         services.AddSingleton<AccountEmails>();
         services.AddSingleton<SignInCodeMailer>();
         services.AddScoped<Sessions>();
