@@ -26,6 +26,11 @@ public static class RootProcess
         }
     }
 
+    /// <summary>An empty folder to start the binary in, as an operator would start it in a fresh directory.</summary>
+    public static string ScratchDirectory(string prefix) => Directory.CreateTempSubdirectory(prefix).FullName;
+
+    public static string FreeLoopbackUrl() => $"http://127.0.0.1:{Servers.ServerHost.FreeLoopbackPort()}";
+
     /// <summary>Starts the binary and returns at once; disposing kills it if it still runs.</summary>
     public static Running Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string? workingDirectory = null)
     {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Shouldly;
@@ -89,12 +88,7 @@ public sealed class EmailStartupTests(PostgresServer postgres, SmtpServer smtp)
         return all;
     }
 
-    private static string Scratch() => Directory.CreateTempSubdirectory("apptork-email-start-").FullName;
+    private static string Scratch() => RootProcess.ScratchDirectory("apptork-email-start-");
 
-    private static string FreeUrl()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
-    }
+    private static string FreeUrl() => RootProcess.FreeLoopbackUrl();
 }

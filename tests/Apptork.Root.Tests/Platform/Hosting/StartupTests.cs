@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Shouldly;
@@ -114,12 +113,7 @@ public sealed class StartupTests(PostgresServer postgres)
         return all;
     }
 
-    private static string Scratch() => Directory.CreateTempSubdirectory("apptork-start-").FullName;
+    private static string Scratch() => RootProcess.ScratchDirectory("apptork-start-");
 
-    private static string FreeUrl()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
-    }
+    private static string FreeUrl() => RootProcess.FreeLoopbackUrl();
 }
