@@ -1,3 +1,4 @@
+using System.Globalization;
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Email;
 using Apptork.Root.Platform.Errors;
@@ -10,6 +11,7 @@ using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Redis;
 using Apptork.Root.Platform.Throttling;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace Apptork.Root.Platform;
@@ -37,8 +39,11 @@ public static class PlatformModule
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = configuration.GetSection(HttpLimitsOptions.Section).Get<HttpLimitsOptions>()?.MaxRequestBodyBytes
-                ?? HttpLimitsOptions.DefaultMaxRequestBodyBytes;
+            // Read leniently: a bad value is refused by name, with every other bad setting, before the server starts.
+            kestrel.Limits.MaxRequestBodySize = long.TryParse(
+                configuration[$"{HttpLimitsOptions.Section}:{nameof(HttpLimitsOptions.MaxRequestBodyBytes)}"], CultureInfo.InvariantCulture, out var limit)
+                ? limit
+                : HttpLimitsOptions.DefaultMaxRequestBodyBytes;
         });
 
         services.ConfigureHttpJsonOptions(options => JsonSetup.Configure(options.SerializerOptions));
@@ -63,7 +68,7 @@ public static class PlatformModule
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section);
         services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
-            .Configure<Microsoft.Extensions.Options.IOptions<CorsSettings>>((cors, settings) => cors.AddDefaultPolicy(settings.Value.ToPolicy()));
+            .Configure<IOptions<CorsSettings>>((cors, settings) => cors.AddDefaultPolicy(settings.Value.ToPolicy()));
         services.AddAuthentication();
         services.AddAuthorization();
         services.AddTrustedProxies(configuration);

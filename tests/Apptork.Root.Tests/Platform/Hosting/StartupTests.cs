@@ -17,6 +17,7 @@ public sealed class StartupTests(PostgresServer postgres)
     [InlineData("Database__Provider", "Mysql", "Database__Provider is 'Mysql'")]
     [InlineData("Role", "cron", "Role is 'cron'")]
     [InlineData("Http__MaxRequestBodyBytes", "10", "Http__MaxRequestBodyBytes")]
+    [InlineData("Http__MaxRequestBodyBytes", "abc", "Http__MaxRequestBodyBytes is 'abc'")]
     [InlineData("Throttling__Rates__otp__email", "lots", "Throttling__Rates__otp__email is 'lots', not a rate")]
     [InlineData("ForwardedHeaders__KnownNetworks__0", "10.0.0.0/33", "ForwardedHeaders__KnownNetworks__0 is '10.0.0.0/33', not a network")]
     [InlineData("ConnectionStrings__Redis", "redis:6379,frobnicate=1", "ConnectionStrings__Redis is not a valid Redis connection string")]
