@@ -23,7 +23,7 @@ public static class ProcessRoles
             return ProcessRole.All;
         }
 
-        return Enum.TryParse<ProcessRole>(raw, ignoreCase: true, out var role) && Enum.IsDefined(role)
+        return SettingNames.TryParse<ProcessRole>(raw, out var role)
             ? role
             : throw new StartupConfigurationException("Role", $"is '{raw}'; use api, worker or all.");
     }

@@ -22,7 +22,7 @@ public sealed record RuntimeShape(DatabaseProvider Database, ProcessRole Role)
             return new RuntimeShape(DatabaseProvider.Sqlite, role);
         }
 
-        return Enum.TryParse<DatabaseProvider>(raw, ignoreCase: true, out var provider) && Enum.IsDefined(provider)
+        return SettingNames.TryParse<DatabaseProvider>(raw, out var provider)
             ? new RuntimeShape(provider, role)
             : throw new StartupConfigurationException("Database__Provider", $"is '{raw}'; use Sqlite (embedded) or Postgres (production).");
     }

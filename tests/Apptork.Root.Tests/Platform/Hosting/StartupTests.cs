@@ -16,6 +16,7 @@ public sealed class StartupTests(PostgresServer postgres)
     [Theory]
     [InlineData("Database__Provider", "Mysql", "Database__Provider is 'Mysql'")]
     [InlineData("Role", "cron", "Role is 'cron'")]
+    [InlineData("Database__Provider", "1", "Database__Provider is '1'")]
     [InlineData("Http__MaxRequestBodyBytes", "10", "Http__MaxRequestBodyBytes")]
     [InlineData("Http__MaxRequestBodyBytes", "abc", "Http__MaxRequestBodyBytes is 'abc'")]
     [InlineData("Throttling__Rates__otp__email", "lots", "Throttling__Rates__otp__email is 'lots', not a rate")]
