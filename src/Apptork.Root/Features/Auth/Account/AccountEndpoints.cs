@@ -5,6 +5,7 @@ using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -18,10 +19,10 @@ public static class AccountEndpoints
 {
     public static RouteGroupBuilder MapAccountEndpoints(this RouteGroupBuilder signedIn)
     {
-        signedIn.MapPost("/me/email", RequestEmailChangeAsync).Validate<OtpRequestBody>()
+        signedIn.MapPost("/me/email", RequestEmailChangeAsync).Validate<OtpRequestBody>().Throttle(ThrottleScopes.Otp)
             .ProducesErrors(ErrorCatalog.DisposableEmail)
             .WithSummary("Mails a code to the new address; whether it is taken is told only after the code.");
-        signedIn.MapPost("/me/email/verify", VerifyEmailChangeAsync).Validate<OtpVerifyBody>()
+        signedIn.MapPost("/me/email/verify", VerifyEmailChangeAsync).Validate<OtpVerifyBody>().Throttle(ThrottleScopes.Otp)
             .ProducesErrors(ErrorCatalog.OtpExpired, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked, ErrorCatalog.EmailInUse)
             .WithSummary("Switches the account to the new address and tells the old one.");
         signedIn.MapGet("/me/export", ExportAsync)
