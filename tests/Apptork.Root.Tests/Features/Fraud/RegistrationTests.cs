@@ -2,6 +2,7 @@ using System.Net;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Features.Auth;
+using Apptork.Root.Tests.Features.Auth.Social;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.EntityFrameworkCore;
@@ -39,6 +40,28 @@ public sealed class RegistrationTests(PostgresServer postgres)
         again.IsNewUser.ShouldBeFalse();
         again.User.Id.ShouldBe(first.User.Id);
         (await RegistrationsAsync(app)).Count.ShouldBe(2);
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task A_provider_sign_up_is_recorded_and_capped_like_an_email_code_one(DatabaseShape shape)
+    {
+        await using var providers = await LocalProviders.StartAsync();
+        await using var app = await StartAsync(shape, [.. providers.Settings.Select(setting => (setting.Key, setting.Value!)), ("Fraud:Registration:MaxPerIp", "2")]);
+        var auth = new AuthClient(app);
+        var gina = await auth.SocialAsync("google", new { id_token = providers.GoogleIdToken("g-gina", "gina@gmail.com") }).SignedInAsync();
+        await auth.SignInAsync("by.code@example.com");
+
+        using (var refused = await auth.SocialAsync("google", new { id_token = providers.GoogleIdToken("g-third", "third@gmail.com") }))
+        {
+            refused.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
+            (await ErrorAssert.ReadAsync(refused)).Errors.Single().Code.ShouldBe("registration_limit");
+        }
+
+        (await auth.SocialAsync("google", new { id_token = providers.GoogleIdToken("g-gina", "gina@gmail.com") }).SignedInAsync()).User.Id.ShouldBe(gina.User.Id);
+        (await auth.SignInAsync("g.i.n.a@gmail.com")).User.Id.ShouldBe(gina.User.Id);
+        var registrations = await RegistrationsAsync(app);
+        registrations.Count.ShouldBe(2);
+        registrations.Single(registration => registration.UserId == gina.User.Id).EmailHash.ShouldNotBeNull("Google is the authority for a Gmail address");
     }
 
     [Theory, MemberData(nameof(Shapes))]
