@@ -21,6 +21,7 @@ public sealed class AuthKeys
         SigningKeys = signingKeys;
         OtpKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, info: Encoding.ASCII.GetBytes("apptork-root/otp-code"));
         RefreshKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, info: Encoding.ASCII.GetBytes("apptork-root/refresh-successor"));
+        RegistrationKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, info: Encoding.ASCII.GetBytes("apptork-root/registration-email"));
     }
 
     /// <summary>All published keys; the first one signs.</summary>
@@ -33,6 +34,12 @@ public sealed class AuthKeys
 
     /// <summary>Derives a refresh token's successor, so concurrent refreshes of one token agree on it.</summary>
     public byte[] RefreshKey { get; }
+
+    /// <summary>
+    /// Keys the hash of a registration's canonical address, kept after the account and its address are erased: a bare
+    /// hash of an address is found again by hashing a list of known addresses.
+    /// </summary>
+    public byte[] RegistrationKey { get; }
 
     public static string Algorithm(SecurityKey key) => key is ECDsaSecurityKey ? SecurityAlgorithms.EcdsaSha256 : SecurityAlgorithms.RsaSha256;
 

@@ -1,6 +1,11 @@
+using Apptork.Root.Platform.Configuration;
+
 namespace Apptork.Root.Features.Fraud;
 
-/// <summary>Fraud prevention: email normalization, the disposable-domain list and the operators' domain rules.</summary>
+/// <summary>
+/// Fraud prevention: email normalization, the disposable-domain list, the operators' domain rules and deduplication
+/// at registration.
+/// </summary>
 public static class FraudModule
 {
     public static IServiceCollection AddFraud(this IServiceCollection services)
@@ -8,6 +13,8 @@ public static class FraudModule
         services.AddSingleton(_ => DisposableEmailDomains.Shipped);
         services.AddSingleton<EmailDomainPolicy>();
         services.AddHostedService<DisposableEmailDomainsWarmUp>();
+        services.AddSettings<RegistrationOptions>(RegistrationOptions.Section);
+        services.AddScoped<RegistrationGuard>();
         return services;
     }
 }

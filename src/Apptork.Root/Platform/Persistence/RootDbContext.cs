@@ -27,6 +27,8 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<EmailDomainRule> EmailDomainRules => Set<EmailDomainRule>();
 
+    public DbSet<Registration> Registrations => Set<Registration>();
+
     /// <summary>Each feature's entities, one explicit line each.</summary>
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -40,6 +42,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new SessionConfiguration());
         builder.ApplyConfiguration(new RefreshTokenConfiguration());
         builder.ApplyConfiguration(new EmailDomainRuleConfiguration());
+        builder.ApplyConfiguration(new RegistrationConfiguration());
     }
 }
 

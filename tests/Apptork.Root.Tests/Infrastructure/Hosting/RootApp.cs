@@ -52,6 +52,8 @@ public sealed class RootApp : WebApplicationFactory<Program>
             [$"ConnectionStrings:{shape}"] = connectionString,
             // The embedded shape makes its own keys: in a folder of this test's, never in a developer's data/.
             ["Auth:KeyDirectory"] = Directory.CreateTempSubdirectory("apptork-keys-").FullName,
+            // Every test client signs up from 127.0.0.1; the tests of the per-IP registration cap set their own.
+            ["Fraud:Registration:MaxPerIp"] = "1000",
         };
         if (shape == DatabaseShape.Postgres)
         {

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Throttling;
@@ -23,7 +24,8 @@ public sealed partial class OtpService(
     UserManager<User> users,
     AccountEmails accountEmails,
     SignInCodeMailer mailer,
-    Throttler throttler)
+    Throttler throttler,
+    RegistrationGuard registrations)
 {
     private const int CodeDigits = 6;
 
@@ -100,14 +102,26 @@ public sealed partial class OtpService(
         return consumed == 1 ? challenge : throw ErrorCatalog.OtpExpired.ToException("code");
     }
 
-    /// <summary>Signs in with a verified challenge: the account with that canonical address, or a new one.</summary>
+    /// <summary>
+    /// Signs in with a verified challenge: the account with that canonical address, or a new one if deduplication
+    /// allows it. Its refusals come only here, after the caller proved they own the mailbox.
+    /// </summary>
     public async Task<OtpSignIn> SignInAsync(OtpChallenge challenge, ClientInfo client, CancellationToken cancellationToken)
     {
         var user = await users.FindByEmailAsync(challenge.Email);
         var isNew = user is null;
         if (user is null)
         {
+            var decision = await registrations.CheckAsync(challenge.EmailKey, client, cancellationToken);
             user = await CreateUserAsync(challenge);
+            if (user is not null)
+            {
+                await registrations.RecordAsync(user.Id, challenge.EmailKey, client, decision, cancellationToken);
+            }
+            else
+            {
+                user = await RaceWinnerAsync(challenge);
+            }
         }
         else if (!user.CanSignIn)
         {
@@ -118,7 +132,8 @@ public sealed partial class OtpService(
         return new OtpSignIn(pair, isNew);
     }
 
-    private async Task<User> CreateUserAsync(OtpChallenge challenge)
+    /// <summary>The new account; null when a concurrent first sign-in for the address created it first.</summary>
+    private async Task<User?> CreateUserAsync(OtpChallenge challenge)
     {
         var user = new User
         {
@@ -139,14 +154,18 @@ public sealed partial class OtpService(
         }
         catch (DbUpdateException)
         {
-            // Two first sign-ins for one address raced and the unique index let one through: use that account.
+            // Two first sign-ins for one address raced and the unique index let one through.
             db.ChangeTracker.Clear();
         }
 
-        return await users.FindByEmailAsync(challenge.Email) is { } existing && existing.CanSignIn
+        return null;
+    }
+
+    /// <summary>The account a concurrent first sign-in created, and recorded the registration of.</summary>
+    private async Task<User> RaceWinnerAsync(OtpChallenge challenge) =>
+        await users.FindByEmailAsync(challenge.Email) is { } existing && existing.CanSignIn
             ? existing
             : throw new InvalidOperationException("A first sign-in could neither create the account nor find the one that won the race.");
-    }
 
     private async Task RefuseWhenBudgetSpentAsync(string emailKey, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
@@ -12,21 +13,22 @@ namespace Apptork.Root.Features.Auth.Social;
 /// email: an address can change hands, a subject cannot. An address only ever merges accounts when the provider is
 /// the authority for it; see <see cref="EmailTrust"/>.
 /// </summary>
-public sealed partial class SocialAccounts(RootDbContext db, UserManager<User> users, TimeProvider time, ILogger<SocialAccounts> logger)
+public sealed partial class SocialAccounts(
+    RootDbContext db, UserManager<User> users, TimeProvider time, RegistrationGuard registrations, ILogger<SocialAccounts> logger)
 {
     /// <summary>
     /// The account of this identity, creating or linking it on first use. Two first sign-ins racing for one identity
     /// or one address meet at the database's unique keys; the loser starts over once and finds the winner's account.
     /// </summary>
-    public async Task<(User User, bool IsNew)> SignInAsync(ProviderProfile profile, CancellationToken cancellationToken)
+    public async Task<(User User, bool IsNew)> SignInAsync(ProviderProfile profile, ClientInfo client, CancellationToken cancellationToken)
     {
-        if (await TrySignInAsync(profile, cancellationToken) is { } first)
+        if (await TrySignInAsync(profile, client, cancellationToken) is { } first)
         {
             return first;
         }
 
         db.ChangeTracker.Clear();
-        return await TrySignInAsync(profile, cancellationToken)
+        return await TrySignInAsync(profile, client, cancellationToken)
             ?? throw new InvalidOperationException($"A {profile.Provider} sign-in could not be written twice in a row.");
     }
 
@@ -53,7 +55,7 @@ public sealed partial class SocialAccounts(RootDbContext db, UserManager<User> u
     }
 
     /// <summary>One attempt; null when a write lost a race with a concurrent sign-in.</summary>
-    private async Task<(User, bool)?> TrySignInAsync(ProviderProfile profile, CancellationToken cancellationToken)
+    private async Task<(User, bool)?> TrySignInAsync(ProviderProfile profile, ClientInfo client, CancellationToken cancellationToken)
     {
         if (await users.FindByLoginAsync(profile.Provider, profile.Subject) is { } owner)
         {
@@ -81,12 +83,16 @@ public sealed partial class SocialAccounts(RootDbContext db, UserManager<User> u
         }
 
         var user = NewUser(profile);
+        // Deduplication counts the address only when the account holds it, i.e. when the signer proved they own it.
+        var emailKey = user.Email is not null && EmailAddresses.TryNormalize(user.Email, out var email) ? email.CanonicalKey : null;
+        var decision = await registrations.CheckAsync(emailKey, client, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (!await WroteAsync(() => users.CreateAsync(user)) || !await WroteAsync(() => users.AddLoginAsync(user, Login(profile))))
         {
             return null;
         }
 
+        await registrations.RecordAsync(user.Id, emailKey, client, decision, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (user, true);
     }

@@ -76,15 +76,16 @@ public static class SocialEndpoints
             throw ErrorCatalog.AuthenticationFailed.ToException();
         }
 
+        var client = ClientInfo.From(context);
         var (user, isNew) = authentication.Succeeded
             ? (await accounts.LinkAsync(await AuthEndpoints.SignedInUserAsync(context, db, cancellationToken), profile), false)
-            : await accounts.SignInAsync(profile, cancellationToken);
+            : await accounts.SignInAsync(profile, client, cancellationToken);
         if (keepWithUser is not null)
         {
             await keepWithUser(user);
         }
 
-        var tokens = await sessions.StartAsync(user, profile.Provider, ClientInfo.From(context), cancellationToken);
+        var tokens = await sessions.StartAsync(user, profile.Provider, client, cancellationToken);
         return TypedResults.Ok(new AuthEndpoints.SignedIn(
             tokens.AccessToken, tokens.RefreshToken, tokens.TokenType, tokens.ExpiresIn, tokens.RefreshExpiresIn, tokens.User, isNew));
     }

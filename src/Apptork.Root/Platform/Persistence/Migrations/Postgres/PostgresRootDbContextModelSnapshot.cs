@@ -345,6 +345,60 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.Fraud.Registration", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("BonusEligible")
+                        .HasColumnType("boolean")
+                        .HasColumnName("bonus_eligible");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DeviceIdHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("device_id_hash");
+
+                    b.Property<byte[]>("EmailHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("email_hash");
+
+                    b.Property<string>("Ip")
+                        .HasMaxLength(45)
+                        .HasColumnType("character varying(45)")
+                        .HasColumnName("ip");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_registrations");
+
+                    b.HasIndex("DeviceIdHash")
+                        .HasDatabaseName("ix_registrations_device_id_hash");
+
+                    b.HasIndex("EmailHash")
+                        .HasDatabaseName("ix_registrations_email_hash");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_registrations_user_id");
+
+                    b.HasIndex("Ip", "CreatedAt")
+                        .HasDatabaseName("ix_registrations_ip_created_at");
+
+                    b.ToTable("registrations", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -469,6 +523,16 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasConstraintName("fk_sessions_users_user_id");
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Fraud.Registration", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_registrations_users_user_id");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<System.Guid>", b =>

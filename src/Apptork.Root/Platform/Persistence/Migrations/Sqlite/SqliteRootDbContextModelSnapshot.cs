@@ -338,6 +338,58 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.Fraud.Registration", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("BonusEligible")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("bonus_eligible");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("DeviceIdHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("device_id_hash");
+
+                    b.Property<byte[]>("EmailHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("email_hash");
+
+                    b.Property<string>("Ip")
+                        .HasMaxLength(45)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("ip");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_registrations");
+
+                    b.HasIndex("DeviceIdHash")
+                        .HasDatabaseName("ix_registrations_device_id_hash");
+
+                    b.HasIndex("EmailHash")
+                        .HasDatabaseName("ix_registrations_email_hash");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_registrations_user_id");
+
+                    b.HasIndex("Ip", "CreatedAt")
+                        .HasDatabaseName("ix_registrations_ip_created_at");
+
+                    b.ToTable("registrations", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -458,6 +510,16 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasConstraintName("fk_sessions_users_user_id");
 
                     b.Navigation("User");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Fraud.Registration", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_registrations_users_user_id");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<System.Guid>", b =>
