@@ -137,6 +137,10 @@ public static class AuthEndpoints
         await db.UserLogins.Where(login => login.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
         await db.UserClaims.Where(claim => claim.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
         await db.UserTokens.Where(token => token.UserId == user.Id).ExecuteDeleteAsync(cancellationToken);
+        // The device and address hashes must outlive the account (a deleted account still counts for the signup bonus);
+        // the IP address is personal data with no such need.
+        await db.Registrations.Where(registration => registration.UserId == user.Id)
+            .ExecuteUpdateAsync(setters => setters.SetProperty(registration => registration.Ip, (string?)null), cancellationToken);
         user.Email = null;
         user.NormalizedEmail = null;
         user.DisplayName = null;

@@ -117,6 +117,7 @@ public sealed class RegistrationTests(PostgresServer postgres)
         recreated.User.Id.ShouldNotBe(original.User.Id);
         var registrations = await RegistrationsAsync(app);
         registrations.Single(registration => registration.UserId == original.User.Id).BonusEligible.ShouldBeTrue();
+        registrations.Single(registration => registration.UserId == original.User.Id).Ip.ShouldBeNull("the deleted account's IP address is erased");
         registrations.Single(registration => registration.UserId == recreated.User.Id).BonusEligible.ShouldBeFalse();
         registrations.ShouldAllBe(registration => registration.EmailHash!.Length == 32, "only a keyed hash of the address is kept");
     }
