@@ -32,6 +32,24 @@ public sealed class ThrottleStoreTests(RedisServer redis) : IAsyncDisposable
         results.Where(result => !result.Counted).ShouldAllBe(result => result.Count == 25);
     }
 
+    [Fact]
+    public async Task A_hot_partition_takes_hits_from_redis_in_batches_and_two_processes_never_exceed_the_limit()
+    {
+        var first = (RedisThrottleStore)await StoreAsync(ThrottleShape.Production);
+        using var second = new RedisThrottleStore(connection!, clock);
+        var rate = new Rate(1000, TimeSpan.FromMinutes(1));
+
+        (await first.HitAsync(Key("hot"), rate, Cancel)).ShouldBe(new ThrottleWindow(true, 1, TimeSpan.FromMinutes(1)));
+        ((long)await connection!.GetDatabase().HashGetAsync(Key("hot"), "count")).ShouldBe(62, "a sixteenth of the 999 left, taken in one call");
+
+        var racing = await Task.WhenAll(Enumerable.Range(0, 1400).Select(index => Task.Run(async () =>
+            await (index % 2 == 0 ? first : second).HitAsync(Key("hot"), rate, Cancel))));
+        var allowed = racing.Count(result => result.Counted) + 1;
+        allowed.ShouldBeLessThanOrEqualTo(1000);
+        allowed.ShouldBeGreaterThanOrEqualTo(1000 - 64, "at most the other process's unspent batch is forfeited");
+        ((long)await connection.GetDatabase().HashGetAsync(Key("hot"), "count")).ShouldBe(1000);
+    }
+
     [Theory, MemberData(nameof(Shapes))]
     public async Task A_window_opens_at_the_first_hit_and_resets_when_it_ends(ThrottleShape shape)
     {

@@ -243,8 +243,9 @@ public sealed class ThrottlingTests(PostgresServer postgres, RedisServer redis)
     {
         await using var ownRedis = new RedisServer();
         await ownRedis.InitializeAsync();
-        await using var app = await RootApp.StartAsync(
-            TestDatabases.For(postgres), DatabaseShape.Postgres, ThrottleProbe.Settings(ThrottleShape.Production, ownRedis), ThrottleProbe.Extensions());
+        // A rate too small for batches: every hit goes to Redis, so the outage shows at once.
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres,
+            ThrottleProbe.Settings(ThrottleShape.Production, ownRedis, ("Throttling:Rates:anon:anonymous", "20/minute")), ThrottleProbe.Extensions());
         var auth = new AuthClient(app);
         var token = (await auth.SignInAsync("outage@example.com")).AccessToken;
 
