@@ -171,17 +171,25 @@ public sealed class LedgerTests(PostgresServer postgres)
     }
 
     [Theory, MemberData(nameof(Shapes))]
-    public async Task The_database_refuses_a_negative_balance_written_around_the_ledger(DatabaseShape shape)
+    public async Task The_database_refuses_a_negative_balance_and_rewritten_history_written_around_the_ledger(DatabaseShape shape)
     {
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
         var user = (await new AuthClient(app).SignInAsync("direct@example.com")).User.Id;
         var books = new WalletBooks(app);
         await books.PostAsync(user, 3, "bonus", LedgerEntryKind.SignupBonus);
 
-        var refused = await Should.ThrowAsync<Exception>(() => books.WithDbAsync(db =>
+        var negative = await Should.ThrowAsync<Exception>(() => books.WithDbAsync(db =>
             db.Wallets.Where(wallet => wallet.UserId == user).ExecuteUpdateAsync(set => set.SetProperty(wallet => wallet.Balance, -1L), Cancel)));
-        refused.Message.ShouldContain("ck_wallets_balance_not_negative", Case.Insensitive);
-        (await books.BalanceAsync(user)).ShouldBe(3);
+        negative.Message.ShouldContain("ck_wallets_balance_not_negative", Case.Insensitive);
+
+        var rewritten = await Should.ThrowAsync<Exception>(() => books.WithDbAsync(db =>
+            db.LedgerEntries.Where(entry => entry.UserId == user).ExecuteUpdateAsync(set => set.SetProperty(entry => entry.Amount, 300L), Cancel)));
+        rewritten.Message.ShouldContain("append-only");
+        var deleted = await Should.ThrowAsync<Exception>(() => books.WithDbAsync(db =>
+            db.LedgerEntries.Where(entry => entry.UserId == user).ExecuteDeleteAsync(Cancel)));
+        deleted.Message.ShouldContain("append-only");
+
+        await books.ShouldAddUpAsync(user, 3);
     }
 
     [Theory, MemberData(nameof(Shapes))]
@@ -202,17 +210,23 @@ public sealed class LedgerTests(PostgresServer postgres)
 
         (await books.ReconcileAsync()).ShouldBeEmpty();
 
-        // Credits that appeared without an entry, and an entry whose balance_after was edited in place.
+        // Credits that appeared without an entry; and an entry slipped in with a wrong balance_after, the wallet
+        // raised to match its amount so that only the broken chain gives it away.
         await books.WithDbAsync(db => db.Wallets.Where(wallet => wallet.UserId == tampered)
             .ExecuteUpdateAsync(set => set.SetProperty(wallet => wallet.Balance, wallet => wallet.Balance + 1000), Cancel));
-        var middle = (await books.EntriesAsync(rewritten))[1];
-        await books.WithDbAsync(db => db.LedgerEntries.Where(entry => entry.Id == middle.Id)
-            .ExecuteUpdateAsync(set => set.SetProperty(entry => entry.BalanceAfter, entry => entry.BalanceAfter + 1), Cancel));
+        var planted = new LedgerEntry(rewritten, 5, 999, LedgerEntryKind.Adjustment, "planted", null, "nobody", null, DateTimeOffset.UtcNow);
+        await books.WithDbAsync(async db =>
+        {
+            db.LedgerEntries.Add(planted);
+            await db.Wallets.Where(wallet => wallet.UserId == rewritten)
+                .ExecuteUpdateAsync(set => set.SetProperty(wallet => wallet.Balance, wallet => wallet.Balance + 5), Cancel);
+            return await db.SaveChangesAsync(Cancel);
+        });
 
         var drifts = await books.ReconcileAsync();
         drifts.OrderBy(drift => drift.UserId == tampered ? 0 : 1).ShouldBe([
             new LedgerDrift(tampered, 1020, 20, null),
-            new LedgerDrift(rewritten, 20, 20, middle.Id),
+            new LedgerDrift(rewritten, 25, 25, planted.Id),
         ]);
     }
 

@@ -72,11 +72,31 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                 table: "ledger_entries",
                 columns: new[] { "user_id", "idempotency_key" },
                 unique: true);
+
+            // Append-only in the database itself, not only by convention: a correction is a new entry, and no code
+            // path or hand-written statement can rewrite history. EF Core's model cannot express triggers, hence SQL.
+            migrationBuilder.Sql("""
+                CREATE FUNCTION ledger_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    RAISE EXCEPTION 'ledger_entries is append-only: % refused', TG_OP USING ERRCODE = 'restrict_violation';
+                END
+                $$;
+                CREATE TRIGGER tr_ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+                    FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+                CREATE TRIGGER tr_ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+                    FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
+                """);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.Sql("""
+                DROP TRIGGER tr_ledger_entries_no_truncate ON ledger_entries;
+                DROP TRIGGER tr_ledger_entries_append_only ON ledger_entries;
+                DROP FUNCTION ledger_entries_append_only();
+                """);
+
             migrationBuilder.DropTable(
                 name: "ledger_entries");
 

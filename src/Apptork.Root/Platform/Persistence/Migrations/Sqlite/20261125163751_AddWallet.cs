@@ -71,11 +71,25 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                 table: "ledger_entries",
                 columns: new[] { "user_id", "idempotency_key" },
                 unique: true);
+
+            // Append-only in the database itself, not only by convention: a correction is a new entry, and no code
+            // path or hand-written statement can rewrite history. EF Core's model cannot express triggers, hence SQL.
+            migrationBuilder.Sql("""
+                CREATE TRIGGER tr_ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+                BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: UPDATE refused'); END;
+                """);
+            migrationBuilder.Sql("""
+                CREATE TRIGGER tr_ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+                BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: DELETE refused'); END;
+                """);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.Sql("DROP TRIGGER tr_ledger_entries_no_delete;");
+            migrationBuilder.Sql("DROP TRIGGER tr_ledger_entries_no_update;");
+
             migrationBuilder.DropTable(
                 name: "ledger_entries");
 
