@@ -34,12 +34,15 @@ public sealed class LedgerTests(PostgresServer postgres)
         (await books.PostAsync(user, -30, "generation-1")).Entry.BalanceAfter.ShouldBe(70);
         (await books.PostAsync(user, -20, "generation-2")).Entry.BalanceAfter.ShouldBe(50);
         (await books.PostAsync(user, 5, "refund-1", LedgerEntryKind.Refund, "generation-2")).Entry.BalanceAfter.ShouldBe(55);
+        (await books.PostAsync(user, -7, "adjustment-1", LedgerEntryKind.Adjustment, null, "ops@example.com", "Duplicate promo credit"))
+            .Entry.BalanceAfter.ShouldBe(48);
 
-        await books.ShouldAddUpAsync(user, 55);
+        await books.ShouldAddUpAsync(user, 48);
         var entries = await books.EntriesAsync(user);
-        entries.Select(entry => (entry.Amount, entry.Kind, entry.Reference)).ShouldBe([
-            (100, LedgerEntryKind.Purchase, "pi_123"), (-30, LedgerEntryKind.Generation, null),
-            (-20, LedgerEntryKind.Generation, null), (5, LedgerEntryKind.Refund, "generation-2"),
+        entries.Select(entry => (entry.Amount, entry.Kind, entry.Reference, entry.Operator, entry.Memo)).ShouldBe([
+            (100, LedgerEntryKind.Purchase, "pi_123", null, null), (-30, LedgerEntryKind.Generation, null, null, null),
+            (-20, LedgerEntryKind.Generation, null, null, null), (5, LedgerEntryKind.Refund, "generation-2", null, null),
+            (-7, LedgerEntryKind.Adjustment, null, "ops@example.com", "Duplicate promo credit"),
         ]);
         (await books.ReconcileAsync()).ShouldBeEmpty();
     }

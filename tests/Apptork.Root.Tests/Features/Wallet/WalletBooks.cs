@@ -13,11 +13,12 @@ public sealed class WalletBooks(RootApp app)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    public async Task<LedgerPosting> PostAsync(Guid userId, long amount, string idempotencyKey, LedgerEntryKind? kind = null, string? reference = null)
+    public async Task<LedgerPosting> PostAsync(
+        Guid userId, long amount, string idempotencyKey, LedgerEntryKind? kind = null, string? reference = null, string? @operator = null, string? memo = null)
     {
         await using var scope = app.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<Ledger>().PostAsync(
-            userId, amount, kind ?? (amount > 0 ? LedgerEntryKind.Purchase : LedgerEntryKind.Generation), idempotencyKey, reference, null, null, Cancel);
+            userId, amount, kind ?? (amount > 0 ? LedgerEntryKind.Purchase : LedgerEntryKind.Generation), idempotencyKey, reference, @operator, memo, Cancel);
     }
 
     public async Task<long?> BalanceAsync(Guid userId) => await WithDbAsync(db =>

@@ -57,7 +57,7 @@ public sealed class WalletEndpointTests(PostgresServer postgres)
         foreach (var (posting, index) in postings.Select((posting, index) => (posting, index)))
         {
             clock.SetUtcNow(day0.AddDays(index).AddHours(12));
-            await books.PostAsync(user, posting.Amount, $"entry-{index}", posting.Kind);
+            await books.PostAsync(user, posting.Amount, $"entry-{index}", posting.Kind, $"ref-{index}", memo: $"memo {index}");
         }
 
         clock.SetUtcNow(today);
@@ -65,6 +65,8 @@ public sealed class WalletEndpointTests(PostgresServer postgres)
 
         var first = await ListAsync(auth, token, "?limit=2");
         first.Results.Select(entry => (entry.Amount, entry.BalanceAfter, entry.Kind)).ShouldBe([(10L, 130L, "refund"), (-20L, 120L, "generation")]);
+        first.Results[0].Reference.ShouldBe("ref-4");
+        first.Results[0].Memo.ShouldBe("memo 4");
         first.NextCursor.ShouldNotBeNull();
         var second = await ListAsync(auth, token, $"?limit=2&cursor={first.NextCursor}");
         second.Results.Select(entry => entry.Amount).ShouldBe([100L, -10L]);
