@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Fraud;
+using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform;
 using Apptork.Root.Platform.Hosting;
 using Apptork.Root.Platform.Throttling;
@@ -11,6 +12,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.AddPlatform();
     builder.Services.AddFraud();
     builder.AddAuth();
+    builder.Services.AddWallet();
 
     // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
     await using var app = builder.Build();
@@ -20,6 +22,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     {
         var api = app.MapGroup("/api/v1").Throttle(ThrottleScopes.Anon, ThrottleScopes.User);
         api.MapGroup("/auth").MapAuthEndpoints();
+        api.MapGroup("/wallet").MapWalletEndpoints();
         app.MapJwks();
     }
 

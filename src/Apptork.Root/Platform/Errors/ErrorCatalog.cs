@@ -64,6 +64,11 @@ public static class ErrorCatalog
 
     // Money.
     public static readonly ErrorDefinition CheckoutLocked = new("checkout_locked", 423);
+    public static readonly ErrorDefinition InvalidCredit = new("invalid_credit", 402);
+
+    // Idempotency-Key: a replay returns the first result; these are the two ways it cannot.
+    public static readonly ErrorDefinition IdempotencyKeyReused = new("idempotency_key_reused", 422);
+    public static readonly ErrorDefinition IdempotencyRequestInProgress = new("idempotency_request_in_progress", 409);
 
     /// <summary>All definitions, for the translation test, the OpenAPI document and the status-code mapping.</summary>
     public static IReadOnlyList<ErrorDefinition> All { get; } =

@@ -2,6 +2,7 @@ using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
+using Apptork.Root.Features.Wallet;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -29,6 +30,10 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<Registration> Registrations => Set<Registration>();
 
+    public DbSet<Wallet> Wallets => Set<Wallet>();
+
+    public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
+
     /// <summary>Each feature's entities, one explicit line each.</summary>
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -43,6 +48,8 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new RefreshTokenConfiguration());
         builder.ApplyConfiguration(new EmailDomainRuleConfiguration());
         builder.ApplyConfiguration(new RegistrationConfiguration());
+        builder.ApplyConfiguration(new WalletConfiguration());
+        builder.ApplyConfiguration(new LedgerEntryConfiguration());
     }
 }
 

@@ -1,0 +1,134 @@
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apptork.Root.Features.Wallet;
+
+/// <summary>The entry a posting wrote, or the one an earlier posting with the same idempotency key wrote.</summary>
+public sealed record LedgerPosting(LedgerEntry Entry, bool IsReplay);
+
+/// <summary>
+/// The only code that changes a wallet's balance. Each posting is one transaction: a conditional, atomic update of
+/// the wallet row, then the ledger entry carrying the resulting balance. The balance therefore always equals the sum
+/// of the entries, and a posting either happened entirely or not at all, whatever crashes or retries.
+/// </summary>
+/// <remarks>
+/// Concurrency technique: a conditional update (<c>UPDATE wallets SET balance = balance + @amount WHERE user_id = @u
+/// AND balance + @amount &gt;= 0</c>) rather than reading the row under a lock (<c>SELECT … FOR UPDATE</c>) and
+/// deciding in code. On PostgreSQL the update locks the row and checks the funds in one statement and one round trip;
+/// a concurrent posting to the same wallet waits for that lock and then re-evaluates the condition on the committed
+/// balance (READ COMMITTED re-checks updated rows), so it can never overdraw, and postings to different wallets never
+/// wait for each other. SQLite has no row locks and no FOR UPDATE: a write transaction starts with BEGIN IMMEDIATE
+/// (Microsoft.Data.Sqlite's default), which takes the database's single writer lock, so postings are serialized
+/// and the same statement is trivially correct there; one code path serves both. The row lock (or the writer
+/// lock) is held until commit, so the balance read after the update is this posting's own and entries of a wallet
+/// are inserted, and numbered, in the order their balances were computed: the balance_after chain follows the ids.
+/// </remarks>
+public sealed class Ledger(RootDbContext db, TimeProvider time)
+{
+    /// <summary>
+    /// Adds <paramref name="amount"/> credits (negative: takes them) to the user's wallet and records why.
+    /// A second posting with the same <paramref name="idempotencyKey"/> for the user changes nothing and returns the
+    /// first entry; with a different amount, kind or reference it is <c>idempotency_key_reused</c>.
+    /// </summary>
+    /// <exception cref="ApiException"><c>invalid_credit</c> (402, attr <c>credits</c>) when the balance cannot cover a debit.</exception>
+    public async Task<LedgerPosting> PostAsync(
+        Guid userId, long amount, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator, string? memo,
+        CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(amount);
+        ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
+
+        // A replay is usually a client retrying long after the first posting: answered with one indexed read, no write.
+        if (await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+
+        // Two rounds at most: a credit to a user without a wallet row creates the row, then posts.
+        for (var round = 0; ; round++)
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var now = time.GetUtcNow();
+            var moved = await db.Wallets
+                .Where(wallet => wallet.UserId == userId && wallet.Balance + amount >= 0)
+                .ExecuteUpdateAsync(
+                    set => set.SetProperty(wallet => wallet.Balance, wallet => wallet.Balance + amount).SetProperty(wallet => wallet.UpdatedAt, now),
+                    cancellationToken);
+            if (moved == 0)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                // The first posting with this key may have committed while this one waited for the wallet: a replay, not a refusal.
+                if (await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken) is { } concurrent)
+                {
+                    return concurrent;
+                }
+
+                if (amount < 0)
+                {
+                    throw ErrorCatalog.InvalidCredit.ToException("credits");
+                }
+
+                // A credit always satisfies the condition on an existing row, so only a missing row stops it.
+                if (round > 0)
+                {
+                    throw new InvalidOperationException($"A credit matched no wallet row even after creating one for user {userId}.");
+                }
+
+                await CreateWalletAsync(userId, now, cancellationToken);
+                continue;
+            }
+
+            var balanceAfter = await db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => wallet.Balance).SingleAsync(cancellationToken);
+            var entry = new LedgerEntry(userId, amount, balanceAfter, kind, idempotencyKey, reference, @operator, memo, now);
+            db.LedgerEntries.Add(entry);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return new LedgerPosting(entry, IsReplay: false);
+            }
+            catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
+            {
+                // The same key committed first (PostgreSQL made this insert wait for it): undo the balance change, answer with the original.
+                await transaction.RollbackAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                return await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken)
+                    ?? throw new InvalidOperationException("A unique violation on a ledger entry without a committed entry for its key.", exception);
+            }
+        }
+    }
+
+    private async Task<LedgerPosting?> FindReplayAsync(
+        Guid userId, string idempotencyKey, long amount, LedgerEntryKind kind, string? reference, CancellationToken cancellationToken)
+    {
+        var entry = await db.LedgerEntries.AsNoTracking()
+            .SingleOrDefaultAsync(candidate => candidate.UserId == userId && candidate.IdempotencyKey == idempotencyKey, cancellationToken);
+        if (entry is null)
+        {
+            return null;
+        }
+
+        return entry.Amount == amount && entry.Kind == kind && entry.Reference == reference
+            ? new LedgerPosting(entry, IsReplay: true)
+            : throw ErrorCatalog.IdempotencyKeyReused.ToException();
+    }
+
+    /// <summary>An empty wallet, in its own statement: a concurrent first credit may create it first, which is as good.</summary>
+    private async Task CreateWalletAsync(Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        db.Wallets.Add(new Wallet(userId, 0, now));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
+        {
+            // Another posting created it between our update and this insert.
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+}

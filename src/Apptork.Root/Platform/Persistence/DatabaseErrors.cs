@@ -1,0 +1,26 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Apptork.Root.Platform.Persistence;
+
+/// <summary>
+/// Recognizes constraint violations that features turn into answers (an idempotent replay, a taken name), the one
+/// place that knows how each provider reports them.
+/// </summary>
+public static class DatabaseErrors
+{
+    // https://www.postgresql.org/docs/current/errcodes-appendix.html
+    private const string PostgresUniqueViolation = "23505";
+
+    // https://www.sqlite.org/rescode.html#constraint_unique and #constraint_primarykey
+    private const int SqliteConstraintUnique = 2067;
+    private const int SqliteConstraintPrimaryKey = 1555;
+
+    public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        PostgresException postgres => postgres.SqlState == PostgresUniqueViolation,
+        SqliteException sqlite => sqlite.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey,
+        _ => false,
+    };
+}
