@@ -54,6 +54,8 @@ public sealed class RootApp : WebApplicationFactory<Program>
             ["Auth:KeyDirectory"] = Directory.CreateTempSubdirectory("apptork-keys-").FullName,
             // Every test client signs up from 127.0.0.1; the tests of the per-IP registration cap set their own.
             ["Fraud:Registration:MaxPerIp"] = "1000",
+            // Wallets start empty so balances in tests are only what the test posted; the bonus tests set their own.
+            ["Wallet:SignupBonus"] = "0",
         };
         if (shape == DatabaseShape.Postgres)
         {

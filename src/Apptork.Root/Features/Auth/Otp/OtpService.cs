@@ -5,6 +5,7 @@ using System.Text;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
+using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Throttling;
@@ -25,7 +26,8 @@ public sealed partial class OtpService(
     AccountEmails accountEmails,
     SignInCodeMailer mailer,
     Throttler throttler,
-    RegistrationGuard registrations)
+    RegistrationGuard registrations,
+    SignupBonus signupBonus)
 {
     private const int CodeDigits = 6;
 
@@ -117,6 +119,7 @@ public sealed partial class OtpService(
             if (user is not null)
             {
                 await registrations.RecordAsync(user.Id, challenge.EmailKey, client, decision, cancellationToken);
+                await signupBonus.GrantAsync(user.Id, decision.BonusEligible, cancellationToken);
             }
             else
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
+using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
@@ -14,7 +15,7 @@ namespace Apptork.Root.Features.Auth.Social;
 /// the authority for it; see <see cref="EmailTrust"/>.
 /// </summary>
 public sealed partial class SocialAccounts(
-    RootDbContext db, UserManager<User> users, TimeProvider time, RegistrationGuard registrations, ILogger<SocialAccounts> logger)
+    RootDbContext db, UserManager<User> users, TimeProvider time, RegistrationGuard registrations, SignupBonus signupBonus, ILogger<SocialAccounts> logger)
 {
     /// <summary>
     /// The account of this identity, creating or linking it on first use. Two first sign-ins racing for one identity
@@ -94,6 +95,7 @@ public sealed partial class SocialAccounts(
 
         await registrations.RecordAsync(user.Id, emailKey, client, decision, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await signupBonus.GrantAsync(user.Id, decision.BonusEligible, cancellationToken);
         return (user, true);
     }
 
