@@ -1,4 +1,5 @@
 using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Hosting;
 using FluentValidation;
 
 namespace Apptork.Root.Features.Wallet;
@@ -10,6 +11,7 @@ public static class WalletModule
         services.AddSettings<WalletOptions>(WalletOptions.Section);
         services.AddScoped<Ledger>();
         services.AddScoped<SignupBonus>();
+        services.AddSingleton<IFeatureCommand, ReconcileCommand>();
         services.AddScoped<LedgerReconciliation>();
         services.AddSingleton<IValidator<TransactionFilter>, TransactionFilterValidator>();
         return services;

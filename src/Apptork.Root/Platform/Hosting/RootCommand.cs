@@ -71,7 +71,15 @@ public static partial class RootCommand
                 LogMigrated(logger, applied.Count, names);
                 return 0;
             default:
-                LogUnknownCommand(logger, command);
+                var featureCommands = app.Services.GetServices<IFeatureCommand>().ToList();
+                if (featureCommands.FirstOrDefault(feature => feature.Name == command) is { } featureCommand)
+                {
+                    await using var scope = app.Services.CreateAsyncScope();
+                    return await featureCommand.RunAsync(scope.ServiceProvider, CancellationToken.None);
+                }
+
+                var known = string.Join(" | ", featureCommands.Select(feature => feature.Name));
+                LogUnknownCommand(logger, command, known);
                 return 64;
         }
     }
@@ -95,6 +103,14 @@ public static partial class RootCommand
     [LoggerMessage(Level = LogLevel.Information, Message = "Database migrated: {Count} migration(s) applied ({Migrations})")]
     private static partial void LogMigrated(ILogger logger, int count, string migrations);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Unknown command '{Command}'. Use: serve (default) | migrate")]
-    private static partial void LogUnknownCommand(ILogger logger, string command);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Unknown command '{Command}'. Use: serve (default) | migrate | {FeatureCommands}")]
+    private static partial void LogUnknownCommand(ILogger logger, string command, string featureCommands);
+}
+
+/// <summary>A verb a feature adds to the binary (e.g. <c>reconcile</c>); it runs in a scope and its result is the exit code.</summary>
+public interface IFeatureCommand
+{
+    string Name { get; }
+
+    Task<int> RunAsync(IServiceProvider services, CancellationToken cancellationToken);
 }
