@@ -6,11 +6,42 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class AddAccounts : Migration
+    public partial class Initial : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.CreateTable(
+                name: "data_protection_keys",
+                columns: table => new
+                {
+                    id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    friendly_name = table.Column<string>(type: "TEXT", nullable: true),
+                    xml = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_data_protection_keys", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "email_domain_rules",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    domain = table.Column<string>(type: "TEXT", maxLength: 253, nullable: false),
+                    kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    note = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_email_domain_rules", x => x.id);
+                    table.CheckConstraint("ck_email_domain_rules_domain_lower_case", "domain = lower(domain)");
+                });
+
             migrationBuilder.CreateTable(
                 name: "otp_challenges",
                 columns: table => new
@@ -62,6 +93,30 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                 constraints: table =>
                 {
                     table.PrimaryKey("pk_users", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "registrations",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    user_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    email_hash = table.Column<byte[]>(type: "BLOB", maxLength: 32, nullable: true),
+                    device_id_hash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    ip = table.Column<string>(type: "TEXT", maxLength: 45, nullable: true),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    bonus_eligible = table.Column<bool>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_registrations", x => x.id);
+                    table.ForeignKey(
+                        name: "fk_registrations_users_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
@@ -154,6 +209,26 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "wallets",
+                columns: table => new
+                {
+                    user_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    balance = table.Column<long>(type: "INTEGER", nullable: false),
+                    updated_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_wallets", x => x.user_id);
+                    table.CheckConstraint("ck_wallets_balance_not_negative", "balance >= 0");
+                    table.ForeignKey(
+                        name: "fk_wallets_users_user_id",
+                        column: x => x.user_id,
+                        principalTable: "users",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "refresh_tokens",
                 columns: table => new
                 {
@@ -173,6 +248,53 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "ledger_entries",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    user_id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    amount = table.Column<long>(type: "INTEGER", nullable: false),
+                    balance_after = table.Column<long>(type: "INTEGER", nullable: false),
+                    kind = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    reference = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    idempotency_key = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    @operator = table.Column<string>(name: "operator", type: "TEXT", maxLength: 255, nullable: true),
+                    memo = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_ledger_entries", x => x.id);
+                    table.CheckConstraint("ck_ledger_entries_amount_not_zero", "amount <> 0");
+                    table.CheckConstraint("ck_ledger_entries_balance_after_not_negative", "balance_after >= 0");
+                    table.CheckConstraint("ck_ledger_entries_kind", "kind IN ('signup_bonus', 'purchase', 'generation', 'refund', 'adjustment', 'reversal')");
+                    table.ForeignKey(
+                        name: "fk_ledger_entries_wallets_user_id",
+                        column: x => x.user_id,
+                        principalTable: "wallets",
+                        principalColumn: "user_id",
+                        onDelete: ReferentialAction.Restrict);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_email_domain_rules_domain",
+                table: "email_domain_rules",
+                column: "domain",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_ledger_entries_user_id_id",
+                table: "ledger_entries",
+                columns: new[] { "user_id", "id" });
+
+            migrationBuilder.CreateIndex(
+                name: "ux_ledger_entries_user_id_idempotency_key",
+                table: "ledger_entries",
+                columns: new[] { "user_id", "idempotency_key" },
+                unique: true);
+
             migrationBuilder.CreateIndex(
                 name: "ix_otp_challenges_email_key_created_at",
                 table: "otp_challenges",
@@ -188,6 +310,26 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                 name: "ix_refresh_tokens_session_id",
                 table: "refresh_tokens",
                 column: "session_id");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_registrations_device_id_hash",
+                table: "registrations",
+                column: "device_id_hash");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_registrations_email_hash",
+                table: "registrations",
+                column: "email_hash");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_registrations_ip_created_at",
+                table: "registrations",
+                columns: new[] { "ip", "created_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_registrations_user_id",
+                table: "registrations",
+                column: "user_id");
 
             migrationBuilder.CreateIndex(
                 name: "ix_sessions_user_id_revoked_at",
@@ -215,16 +357,42 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                 table: "users",
                 column: "normalized_email",
                 unique: true);
+
+            // Append-only in the database itself, not only by convention: a correction is a new entry, and no code
+            // path or hand-written statement can rewrite history. EF Core's model cannot express triggers, hence SQL.
+            migrationBuilder.Sql("""
+                CREATE TRIGGER tr_ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+                BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: UPDATE refused'); END;
+                """);
+            migrationBuilder.Sql("""
+                CREATE TRIGGER tr_ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+                BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: DELETE refused'); END;
+                """);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.Sql("DROP TRIGGER tr_ledger_entries_no_delete;");
+            migrationBuilder.Sql("DROP TRIGGER tr_ledger_entries_no_update;");
+
+            migrationBuilder.DropTable(
+                name: "data_protection_keys");
+
+            migrationBuilder.DropTable(
+                name: "email_domain_rules");
+
+            migrationBuilder.DropTable(
+                name: "ledger_entries");
+
             migrationBuilder.DropTable(
                 name: "otp_challenges");
 
             migrationBuilder.DropTable(
                 name: "refresh_tokens");
+
+            migrationBuilder.DropTable(
+                name: "registrations");
 
             migrationBuilder.DropTable(
                 name: "user_claims");
@@ -234,6 +402,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "user_tokens");
+
+            migrationBuilder.DropTable(
+                name: "wallets");
 
             migrationBuilder.DropTable(
                 name: "sessions");
