@@ -5,6 +5,7 @@ using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
+using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
@@ -93,8 +94,9 @@ public static class AuthEndpoints
         return TypedResults.Ok(new WhoAmIView(true, principal.UserId(), principal.SessionId(), principal.FindFirst(AccessTokens.RoleClaim)?.Value, expires));
     }
 
-    private static async Task<Ok<SessionList>> ListSessionsAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new SessionList(await sessions.ListAsync(context.User.UserId(), context.User.SessionId(), cancellationToken)));
+    /// <summary>In the list shape of every collection; a user has one session per device, so it is always one page.</summary>
+    private static async Task<Ok<CursorPage<SessionView>>> ListSessionsAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new CursorPage<SessionView>(await sessions.ListAsync(context.User.UserId(), context.User.SessionId(), cancellationToken), null));
 
     private static async Task<NoContent> RevokeSessionAsync(Guid id, HttpContext context, Sessions sessions, CancellationToken cancellationToken)
     {
@@ -172,8 +174,6 @@ public static class AuthEndpoints
             result.Tokens.AccessToken, result.Tokens.RefreshToken, result.Tokens.TokenType, result.Tokens.ExpiresIn,
             result.Tokens.RefreshExpiresIn, result.Tokens.User, result.IsNewUser);
     }
-
-    public sealed record SessionList(IReadOnlyList<SessionView> Results);
 
     public sealed record WhoAmIView(bool Authenticated, Guid? UserId, Guid? SessionId, string? Role, DateTimeOffset? ExpiresAt);
 

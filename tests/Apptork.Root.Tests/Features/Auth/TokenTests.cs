@@ -291,6 +291,7 @@ public sealed class TokenTests(PostgresServer postgres)
         using var response = await auth.GetAsync("/api/v1/auth/sessions", accessToken);
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
+        document.RootElement.GetProperty("next_cursor").ValueKind.ShouldBe(JsonValueKind.Null);
         return document.RootElement.GetProperty("results").EnumerateArray().Select(element => element.Clone()).ToArray();
     }
 

@@ -86,5 +86,3 @@ public sealed class LinkedIdentities(RootDbContext db, UserManager<User> users, 
 
 /// <summary>One way into the account: <c>email</c>, <c>google</c>, <c>apple</c> or <c>github</c>, with the address it goes by.</summary>
 public sealed record IdentityView(string Provider, string? Email);
-
-public sealed record IdentityList(IReadOnlyList<IdentityView> Results);

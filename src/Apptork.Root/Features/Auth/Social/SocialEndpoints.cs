@@ -2,6 +2,7 @@ using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
+using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Validation;
 using Microsoft.AspNetCore.Authentication;
@@ -90,8 +91,9 @@ public static class SocialEndpoints
             tokens.AccessToken, tokens.RefreshToken, tokens.TokenType, tokens.ExpiresIn, tokens.RefreshExpiresIn, tokens.User, isNew));
     }
 
-    private static async Task<Ok<IdentityList>> ListIdentitiesAsync(HttpContext context, RootDbContext db, LinkedIdentities identities, CancellationToken cancellationToken) =>
-        TypedResults.Ok(new IdentityList(await identities.ListAsync(await AuthEndpoints.SignedInUserAsync(context, db, cancellationToken))));
+    /// <summary>In the list shape of every collection; a user has a handful of ways in, so it is always one page.</summary>
+    private static async Task<Ok<CursorPage<IdentityView>>> ListIdentitiesAsync(HttpContext context, RootDbContext db, LinkedIdentities identities, CancellationToken cancellationToken) =>
+        TypedResults.Ok(new CursorPage<IdentityView>(await identities.ListAsync(await AuthEndpoints.SignedInUserAsync(context, db, cancellationToken)), null));
 
     private static async Task<NoContent> RemoveIdentityAsync(
         string provider, HttpContext context, RootDbContext db, LinkedIdentities identities, CancellationToken cancellationToken)
