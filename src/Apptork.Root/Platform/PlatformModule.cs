@@ -3,6 +3,7 @@ using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Email;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Health;
+using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Json;
 using Apptork.Root.Platform.Localization;
 using Apptork.Root.Platform.Networking;
@@ -96,6 +97,7 @@ public static class PlatformModule
         app.UseAuthentication();
         app.UseThrottling();
         app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
         return app;
     }
 

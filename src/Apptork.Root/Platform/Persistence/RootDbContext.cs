@@ -3,6 +3,7 @@ using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Idempotency;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -30,6 +31,8 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<Registration> Registrations => Set<Registration>();
 
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+
     public DbSet<Wallet> Wallets => Set<Wallet>();
 
     public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
@@ -48,6 +51,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new RefreshTokenConfiguration());
         builder.ApplyConfiguration(new EmailDomainRuleConfiguration());
         builder.ApplyConfiguration(new RegistrationConfiguration());
+        builder.ApplyConfiguration(new IdempotencyRecordConfiguration());
         builder.ApplyConfiguration(new WalletConfiguration());
         builder.ApplyConfiguration(new LedgerEntryConfiguration());
     }
