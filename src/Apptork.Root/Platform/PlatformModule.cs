@@ -64,6 +64,7 @@ public static class PlatformModule
             });
             options.AddDocumentTransformer<ErrorResponsesTransformer>();
             options.AddOperationTransformer<ErrorResponsesTransformer>();
+            options.AddOperationTransformer<IdempotencyKeyTransformer>();
         });
 
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section);

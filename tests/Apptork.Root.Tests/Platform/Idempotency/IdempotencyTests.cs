@@ -103,6 +103,19 @@ public sealed class IdempotencyTests(PostgresServer postgres)
         await ErrorAssert.SingleAsync(missing, HttpStatusCode.BadRequest, "validation_error", "required", "idempotency_key");
     }
 
+    [Fact]
+    public async Task The_openapi_document_requires_the_header_on_idempotent_operations()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, extensions: Probe);
+        using var document = JsonDocument.Parse(await app.Client().GetStringAsync("/openapi/v1.json", Cancel));
+        var parameters = document.RootElement.GetProperty("paths").GetProperty(Charges).GetProperty("post").GetProperty("parameters");
+        var header = parameters.EnumerateArray().Single(parameter => parameter.GetProperty("name").GetString() == IdempotencyMiddleware.Header);
+        header.GetProperty("in").GetString().ShouldBe("header");
+        header.GetProperty("required").GetBoolean().ShouldBeTrue();
+        var responses = document.RootElement.GetProperty("paths").GetProperty(Charges).GetProperty("post").GetProperty("responses");
+        responses.GetProperty("422").GetProperty("description").GetString().ShouldNotBeNull().ShouldContain("idempotency_key_reused");
+    }
+
     private static Task<HttpResponseMessage> ChargeAsync(AuthClient auth, string token, string? key, long amount)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, Charges) { Content = JsonContent.Create(new { amount }) };
