@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresRootDbContext))]
-    [Migration("20261125170746_AddIdempotencyRecords")]
-    partial class AddIdempotencyRecords
+    [Migration("20261125171614_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)

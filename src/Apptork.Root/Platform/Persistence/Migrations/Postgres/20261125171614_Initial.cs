@@ -44,6 +44,26 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "idempotency_records",
+                columns: table => new
+                {
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    user_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    key = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    request_hash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    started_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    completed_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    status_code = table.Column<int>(type: "integer", nullable: true),
+                    content_type = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    body = table.Column<byte[]>(type: "bytea", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_idempotency_records", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "otp_challenges",
                 columns: table => new
                 {
@@ -286,6 +306,17 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "ix_idempotency_records_started_at",
+                table: "idempotency_records",
+                column: "started_at");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_idempotency_records_user_id_key",
+                table: "idempotency_records",
+                columns: new[] { "user_id", "key" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "ix_ledger_entries_user_id_id",
                 table: "ledger_entries",
                 columns: new[] { "user_id", "id" });
@@ -388,6 +419,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "email_domain_rules");
+
+            migrationBuilder.DropTable(
+                name: "idempotency_records");
 
             migrationBuilder.DropTable(
                 name: "ledger_entries");

@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteRootDbContext))]
-    [Migration("20261125170737_AddIdempotencyRecords")]
-    partial class AddIdempotencyRecords
+    [Migration("20261125171604_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
