@@ -1,4 +1,5 @@
 using Apptork.Root.Features.Auth;
+using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform;
@@ -13,6 +14,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.Services.AddFraud();
     builder.AddAuth();
     builder.Services.AddWallet();
+    builder.Services.AddCheckout();
 
     // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
     await using var app = builder.Build();
@@ -23,6 +25,9 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
         var api = app.MapGroup("/api/v1").Throttle(ThrottleScopes.Anon, ThrottleScopes.User);
         api.MapGroup("/auth").MapAuthEndpoints();
         api.MapGroup("/wallet").MapWalletEndpoints();
+        api.MapGroup("/checkout").MapCheckoutEndpoints();
+        app.MapCheckoutWebhooks();
+        app.MapDevelopmentPaymentPage();
         app.MapJwks();
     }
 

@@ -7,6 +7,9 @@ namespace Apptork.Root.Features.Wallet;
 /// <summary>The entry a posting wrote, or the one an earlier posting with the same idempotency key wrote.</summary>
 public sealed record LedgerPosting(LedgerEntry Entry, bool IsReplay);
 
+/// <summary>Credits taken back from a wallet, and those it no longer had, booked to the shortfall account instead.</summary>
+public sealed record Reclaimed(long Taken, long Shortfall);
+
 /// <summary>
 /// The only code that changes a wallet's balance. Each posting is one transaction: a conditional, atomic update of
 /// the wallet row, then the ledger entry carrying the resulting balance. The balance therefore always equals the sum
@@ -49,13 +52,8 @@ public sealed class Ledger(RootDbContext db, TimeProvider time)
         for (var round = 0; ; round++)
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var now = time.GetUtcNow();
-            var moved = await db.Wallets
-                .Where(wallet => wallet.UserId == userId && wallet.Balance + amount >= 0)
-                .ExecuteUpdateAsync(
-                    set => set.SetProperty(wallet => wallet.Balance, wallet => wallet.Balance + amount).SetProperty(wallet => wallet.UpdatedAt, now),
-                    cancellationToken);
-            if (moved == 0)
+            var entry = await ApplyAsync(userId, amount, kind, idempotencyKey, reference, @operator, memo, cancellationToken);
+            if (entry is null)
             {
                 await transaction.RollbackAsync(cancellationToken);
                 // The first posting with this key may have committed while this one waited for the wallet: a replay, not a refusal.
@@ -75,13 +73,10 @@ public sealed class Ledger(RootDbContext db, TimeProvider time)
                     throw new InvalidOperationException($"A credit matched no wallet row even after creating one for user {userId}.");
                 }
 
-                await CreateWalletAsync(userId, now, cancellationToken);
+                await EnsureWalletAsync(userId, cancellationToken);
                 continue;
             }
 
-            var balanceAfter = await db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => wallet.Balance).SingleAsync(cancellationToken);
-            var entry = new LedgerEntry(userId, amount, balanceAfter, kind, idempotencyKey, reference, @operator, memo, now);
-            db.LedgerEntries.Add(entry);
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -99,6 +94,119 @@ public sealed class Ledger(RootDbContext db, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Posts inside the transaction the caller holds, so that the posting commits or rolls back together with the
+    /// caller's own writes (a payment's state and its credits). The caller serializes postings with the same key (it
+    /// holds a lock on what the key belongs to) and has made sure the wallet exists (<see cref="EnsureWalletAsync"/>).
+    /// </summary>
+    /// <returns>The entry, or null when the balance cannot cover a debit (nothing changed).</returns>
+    public async Task<LedgerEntry?> PostWithinTransactionAsync(
+        Guid userId, long amount, LedgerEntryKind kind, string idempotencyKey, string? reference, string? memo, CancellationToken cancellationToken)
+    {
+        RequireTransaction();
+        var entry = await ApplyAsync(userId, amount, kind, idempotencyKey, reference, @operator: null, memo, cancellationToken);
+        if (entry is null && amount > 0)
+        {
+            throw new InvalidOperationException($"A credit inside a transaction found no wallet for user {userId}; ensure the wallet first.");
+        }
+
+        // Saved at once: entries of one wallet must be numbered in the order their balances were computed.
+        await db.SaveChangesAsync(cancellationToken);
+        return entry;
+    }
+
+    /// <summary>
+    /// Takes back up to <paramref name="credits"/> from the user, inside the caller's transaction (as
+    /// <see cref="PostWithinTransactionAsync"/>): what the balance covers is debited as a <c>reversal</c>, and the rest,
+    /// credits already spent, is booked to the <see cref="SystemAccounts.Shortfall"/> account, so every credit taken
+    /// back is accounted for on one side or the other and no wallet goes negative.
+    /// </summary>
+    public async Task<Reclaimed> ReclaimWithinTransactionAsync(
+        Guid userId, long credits, string idempotencyKey, string reference, string memo, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(credits);
+        RequireTransaction();
+        // Another posting may spend between the read and the update; the conditional update then matches nothing and we read again.
+        while (true)
+        {
+            var balance = await db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => wallet.Balance).SingleAsync(cancellationToken);
+            var taken = Math.Min(balance, credits);
+            if (taken == 0 || await ApplyAsync(userId, -taken, LedgerEntryKind.Reversal, idempotencyKey, reference, @operator: null, memo, cancellationToken) is not null)
+            {
+                var shortfall = credits - taken;
+                if (shortfall > 0)
+                {
+                    var booked = await ApplyAsync(
+                        SystemAccounts.Shortfall, shortfall, LedgerEntryKind.Reversal, $"{idempotencyKey}:{userId:N}", reference, @operator: null,
+                        $"Credits already spent by {userId} when {reference} was taken back.", cancellationToken);
+                    if (booked is null)
+                    {
+                        throw new InvalidOperationException("The shortfall account's wallet is missing; the migrations create it.");
+                    }
+                }
+
+                await db.SaveChangesAsync(cancellationToken);
+                return new Reclaimed(taken, shortfall);
+            }
+        }
+    }
+
+    /// <summary>An empty wallet, in its own statement: a concurrent first credit may create it first, which is as good.</summary>
+    public async Task EnsureWalletAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        if (await db.Wallets.AnyAsync(wallet => wallet.UserId == userId, cancellationToken))
+        {
+            return;
+        }
+
+        db.Wallets.Add(new Wallet(userId, 0, time.GetUtcNow()));
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
+        {
+            // Another posting created it between our look and this insert.
+        }
+        finally
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>
+    /// The conditional update and the entry it explains (added to the context, saved by the caller). Null when no row
+    /// matched: the wallet is missing, or a debit exceeds its balance.
+    /// </summary>
+    private async Task<LedgerEntry?> ApplyAsync(
+        Guid userId, long amount, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator, string? memo,
+        CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var moved = await db.Wallets
+            .Where(wallet => wallet.UserId == userId && wallet.Balance + amount >= 0)
+            .ExecuteUpdateAsync(
+                set => set.SetProperty(wallet => wallet.Balance, wallet => wallet.Balance + amount).SetProperty(wallet => wallet.UpdatedAt, now),
+                cancellationToken);
+        if (moved == 0)
+        {
+            return null;
+        }
+
+        var balanceAfter = await db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => wallet.Balance).SingleAsync(cancellationToken);
+        var entry = new LedgerEntry(userId, amount, balanceAfter, kind, idempotencyKey, reference, @operator, memo, now);
+        db.LedgerEntries.Add(entry);
+        return entry;
+    }
+
+    private void RequireTransaction()
+    {
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("This posting must run inside the caller's transaction.");
+        }
+    }
+
     private async Task<LedgerPosting?> FindReplayAsync(
         Guid userId, string idempotencyKey, long amount, LedgerEntryKind kind, string? reference, CancellationToken cancellationToken)
     {
@@ -112,23 +220,5 @@ public sealed class Ledger(RootDbContext db, TimeProvider time)
         return entry.Amount == amount && entry.Kind == kind && entry.Reference == reference
             ? new LedgerPosting(entry, IsReplay: true)
             : throw ErrorCatalog.IdempotencyKeyReused.ToException();
-    }
-
-    /// <summary>An empty wallet, in its own statement: a concurrent first credit may create it first, which is as good.</summary>
-    private async Task CreateWalletAsync(Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        db.Wallets.Add(new Wallet(userId, 0, now));
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
-        {
-            // Another posting created it between our update and this insert.
-        }
-        finally
-        {
-            db.ChangeTracker.Clear();
-        }
     }
 }

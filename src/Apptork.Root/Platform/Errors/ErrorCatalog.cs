@@ -65,6 +65,9 @@ public static class ErrorCatalog
     // Money.
     public static readonly ErrorDefinition CheckoutLocked = new("checkout_locked", 423);
     public static readonly ErrorDefinition InvalidCredit = new("invalid_credit", 402);
+    public static readonly ErrorDefinition PaymentsNotConfigured = new("payments_not_configured", 404);
+    public static readonly ErrorDefinition InvalidSignature = new("invalid_signature", 400);
+    public static readonly ErrorDefinition WebhookApiVersionMismatch = new("webhook_api_version_mismatch", 422);
 
     // Idempotency-Key: a replay returns the first result; these are the two ways it cannot.
     public static readonly ErrorDefinition IdempotencyKeyReused = new("idempotency_key_reused", 422);

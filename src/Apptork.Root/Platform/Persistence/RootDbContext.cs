@@ -1,4 +1,5 @@
 using Apptork.Root.Features.Auth.Otp;
+using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
@@ -37,6 +38,14 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<LedgerEntry> LedgerEntries => Set<LedgerEntry>();
 
+    public DbSet<AccountFlag> AccountFlags => Set<AccountFlag>();
+
+    public DbSet<CreditPack> CreditPacks => Set<CreditPack>();
+
+    public DbSet<Payment> Payments => Set<Payment>();
+
+    public DbSet<ProcessedPaymentEvent> ProcessedPaymentEvents => Set<ProcessedPaymentEvent>();
+
     /// <summary>Each feature's entities, one explicit line each.</summary>
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -54,6 +63,14 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new IdempotencyRecordConfiguration());
         builder.ApplyConfiguration(new WalletConfiguration());
         builder.ApplyConfiguration(new LedgerEntryConfiguration());
+        builder.ApplyConfiguration(new AccountFlagConfiguration());
+        builder.ApplyConfiguration(new CreditPackConfiguration());
+        builder.ApplyConfiguration(new CreditPackNameConfiguration());
+        builder.ApplyConfiguration(new PaymentConfiguration());
+        builder.ApplyConfiguration(new ProcessedPaymentEventConfiguration());
+        var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();
+        builder.Entity<User>().HasData(shortfallUser);
+        builder.Entity<Wallet>().HasData(shortfallWallet);
     }
 }
 

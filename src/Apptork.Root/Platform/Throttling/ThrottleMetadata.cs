@@ -6,8 +6,18 @@ namespace Apptork.Root.Platform.Throttling;
 /// <summary>Endpoint metadata: the throttling scopes that apply to it, in order (a route group's come first).</summary>
 public sealed record ThrottleMetadata(IReadOnlyList<string> Scopes);
 
+/// <summary>
+/// Endpoint metadata: an API endpoint left out of every scope on purpose, and why (a provider's webhook, admitted by its
+/// signature, whose deliveries a limit would only delay). Endpoints are throttled unless they say this.
+/// </summary>
+public sealed record ThrottleExemptMetadata(string Reason);
+
 public static class ThrottleEndpointExtensions
 {
+    public static TBuilder ExemptFromThrottling<TBuilder>(this TBuilder builder, string reason)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ThrottleExemptMetadata(reason));
+
     /// <summary>
     /// Throttles the endpoint (or every endpoint of a group) in these scopes, each for the callers it has a rate for:
     /// <c>.Throttle(ThrottleScopes.Otp)</c>.

@@ -99,6 +99,13 @@ public static class RootProcess
             return new Result(process.ExitCode, Output);
         }
 
+        /// <summary>SIGKILL, as the kernel's OOM killer or a pulled plug would end it: no shutdown code runs.</summary>
+        public async Task KillAsync()
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
         public async ValueTask DisposeAsync()
         {
             if (!process.HasExited)

@@ -118,9 +118,17 @@ public sealed class ThrottlingTests(PostgresServer postgres, RedisServer redis)
             .Where(endpoint => endpoint.RoutePattern.RawText!.StartsWith("/api/v1/", StringComparison.Ordinal))
             .ToList();
         endpoints.Count.ShouldBeGreaterThan(10);
+        endpoints.Count(endpoint => endpoint.Metadata.GetMetadata<ThrottleExemptMetadata>() is not null).ShouldBe(1, "only Stripe's webhook is exempt");
 
         foreach (var endpoint in endpoints)
         {
+            if (endpoint.Metadata.GetMetadata<ThrottleExemptMetadata>() is { } exempt)
+            {
+                exempt.Reason.ShouldNotBeNullOrWhiteSpace();
+                endpoint.Metadata.GetOrderedMetadata<ThrottleMetadata>().ShouldBeEmpty(endpoint.DisplayName);
+                continue;
+            }
+
             var scopes = endpoint.Metadata.GetOrderedMetadata<ThrottleMetadata>().SelectMany(metadata => metadata.Scopes).ToList();
             scopes.Take(2).ShouldBe([ThrottleScopes.Anon, ThrottleScopes.User], endpoint.DisplayName);
             if (endpoint.RoutePattern.RawText!.StartsWith("/api/v1/auth/otp/", StringComparison.Ordinal))

@@ -300,6 +300,401 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("users", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = new Guid("00000000-0000-0000-0000-00000000a001"),
+                            AccessFailedCount = 0,
+                            ConcurrencyStamp = "system-shortfall",
+                            CreatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)),
+                            DisabledAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0)),
+                            DisplayName = "System: payment shortfall",
+                            EmailConfirmed = false,
+                            LockoutEnabled = false,
+                            NormalizedUserName = "SYSTEM.SHORTFALL",
+                            PhoneNumberConfirmed = false,
+                            Role = "free",
+                            SecurityStamp = "system-shortfall",
+                            TwoFactorEnabled = false,
+                            UserName = "system.shortfall"
+                        });
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPack", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Credits")
+                        .HasColumnType("bigint")
+                        .HasColumnName("credits");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)")
+                        .HasColumnName("currency");
+
+                    b.Property<bool>("IsActive")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_active");
+
+                    b.Property<long>("Price")
+                        .HasColumnType("bigint")
+                        .HasColumnName("price");
+
+                    b.Property<int>("SortOrder")
+                        .HasColumnType("integer")
+                        .HasColumnName("sort_order");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credit_packs");
+
+                    b.ToTable("credit_packs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_credit_packs_credits_positive", "credits > 0");
+
+                            t.HasCheckConstraint("ck_credit_packs_price_positive", "price > 0");
+                        });
+
+                    b.HasData(
+                        new
+                        {
+                            Id = "starter",
+                            Credits = 100L,
+                            Currency = "usd",
+                            IsActive = true,
+                            Price = 499L,
+                            SortOrder = 1
+                        },
+                        new
+                        {
+                            Id = "standard",
+                            Credits = 500L,
+                            Currency = "usd",
+                            IsActive = true,
+                            Price = 1999L,
+                            SortOrder = 2
+                        },
+                        new
+                        {
+                            Id = "pro",
+                            Credits = 1500L,
+                            Currency = "usd",
+                            IsActive = true,
+                            Price = 4999L,
+                            SortOrder = 3
+                        });
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPackName", b =>
+                {
+                    b.Property<string>("PackId")
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("pack_id");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("language");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.HasKey("PackId", "Language")
+                        .HasName("pk_credit_pack_names");
+
+                    b.ToTable("credit_pack_names", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "en",
+                            Name = "Starter pack"
+                        },
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "es",
+                            Name = "Paquete inicial"
+                        },
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "fr",
+                            Name = "Pack découverte"
+                        },
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "de",
+                            Name = "Startpaket"
+                        },
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "pt-BR",
+                            Name = "Pacote inicial"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "en",
+                            Name = "Standard pack"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "es",
+                            Name = "Paquete estándar"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "fr",
+                            Name = "Pack standard"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "de",
+                            Name = "Standardpaket"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "pt-BR",
+                            Name = "Pacote padrão"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "en",
+                            Name = "Pro pack"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "es",
+                            Name = "Paquete pro"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "fr",
+                            Name = "Pack pro"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "de",
+                            Name = "Profipaket"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "pt-BR",
+                            Name = "Pacote pro"
+                        });
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.Payment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("amount");
+
+                    b.Property<long>("AmountDisputedLost")
+                        .HasColumnType("bigint")
+                        .HasColumnName("amount_disputed_lost");
+
+                    b.Property<long>("AmountRefunded")
+                        .HasColumnType("bigint")
+                        .HasColumnName("amount_refunded");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("CreditedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("credited_at");
+
+                    b.Property<long>("Credits")
+                        .HasColumnType("bigint")
+                        .HasColumnName("credits");
+
+                    b.Property<long>("CreditsReversed")
+                        .HasColumnType("bigint")
+                        .HasColumnName("credits_reversed");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)")
+                        .HasColumnName("currency");
+
+                    b.Property<string>("DeviceIdHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("device_id_hash");
+
+                    b.Property<string>("Flow")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("flow");
+
+                    b.Property<string>("PackId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("pack_id");
+
+                    b.Property<DateTimeOffset?>("PaidAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("paid_at");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("provider");
+
+                    b.Property<string>("ProviderPaymentId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("provider_payment_id");
+
+                    b.Property<string>("ProviderSessionId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("provider_session_id");
+
+                    b.Property<long>("ShortfallCredits")
+                        .HasColumnType("bigint")
+                        .HasColumnName("shortfall_credits");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_payments");
+
+                    b.HasIndex("ProviderPaymentId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_payments_provider_payment_id");
+
+                    b.HasIndex("ProviderSessionId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_payments_provider_session_id");
+
+                    b.HasIndex("UserId", "CreatedAt")
+                        .HasDatabaseName("ix_payments_user_id_created_at");
+
+                    b.ToTable("payments", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_payments_credits_reversed", "credits_reversed >= 0 AND credits_reversed <= credits");
+
+                            t.HasCheckConstraint("ck_payments_shortfall", "shortfall_credits >= 0 AND shortfall_credits <= credits_reversed");
+                        });
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.ProcessedPaymentEvent", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("PaymentId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("payment_id");
+
+                    b.Property<DateTimeOffset>("ProcessedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("processed_at");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_processed_payment_events");
+
+                    b.HasIndex("PaymentId")
+                        .HasDatabaseName("ix_processed_payment_events_payment_id");
+
+                    b.ToTable("processed_payment_events", (string)null);
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Fraud.AccountFlag", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("detail");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("reference");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_account_flags");
+
+                    b.HasIndex("UserId", "Reason", "Reference")
+                        .IsUnique()
+                        .HasDatabaseName("ix_account_flags_user_id_reason_reference");
+
+                    b.ToTable("account_flags", (string)null);
                 });
 
             modelBuilder.Entity("Apptork.Root.Features.Fraud.EmailDomainRule", b =>
@@ -492,6 +887,14 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         {
                             t.HasCheckConstraint("ck_wallets_balance_not_negative", "balance >= 0");
                         });
+
+                    b.HasData(
+                        new
+                        {
+                            UserId = new Guid("00000000-0000-0000-0000-00000000a001"),
+                            Balance = 0L,
+                            UpdatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0))
+                        });
                 });
 
             modelBuilder.Entity("Apptork.Root.Platform.Idempotency.IdempotencyRecord", b =>
@@ -679,6 +1082,36 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPackName", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Checkout.CreditPack", null)
+                        .WithMany("Names")
+                        .HasForeignKey("PackId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_pack_names_credit_packs_pack_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.Payment", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_payments_users_user_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Fraud.AccountFlag", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_account_flags_users_user_id");
+                });
+
             modelBuilder.Entity("Apptork.Root.Features.Fraud.Registration", b =>
                 {
                     b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
@@ -737,6 +1170,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_user_tokens_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPack", b =>
+                {
+                    b.Navigation("Names");
                 });
 #pragma warning restore 612, 618
         }

@@ -295,6 +295,399 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasDatabaseName("UserNameIndex");
 
                     b.ToTable("users", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            Id = new Guid("00000000-0000-0000-0000-00000000a001"),
+                            AccessFailedCount = 0,
+                            ConcurrencyStamp = "system-shortfall",
+                            CreatedAt = 1309320806400000000L,
+                            DisabledAt = 1309320806400000000L,
+                            DisplayName = "System: payment shortfall",
+                            EmailConfirmed = false,
+                            LockoutEnabled = false,
+                            NormalizedUserName = "SYSTEM.SHORTFALL",
+                            PhoneNumberConfirmed = false,
+                            Role = "free",
+                            SecurityStamp = "system-shortfall",
+                            TwoFactorEnabled = false,
+                            UserName = "system.shortfall"
+                        });
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPack", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Credits")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("credits");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("currency");
+
+                    b.Property<bool>("IsActive")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_active");
+
+                    b.Property<long>("Price")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("price");
+
+                    b.Property<int>("SortOrder")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("sort_order");
+
+                    b.HasKey("Id")
+                        .HasName("pk_credit_packs");
+
+                    b.ToTable("credit_packs", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_credit_packs_credits_positive", "credits > 0");
+
+                            t.HasCheckConstraint("ck_credit_packs_price_positive", "price > 0");
+                        });
+
+                    b.HasData(
+                        new
+                        {
+                            Id = "starter",
+                            Credits = 100L,
+                            Currency = "usd",
+                            IsActive = true,
+                            Price = 499L,
+                            SortOrder = 1
+                        },
+                        new
+                        {
+                            Id = "standard",
+                            Credits = 500L,
+                            Currency = "usd",
+                            IsActive = true,
+                            Price = 1999L,
+                            SortOrder = 2
+                        },
+                        new
+                        {
+                            Id = "pro",
+                            Credits = 1500L,
+                            Currency = "usd",
+                            IsActive = true,
+                            Price = 4999L,
+                            SortOrder = 3
+                        });
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPackName", b =>
+                {
+                    b.Property<string>("PackId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pack_id");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("language");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.HasKey("PackId", "Language")
+                        .HasName("pk_credit_pack_names");
+
+                    b.ToTable("credit_pack_names", (string)null);
+
+                    b.HasData(
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "en",
+                            Name = "Starter pack"
+                        },
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "es",
+                            Name = "Paquete inicial"
+                        },
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "fr",
+                            Name = "Pack découverte"
+                        },
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "de",
+                            Name = "Startpaket"
+                        },
+                        new
+                        {
+                            PackId = "starter",
+                            Language = "pt-BR",
+                            Name = "Pacote inicial"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "en",
+                            Name = "Standard pack"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "es",
+                            Name = "Paquete estándar"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "fr",
+                            Name = "Pack standard"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "de",
+                            Name = "Standardpaket"
+                        },
+                        new
+                        {
+                            PackId = "standard",
+                            Language = "pt-BR",
+                            Name = "Pacote padrão"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "en",
+                            Name = "Pro pack"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "es",
+                            Name = "Paquete pro"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "fr",
+                            Name = "Pack pro"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "de",
+                            Name = "Profipaket"
+                        },
+                        new
+                        {
+                            PackId = "pro",
+                            Language = "pt-BR",
+                            Name = "Pacote pro"
+                        });
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.Payment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Amount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount");
+
+                    b.Property<long>("AmountDisputedLost")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount_disputed_lost");
+
+                    b.Property<long>("AmountRefunded")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("amount_refunded");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long?>("CreditedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("credited_at");
+
+                    b.Property<long>("Credits")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("credits");
+
+                    b.Property<long>("CreditsReversed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("credits_reversed");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("currency");
+
+                    b.Property<string>("DeviceIdHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("device_id_hash");
+
+                    b.Property<string>("Flow")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("flow");
+
+                    b.Property<string>("PackId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pack_id");
+
+                    b.Property<long?>("PaidAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("paid_at");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider");
+
+                    b.Property<string>("ProviderPaymentId")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider_payment_id");
+
+                    b.Property<string>("ProviderSessionId")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider_session_id");
+
+                    b.Property<long>("ShortfallCredits")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("shortfall_credits");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_payments");
+
+                    b.HasIndex("ProviderPaymentId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_payments_provider_payment_id");
+
+                    b.HasIndex("ProviderSessionId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_payments_provider_session_id");
+
+                    b.HasIndex("UserId", "CreatedAt")
+                        .HasDatabaseName("ix_payments_user_id_created_at");
+
+                    b.ToTable("payments", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_payments_credits_reversed", "credits_reversed >= 0 AND credits_reversed <= credits");
+
+                            t.HasCheckConstraint("ck_payments_shortfall", "shortfall_credits >= 0 AND shortfall_credits <= credits_reversed");
+                        });
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.ProcessedPaymentEvent", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("PaymentId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payment_id");
+
+                    b.Property<long>("ProcessedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("processed_at");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_processed_payment_events");
+
+                    b.HasIndex("PaymentId")
+                        .HasDatabaseName("ix_processed_payment_events_payment_id");
+
+                    b.ToTable("processed_payment_events", (string)null);
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Fraud.AccountFlag", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("detail");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Reference")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reference");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_account_flags");
+
+                    b.HasIndex("UserId", "Reason", "Reference")
+                        .IsUnique()
+                        .HasDatabaseName("ix_account_flags_user_id_reason_reference");
+
+                    b.ToTable("account_flags", (string)null);
                 });
 
             modelBuilder.Entity("Apptork.Root.Features.Fraud.EmailDomainRule", b =>
@@ -481,6 +874,14 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         {
                             t.HasCheckConstraint("ck_wallets_balance_not_negative", "balance >= 0");
                         });
+
+                    b.HasData(
+                        new
+                        {
+                            UserId = new Guid("00000000-0000-0000-0000-00000000a001"),
+                            Balance = 0L,
+                            UpdatedAt = 1309320806400000000L
+                        });
                 });
 
             modelBuilder.Entity("Apptork.Root.Platform.Idempotency.IdempotencyRecord", b =>
@@ -662,6 +1063,36 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPackName", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Checkout.CreditPack", null)
+                        .WithMany("Names")
+                        .HasForeignKey("PackId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_credit_pack_names_credit_packs_pack_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.Payment", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_payments_users_user_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Fraud.AccountFlag", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_account_flags_users_user_id");
+                });
+
             modelBuilder.Entity("Apptork.Root.Features.Fraud.Registration", b =>
                 {
                     b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
@@ -720,6 +1151,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_user_tokens_asp_net_users_user_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPack", b =>
+                {
+                    b.Navigation("Names");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,173 @@
+using System.Globalization;
+using Apptork.Root.Features.Auth;
+using Apptork.Root.Features.Auth.Tokens;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Idempotency;
+using Apptork.Root.Platform.OpenApi;
+using Apptork.Root.Platform.Pagination;
+using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Throttling;
+using Apptork.Root.Platform.Validation;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Stripe;
+
+namespace Apptork.Root.Features.Checkout;
+
+/// <summary>Credit packs, and buying one: a payment started at the provider, credited when the provider says it is paid.</summary>
+public static class CheckoutEndpoints
+{
+    public static RouteGroupBuilder MapCheckoutEndpoints(this RouteGroupBuilder checkout)
+    {
+        checkout.WithTags("Checkout");
+        checkout.MapGet("/packs", ListPacksAsync)
+            .WithSummary("The credit packs on sale, names in the request's language.");
+        checkout.MapPost("/sessions", CreateSessionAsync)
+            .RequireAuthorization()
+            .Throttle(ThrottleScopes.Checkout)
+            .Idempotent()
+            .Validate<CheckoutSessionBody>()
+            .ProducesErrors(ErrorCatalog.PaymentsNotConfigured, ErrorCatalog.CheckoutLocked, ErrorCatalog.ServiceUnavailable)
+            .WithSummary("Starts buying a pack: returns the page to open (checkout) or the secret for a native payment sheet (payment_sheet).");
+        checkout.MapGet("/sessions/{id:guid}", GetSessionAsync)
+            .RequireAuthorization()
+            .ProducesErrors(ErrorCatalog.NotFound)
+            .WithSummary("Where a purchase stands (pending, paid, failed, expired, partially_refunded, refunded).");
+        return checkout;
+    }
+
+    /// <summary>Stripe's webhook, mapped outside the API's throttled group.</summary>
+    public static IEndpointRouteBuilder MapCheckoutWebhooks(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/checkout/webhooks/stripe", ReceiveStripeWebhookAsync)
+            .WithTags("Checkout")
+            .ExemptFromThrottling("Stripe delivers bursts from few addresses and a refused delivery only comes back later; its signature admits it.")
+            .ProducesErrors(ErrorCatalog.PaymentsNotConfigured, ErrorCatalog.InvalidSignature, ErrorCatalog.WebhookApiVersionMismatch,
+                ErrorCatalog.ParseError, ErrorCatalog.ServiceUnavailable)
+            .WithSummary("Stripe's event deliveries, verified by their signature; each event is processed once.");
+        return app;
+    }
+
+    private static async Task<Ok<CursorPage<CreditPackView>>> ListPacksAsync(RootDbContext db, CancellationToken cancellationToken)
+    {
+        var packs = await db.CreditPacks.AsNoTracking().Include(pack => pack.Names)
+            .Where(pack => pack.IsActive).OrderBy(pack => pack.SortOrder).ThenBy(pack => pack.Id)
+            .ToListAsync(cancellationToken);
+        var culture = CultureInfo.CurrentUICulture;
+        return TypedResults.Ok(new CursorPage<CreditPackView>(
+            packs.Select(pack => new CreditPackView(pack.Id, pack.NameFor(culture), pack.Credits, pack.Price, pack.Currency)).ToList(), null));
+    }
+
+    private static async Task<Created<CheckoutSessionView>> CreateSessionAsync(
+        CheckoutSessionBody body, HttpContext context, RootDbContext db, CheckoutLock checkoutLock, IOptions<PaymentsOptions> options,
+        IServiceProvider services, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var provider = RequireProvider(options);
+        var userId = context.User.UserId();
+        var client = ClientInfo.From(context);
+        await checkoutLock.EnsureCheckoutAllowedAsync(userId, client.DeviceIdHash, cancellationToken);
+
+        var pack = await db.CreditPacks.AsNoTracking().Include(candidate => candidate.Names)
+            .SingleOrDefaultAsync(candidate => candidate.Id == body.PackId && candidate.IsActive, cancellationToken)
+            ?? throw ErrorCatalog.InvalidChoice.ToException("pack_id");
+        var now = time.GetUtcNow();
+        var payment = new Payment
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = userId,
+            PackId = pack.Id,
+            Credits = pack.Credits,
+            Amount = pack.Price,
+            Currency = pack.Currency,
+            Provider = provider,
+            Flow = body.Flow is "payment_sheet" ? PaymentFlow.PaymentSheet : PaymentFlow.Checkout,
+            Status = PaymentStatus.Pending,
+            DeviceIdHash = client.DeviceIdHash,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        // Stored before the provider hears of it, so that its first notification finds the payment.
+        db.Payments.Add(payment);
+        await db.SaveChangesAsync(cancellationToken);
+
+        PaymentStart start;
+        try
+        {
+            start = await services.GetRequiredKeyedService<IPaymentGateway>(provider).StartAsync(payment, pack.NameFor(CultureInfo.CurrentUICulture), cancellationToken);
+        }
+        catch (StripeException)
+        {
+            throw ErrorCatalog.ServiceUnavailable.ToException();
+        }
+
+        payment.ProviderSessionId = start.ProviderSessionId;
+        payment.ProviderPaymentId = start.ProviderPaymentId;
+        await db.SaveChangesAsync(cancellationToken);
+        var checkoutUrl = start.CheckoutUrl is { } url && url.StartsWith('/') ? $"{context.Request.Scheme}://{context.Request.Host}{url}" : start.CheckoutUrl;
+        var view = CheckoutSessionView.Of(payment, checkoutUrl, start.ClientSecret,
+            payment.Flow == PaymentFlow.PaymentSheet ? options.Value.Stripe.PublishableKey : null);
+        return TypedResults.Created($"/api/v1/checkout/sessions/{payment.Id}", view);
+    }
+
+    private static async Task<Ok<CheckoutSessionView>> GetSessionAsync(Guid id, HttpContext context, RootDbContext db, CancellationToken cancellationToken)
+    {
+        var userId = context.User.UserId();
+        var payment = await db.Payments.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == id && candidate.UserId == userId, cancellationToken)
+            ?? throw ErrorCatalog.NotFound.ToException();
+        return TypedResults.Ok(CheckoutSessionView.Of(payment, null, null, null));
+    }
+
+    private static async Task<Ok<WebhookReceipt>> ReceiveStripeWebhookAsync(
+        HttpRequest request, IOptions<PaymentsOptions> options, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (options.Value.ActiveProvider != PaymentProvider.Stripe)
+        {
+            throw ErrorCatalog.PaymentsNotConfigured.ToException();
+        }
+
+        // The exact bytes Stripe signed: read as text, never re-serialized.
+        using var reader = new StreamReader(request.Body);
+        var json = await reader.ReadToEndAsync(cancellationToken);
+        try
+        {
+            var outcome = await services.GetRequiredService<StripeWebhooks>().HandleAsync(json, request.Headers[StripeWebhooks.SignatureHeader], cancellationToken);
+            return TypedResults.Ok(new WebhookReceipt(true, outcome));
+        }
+        catch (StripeException)
+        {
+            throw ErrorCatalog.ServiceUnavailable.ToException();
+        }
+    }
+
+    private static PaymentProvider RequireProvider(IOptions<PaymentsOptions> options) =>
+        options.Value.ActiveProvider is var provider and not PaymentProvider.None ? provider : throw ErrorCatalog.PaymentsNotConfigured.ToException();
+}
+
+public sealed record CreditPackView(string Id, string Name, long Credits, long Price, string Currency);
+
+/// <param name="Flow"><c>checkout</c> (a hosted payment page, the default) or <c>payment_sheet</c> (a native payment sheet).</param>
+public sealed record CheckoutSessionBody(string? PackId, string? Flow);
+
+public sealed class CheckoutSessionBodyValidator : AbstractValidator<CheckoutSessionBody>
+{
+    public CheckoutSessionBodyValidator()
+    {
+        RuleFor(body => body.PackId).NotEmpty().MaximumLength(CreditPack.MaxIdLength);
+        RuleFor(body => body.Flow).Must(flow => flow is null or "checkout" or "payment_sheet").WithErrorCode(ErrorCatalog.InvalidChoice.Code);
+    }
+}
+
+/// <param name="CheckoutUrl">The page to open (hosted checkout, or the development provider's page); only in the answer that created it.</param>
+/// <param name="ClientSecret">For a native payment sheet; only in the answer that created it.</param>
+public sealed record CheckoutSessionView(
+    Guid Id, string PackId, long Credits, long Amount, string Currency, PaymentProvider Provider, PaymentFlow Flow, PaymentStatus Status,
+    string? CheckoutUrl, string? ClientSecret, string? PublishableKey, long CreditsReversed, DateTimeOffset CreatedAt, DateTimeOffset? PaidAt)
+{
+    public static CheckoutSessionView Of(Payment payment, string? checkoutUrl, string? clientSecret, string? publishableKey) => new(
+        payment.Id, payment.PackId, payment.Credits, payment.Amount, payment.Currency, payment.Provider, payment.Flow, payment.Status,
+        checkoutUrl, clientSecret, publishableKey, payment.CreditsReversed, payment.CreatedAt, payment.PaidAt);
+}
+
+public sealed record WebhookReceipt(bool Received, WebhookOutcome Outcome);

@@ -1,0 +1,22 @@
+using Apptork.Root.Platform.Configuration;
+using FluentValidation;
+
+namespace Apptork.Root.Features.Checkout;
+
+public static class CheckoutModule
+{
+    public static IServiceCollection AddCheckout(this IServiceCollection services)
+    {
+        services.AddSettings<PaymentsOptions>(PaymentsOptions.Section)
+            .PostConfigure<RuntimeShape>((options, shape) => options.Provider ??= shape.IsEmbedded ? PaymentProvider.Development : PaymentProvider.None);
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PaymentsOptions>, PaymentsSettingsValidator>();
+        services.AddHttpClient(StripeGateway.HttpClientName);
+        services.AddScoped<StripeGateway>();
+        services.AddKeyedScoped<IPaymentGateway>(PaymentProvider.Stripe, (provider, _) => provider.GetRequiredService<StripeGateway>());
+        services.AddKeyedSingleton<IPaymentGateway, DevelopmentGateway>(PaymentProvider.Development);
+        services.AddScoped<PaymentSettlement>();
+        services.AddScoped<StripeWebhooks>();
+        services.AddSingleton<IValidator<CheckoutSessionBody>, CheckoutSessionBodyValidator>();
+        return services;
+    }
+}

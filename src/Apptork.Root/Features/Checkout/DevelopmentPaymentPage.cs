@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Features.Checkout;
+
+/// <summary>
+/// The development provider's "card form": a page that says in large letters that no money moves, with buttons that
+/// make the payment succeed, fail or be refunded. Each button goes through <see cref="PaymentSettlement"/> exactly as
+/// a Stripe notification would, so the embedded shape exercises the whole purchase path with no keys. The payment's
+/// unguessable id is the only credential, as a Stripe Checkout URL's is; the page exists only with
+/// <c>Payments__Provider=Development</c>, which production refuses at start.
+/// </summary>
+public static class DevelopmentPaymentPage
+{
+    private const string BasePath = "/checkout/development";
+
+    public static string PathOf(Guid paymentId) => $"{BasePath}/{paymentId}";
+
+    public static IEndpointRouteBuilder MapDevelopmentPaymentPage(this IEndpointRouteBuilder app)
+    {
+        var page = app.MapGroup(BasePath).ExcludeFromDescription();
+        page.MapGet("/{id:guid}", ShowAsync);
+        page.MapPost("/{id:guid}/{action}", ActAsync);
+        return app;
+    }
+
+    private static async Task<IResult> ShowAsync(Guid id, RootDbContext db, IOptions<PaymentsOptions> options, CancellationToken cancellationToken)
+    {
+        var payment = await FindAsync(id, db, options, cancellationToken);
+        return Results.Content(Render(payment), "text/html; charset=utf-8");
+    }
+
+    /// <summary>A form's button answers with the page again; any other client (a test, curl) gets the payment as JSON.</summary>
+    private static async Task<IResult> ActAsync(
+        Guid id, string action, HttpContext context, RootDbContext db, IOptions<PaymentsOptions> options, PaymentSettlement settlement,
+        CancellationToken cancellationToken)
+    {
+        var payment = await FindAsync(id, db, options, cancellationToken);
+        var facts = action switch
+        {
+            "pay" => new PaymentFacts(Paid: true),
+            "decline" => new PaymentFacts(Failed: true),
+            "refund" => new PaymentFacts(AmountRefunded: payment.Amount),
+            _ => throw ErrorCatalog.NotFound.ToException(),
+        };
+        // Every press is a notification of its own, as every card attempt is at Stripe: two declines count twice.
+        await settlement.ApplyAsync(payment.Id, facts, $"dev_{Guid.NewGuid():N}", $"development.{action}", cancellationToken);
+        if (context.Request.HasFormContentType)
+        {
+            return Results.Redirect(PathOf(payment.Id), permanent: false, preserveMethod: false);
+        }
+
+        var settled = await db.Payments.AsNoTracking().SingleAsync(candidate => candidate.Id == id, cancellationToken);
+        return Results.Ok(CheckoutSessionView.Of(settled, null, null, null));
+    }
+
+    private static async Task<Payment> FindAsync(Guid id, RootDbContext db, IOptions<PaymentsOptions> options, CancellationToken cancellationToken) =>
+        options.Value.ActiveProvider == PaymentProvider.Development
+            && await db.Payments.AsNoTracking().SingleOrDefaultAsync(
+                payment => payment.Id == id && payment.Provider == PaymentProvider.Development, cancellationToken) is { } payment
+            ? payment
+            : throw ErrorCatalog.NotFound.ToException();
+
+    private static string Render(Payment payment)
+    {
+        var html = HtmlEncoder.Default;
+        var price = (payment.Amount / 100m).ToString("0.00", CultureInfo.InvariantCulture);
+        var canPay = payment.PaidAt is null && payment.Status != PaymentStatus.Expired;
+        var buttons = canPay
+            ? $"""
+              <form method="post" action="{PathOf(payment.Id)}/pay"><button>Pay (nothing is charged)</button></form>
+              <form method="post" action="{PathOf(payment.Id)}/decline"><button>Decline, as a refused card</button></form>
+              """
+            : payment.Status is PaymentStatus.Paid or PaymentStatus.PartiallyRefunded
+                ? $"""<form method="post" action="{PathOf(payment.Id)}/refund"><button>Refund it all</button></form>"""
+                : string.Empty;
+        return $"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+            <title>Development payment: no money moves</title>
+            <style>body{"{"}font-family:sans-serif;max-width:36em;margin:2em auto{"}"} .banner{"{"}background:#b00020;color:#fff;padding:1em;font-weight:bold{"}"} form{"{"}display:inline-block;margin:.5em{"}"}</style>
+            </head><body>
+            <p class="banner">DEVELOPMENT PAYMENT PROVIDER: no card is charged and no money moves. It exists only in the embedded shape
+            (Payments__Provider=Development); production uses Stripe.</p>
+            <h1>{html.Encode(payment.PackId)} pack: {payment.Credits} credits for {price} {html.Encode(payment.Currency.ToUpperInvariant())}</h1>
+            <p>Payment <code>{payment.Id}</code> is <strong id="status">{html.Encode(payment.Status.ToString())}</strong>.</p>
+            {buttons}
+            </body></html>
+            """;
+    }
+}

@@ -1,0 +1,105 @@
+using System.ComponentModel.DataAnnotations;
+using Apptork.Root.Platform.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Features.Checkout;
+
+public enum PaymentProvider
+{
+    /// <summary>Checkout is off: its endpoints answer 404 <c>payments_not_configured</c> (the production shape's default).</summary>
+    None,
+    /// <summary>A local confirmation page instead of a card form; no money moves (embedded shape only, and its default).</summary>
+    Development,
+    Stripe,
+}
+
+/// <summary>The <c>Payments__*</c> settings.</summary>
+public sealed class PaymentsOptions
+{
+    public const string Section = "Payments";
+
+    /// <summary>Unset: <see cref="PaymentProvider.Development"/> in the embedded shape, <see cref="PaymentProvider.None"/> in production.</summary>
+    public PaymentProvider? Provider { get; set; }
+
+    public StripePaymentsOptions Stripe { get; set; } = new();
+
+    public PaymentProvider ActiveProvider => Provider ?? PaymentProvider.None;
+}
+
+/// <summary>The <c>Payments__Stripe__*</c> settings.</summary>
+public sealed class StripePaymentsOptions
+{
+    /// <summary><c>sk_live_…</c>, <c>sk_test_…</c> or a restricted <c>rk_…</c> key allowed to create Checkout Sessions and PaymentIntents.</summary>
+    public string? SecretKey { get; set; }
+
+    /// <summary>The signing secret of the webhook endpoint (<c>whsec_…</c>).</summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>Handed to apps for the native payment sheet (<c>pk_…</c>); optional.</summary>
+    public string? PublishableKey { get; set; }
+
+    /// <summary>Stripe's API; another URL only for tests and proxies.</summary>
+    public string ApiBase { get; set; } = "https://api.stripe.com";
+
+    /// <summary>Where Stripe Checkout sends the payer after paying (a web page or an app link); required for the checkout flow.</summary>
+    public string? SuccessUrl { get; set; }
+
+    /// <summary>Where it sends a payer who gives up; the success URL when unset.</summary>
+    public string? CancelUrl { get; set; }
+
+    /// <summary>How old a webhook's signed timestamp may be: older deliveries are refused as replays (Stripe's default, 5 minutes).</summary>
+    [Range(1, 3600)]
+    public int WebhookToleranceSeconds { get; set; } = 300;
+}
+
+/// <summary>
+/// Refuses at start the payment settings that could only fail later, at a user's purchase, and a development provider
+/// anywhere money could be expected. Checked at start, not at composition, so <c>migrate</c> needs none of them.
+/// </summary>
+public sealed class PaymentsSettingsValidator(RuntimeShape shape) : IValidateOptions<PaymentsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PaymentsOptions options)
+    {
+        var failures = new List<string>();
+        if (options.ActiveProvider == PaymentProvider.Development && shape.IsProduction)
+        {
+            failures.Add("Payments__Provider is Development, which works only in the embedded shape (it grants credits without payment); "
+                + "set Payments__Provider=Stripe with its keys, or None to turn checkout off.");
+        }
+
+        if (options.ActiveProvider == PaymentProvider.Stripe)
+        {
+            var stripe = options.Stripe;
+            if (string.IsNullOrWhiteSpace(stripe.SecretKey) || !(stripe.SecretKey.StartsWith("sk_", StringComparison.Ordinal) || stripe.SecretKey.StartsWith("rk_", StringComparison.Ordinal)))
+            {
+                failures.Add("Payments__Stripe__SecretKey is required when Payments__Provider=Stripe: the secret key from Stripe's dashboard (sk_live_…, sk_test_… or a restricted rk_… key).");
+            }
+
+            if (string.IsNullOrWhiteSpace(stripe.WebhookSecret) || !stripe.WebhookSecret.StartsWith("whsec_", StringComparison.Ordinal))
+            {
+                failures.Add("Payments__Stripe__WebhookSecret is required when Payments__Provider=Stripe: the webhook endpoint's signing secret (whsec_…); without it no payment could be credited.");
+            }
+
+            if (!Uri.TryCreate(stripe.SuccessUrl, UriKind.Absolute, out _))
+            {
+                failures.Add($"Payments__Stripe__SuccessUrl is '{stripe.SuccessUrl}', not an absolute URL; Stripe Checkout sends the payer there after paying.");
+            }
+
+            if (stripe.CancelUrl is { Length: > 0 } cancelUrl && !Uri.TryCreate(cancelUrl, UriKind.Absolute, out _))
+            {
+                failures.Add($"Payments__Stripe__CancelUrl is '{cancelUrl}', not an absolute URL.");
+            }
+
+            if (!Uri.TryCreate(stripe.ApiBase, UriKind.Absolute, out var apiBase) || (apiBase.Scheme != Uri.UriSchemeHttps && apiBase.Scheme != Uri.UriSchemeHttp))
+            {
+                failures.Add($"Payments__Stripe__ApiBase is '{stripe.ApiBase}', not an absolute http(s) URL.");
+            }
+            else if (shape.IsProduction && apiBase.Scheme != Uri.UriSchemeHttps && !apiBase.IsLoopback)
+            {
+                failures.Add("Payments__Stripe__ApiBase must use https in the production shape (plain http is accepted only on loopback).");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
