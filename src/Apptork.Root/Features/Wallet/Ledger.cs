@@ -1,6 +1,8 @@
+using System.Data.Common;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Apptork.Root.Features.Wallet;
 
@@ -11,9 +13,10 @@ public sealed record LedgerPosting(LedgerEntry Entry, bool IsReplay);
 public sealed record Reclaimed(long Taken, long Shortfall);
 
 /// <summary>
-/// The only code that changes a wallet's balance. Each posting is one transaction: a conditional, atomic update of
-/// the wallet row, then the ledger entry carrying the resulting balance. The balance therefore always equals the sum
-/// of the entries, and a posting either happened entirely or not at all, whatever crashes or retries.
+/// The only code that changes a wallet's balance. Each posting is atomic: a conditional update of the wallet row and
+/// the ledger entry carrying the resulting balance (<see cref="IWalletPostingSql"/>: one statement on PostgreSQL, one
+/// transaction on SQLite). The balance therefore always equals the sum of the entries, and a posting either happened
+/// entirely or not at all, whatever crashes or retries.
 /// </summary>
 /// <remarks>
 /// Concurrency technique: a conditional update (<c>UPDATE wallets SET balance = balance + @amount WHERE user_id = @u
@@ -23,11 +26,11 @@ public sealed record Reclaimed(long Taken, long Shortfall);
 /// balance (READ COMMITTED re-checks updated rows), so it can never overdraw, and postings to different wallets never
 /// wait for each other. SQLite has no row locks and no FOR UPDATE: a write transaction starts with BEGIN IMMEDIATE
 /// (Microsoft.Data.Sqlite's default), which takes the database's single writer lock, so postings are serialized
-/// and the same statement is trivially correct there; one code path serves both. The row lock (or the writer
+/// and the same condition is trivially correct there. The row lock (or the writer
 /// lock) is held until commit, so the balance read after the update is this posting's own and entries of a wallet
 /// are inserted, and numbered, in the order their balances were computed: the balance_after chain follows the ids.
 /// </remarks>
-public sealed class Ledger(RootDbContext db, TimeProvider time)
+public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeProvider time)
 {
     /// <summary>
     /// Adds <paramref name="amount"/> credits (negative: takes them) to the user's wallet and records why.
@@ -42,24 +45,35 @@ public sealed class Ledger(RootDbContext db, TimeProvider time)
         ArgumentOutOfRangeException.ThrowIfZero(amount);
         ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
 
-        // A replay is usually a client retrying long after the first posting: answered with one indexed read, no write.
-        if (await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken) is { } earlier)
+        // No look-up for an earlier posting first: a fresh key is the common case, and a replay is recognized by the
+        // unique index, the posting's statement then changing nothing.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
         {
-            return earlier;
-        }
-
-        // Two rounds at most: a credit to a user without a wallet row creates the row, then posts.
-        for (var round = 0; ; round++)
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var entry = await ApplyAsync(userId, amount, kind, idempotencyKey, reference, @operator, memo, cancellationToken);
-            if (entry is null)
+            // Two rounds at most: a credit to a user without a wallet row creates the row, then posts.
+            for (var round = 0; ; round++)
             {
-                await transaction.RollbackAsync(cancellationToken);
-                // The first posting with this key may have committed while this one waited for the wallet: a replay, not a refusal.
-                if (await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken) is { } concurrent)
+                LedgerEntry? entry;
+                try
                 {
-                    return concurrent;
+                    entry = await ApplyAsync(userId, amount, kind, idempotencyKey, reference, @operator, memo, cancellationToken);
+                }
+                catch (DbException exception) when (DatabaseErrors.IsUniqueViolation(exception))
+                {
+                    // A replay, or the same key committed first while this one waited for the wallet (PostgreSQL made the insert wait).
+                    return await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken)
+                        ?? throw new InvalidOperationException("A unique violation on a ledger entry without a committed entry for its key.", exception);
+                }
+
+                if (entry is not null)
+                {
+                    return new LedgerPosting(entry, IsReplay: false);
+                }
+
+                // A replay of a debit the balance no longer covers is answered with its entry, not refused.
+                if (await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken) is { } earlier)
+                {
+                    return earlier;
                 }
 
                 if (amount < 0)
@@ -74,23 +88,11 @@ public sealed class Ledger(RootDbContext db, TimeProvider time)
                 }
 
                 await EnsureWalletAsync(userId, cancellationToken);
-                continue;
             }
-
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return new LedgerPosting(entry, IsReplay: false);
-            }
-            catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
-            {
-                // The same key committed first (PostgreSQL made this insert wait for it): undo the balance change, answer with the original.
-                await transaction.RollbackAsync(cancellationToken);
-                db.ChangeTracker.Clear();
-                return await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken)
-                    ?? throw new InvalidOperationException("A unique violation on a ledger entry without a committed entry for its key.", exception);
-            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
         }
     }
 
@@ -110,8 +112,6 @@ public sealed class Ledger(RootDbContext db, TimeProvider time)
             throw new InvalidOperationException($"A credit inside a transaction found no wallet for user {userId}; ensure the wallet first.");
         }
 
-        // Saved at once: entries of one wallet must be numbered in the order their balances were computed.
-        await db.SaveChangesAsync(cancellationToken);
         return entry;
     }
 
@@ -145,7 +145,6 @@ public sealed class Ledger(RootDbContext db, TimeProvider time)
                     }
                 }
 
-                await db.SaveChangesAsync(cancellationToken);
                 return new Reclaimed(taken, shortfall);
             }
         }
@@ -174,29 +173,18 @@ public sealed class Ledger(RootDbContext db, TimeProvider time)
         }
     }
 
-    /// <summary>
-    /// The conditional update and the entry it explains (added to the context, saved by the caller). Null when no row
-    /// matched: the wallet is missing, or a debit exceeds its balance.
-    /// </summary>
+    /// <summary>The conditional update and the entry it explains; null when no row matched (no wallet, or a debit beyond its balance).</summary>
     private async Task<LedgerEntry?> ApplyAsync(
         Guid userId, long amount, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator, string? memo,
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var moved = await db.Wallets
-            .Where(wallet => wallet.UserId == userId && wallet.Balance + amount >= 0)
-            .ExecuteUpdateAsync(
-                set => set.SetProperty(wallet => wallet.Balance, wallet => wallet.Balance + amount).SetProperty(wallet => wallet.UpdatedAt, now),
-                cancellationToken);
-        if (moved == 0)
-        {
-            return null;
-        }
-
-        var balanceAfter = await db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => wallet.Balance).SingleAsync(cancellationToken);
-        var entry = new LedgerEntry(userId, amount, balanceAfter, kind, idempotencyKey, reference, @operator, memo, now);
-        db.LedgerEntries.Add(entry);
-        return entry;
+        var stored = await statements.TryPostAsync(
+            db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), userId, amount, LedgerEntry.KindName(kind),
+            idempotencyKey, reference, @operator, memo, now, cancellationToken);
+        return stored is { } posting
+            ? LedgerEntry.Stored(posting.EntryId, userId, amount, posting.BalanceAfter, kind, idempotencyKey, reference, @operator, memo, now)
+            : null;
     }
 
     private void RequireTransaction()

@@ -43,6 +43,12 @@ public sealed class LedgerEntry
 
     public long Id { get; private set; }
 
+    /// <summary>An entry written by hand (<see cref="IWalletPostingSql"/>), with the id the database gave it.</summary>
+    internal static LedgerEntry Stored(
+        long id, Guid userId, long amount, long balanceAfter, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator,
+        string? memo, DateTimeOffset createdAt) =>
+        new(userId, amount, balanceAfter, kind, idempotencyKey, reference, @operator, memo, createdAt) { Id = id };
+
     public Guid UserId { get; private set; }
 
     /// <summary>Credits added (positive) or taken (negative); never zero.</summary>

@@ -1,5 +1,6 @@
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Hosting;
+using Apptork.Root.Platform.Persistence;
 using FluentValidation;
 
 namespace Apptork.Root.Features.Wallet;
@@ -10,6 +11,9 @@ public static class WalletModule
     {
         services.AddSettings<WalletOptions>(WalletOptions.Section);
         services.AddScoped<Ledger>();
+        services.AddSingleton<IWalletPostingSql>(provider => provider.GetRequiredService<RuntimeShape>().Database == DatabaseProvider.Postgres
+            ? new PostgresWalletPostingSql()
+            : new SqliteWalletPostingSql());
         services.AddScoped<SignupBonus>();
         services.AddSingleton<IFeatureCommand, ReconcileCommand>();
         services.AddScoped<LedgerReconciliation>();

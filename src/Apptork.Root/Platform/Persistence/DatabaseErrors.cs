@@ -17,7 +17,10 @@ public static class DatabaseErrors
     private const int SqliteConstraintUnique = 2067;
     private const int SqliteConstraintPrimaryKey = 1555;
 
-    public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException is { } inner && IsUniqueViolation(inner);
+
+    /// <summary>The same, for a command run by hand (the provider's own exception).</summary>
+    public static bool IsUniqueViolation(Exception exception) => exception switch
     {
         PostgresException postgres => postgres.SqlState == PostgresUniqueViolation,
         SqliteException sqlite => sqlite.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey,
