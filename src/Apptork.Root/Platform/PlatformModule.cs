@@ -4,6 +4,7 @@ using Apptork.Root.Platform.Email;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Health;
 using Apptork.Root.Platform.Idempotency;
+using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Json;
 using Apptork.Root.Platform.Localization;
 using Apptork.Root.Platform.Networking;
@@ -79,6 +80,8 @@ public static class PlatformModule
         services.AddRedis(configuration);
         services.AddThrottling();
         services.AddHealthProbes();
+        services.AddJobs(configuration, builder.Environment);
+        services.AddScoped<IRecurringJob, IdempotencyCleanupJob>();
         return builder;
     }
 

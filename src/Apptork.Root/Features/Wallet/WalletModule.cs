@@ -1,5 +1,6 @@
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Hosting;
+using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Persistence;
 using FluentValidation;
 
@@ -17,6 +18,7 @@ public static class WalletModule
         services.AddScoped<SignupBonus>();
         services.AddSingleton<IFeatureCommand, ReconcileCommand>();
         services.AddScoped<LedgerReconciliation>();
+        services.AddScoped<IRecurringJob, LedgerReconciliationJob>();
         services.AddSingleton<IValidator<TransactionFilter>, TransactionFilterValidator>();
         return services;
     }

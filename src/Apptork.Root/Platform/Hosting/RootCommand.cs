@@ -1,4 +1,5 @@
 using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -67,6 +68,11 @@ public static partial class RootCommand
                 return 0;
             case Migrate:
                 var applied = await DatabaseMigrator.MigrateAsync(app.Services, CancellationToken.None);
+                if (app.Services.GetRequiredService<RuntimeShape>().Database == DatabaseProvider.Postgres)
+                {
+                    JobsSetup.InstallPostgresSchema(app.Configuration);
+                }
+
                 var names = applied.Count == 0 ? "already up to date" : string.Join(", ", applied);
                 LogMigrated(logger, applied.Count, names);
                 return 0;

@@ -18,6 +18,7 @@ public sealed class RootApp : WebApplicationFactory<Program>
 {
     private readonly IReadOnlyDictionary<string, string?> settings;
     private readonly TestExtensions? extensions;
+    private string? postgresConnectionString;
 
     private RootApp(IReadOnlyDictionary<string, string?> settings, TestExtensions? extensions)
     {
@@ -56,6 +57,9 @@ public sealed class RootApp : WebApplicationFactory<Program>
             ["Fraud:Registration:MaxPerIp"] = "1000",
             // Wallets start empty so balances in tests are only what the test posted; the bonus tests set their own.
             ["Wallet:SignupBonus"] = "0",
+            // Hundreds of test hosts run at once; a couple of job workers each is plenty, and spares PostgreSQL's connections.
+            ["Jobs:WorkerCount"] = "2",
+            ["Jobs:ShutdownTimeoutSeconds"] = "5",
         };
         if (shape == DatabaseShape.Postgres)
         {
@@ -80,10 +84,24 @@ public sealed class RootApp : WebApplicationFactory<Program>
             all[key] = value;
         }
 
-        var app = new RootApp(all, extensions);
+        var app = new RootApp(all, extensions) { postgresConnectionString = shape == DatabaseShape.Postgres ? connectionString : null };
         app.UseKestrel(0);
         app.StartServer();
         return app;
+    }
+
+    /// <summary>
+    /// Closes the idle connections this host leaves in Npgsql's process-wide pool for its database (the application's
+    /// and its job workers'): hundreds of test hosts would otherwise keep PostgreSQL's connection slots for minutes.
+    /// </summary>
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (postgresConnectionString is not null)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(postgresConnectionString);
+            Npgsql.NpgsqlConnection.ClearPool(connection);
+        }
     }
 
     public HttpClient Client(string? acceptLanguage = null)

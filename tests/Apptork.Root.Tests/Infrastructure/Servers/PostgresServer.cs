@@ -41,7 +41,7 @@ public sealed class PostgresServer : IAsyncLifetime
         var port = ServerHost.FreeLoopbackPort();
         string[] postgres = [Path.Combine(binaries, "postgres"), "-D", dataDirectory, "-h", "127.0.0.1",
             "-p", port.ToString(CultureInfo.InvariantCulture), "-k", directory.FullName, "-F",
-            "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off", "-c", "max_connections=300"];
+            "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off", "-c", "max_connections=600"];
         // SIGQUIT is PostgreSQL's immediate shutdown: it still releases its shared memory, unlike SIGKILL.
         server = ServerProcess.Start(ServerName, "QUIT", [.. asServerUser, .. postgres]);
 

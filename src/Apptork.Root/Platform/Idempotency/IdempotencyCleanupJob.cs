@@ -1,0 +1,26 @@
+using Apptork.Root.Platform.Jobs;
+using Apptork.Root.Platform.Persistence;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apptork.Root.Platform.Idempotency;
+
+/// <summary>Every hour, forgets Idempotency-Keys first used more than <see cref="Retention"/> ago (SPEC 7 keeps them at least 24 hours).</summary>
+public sealed partial class IdempotencyCleanupJob(RootDbContext db, TimeProvider time, ILogger<IdempotencyCleanupJob> logger) : IRecurringJob
+{
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+
+    public string Id => "idempotency-cleanup";
+
+    public string Schedule => Cron.Hourly();
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - Retention;
+        var removed = await db.IdempotencyRecords.Where(record => record.StartedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+        LogRemoved(logger, removed, Retention.TotalHours);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Idempotency-Keys: {Removed} older than {Hours} h removed")]
+    private static partial void LogRemoved(ILogger logger, int removed, double hours);
+}

@@ -1,0 +1,166 @@
+using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Persistence;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.PostgreSql;
+using Hangfire.Storage.SQLite;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apptork.Root.Platform.Jobs;
+
+/// <summary>A job that runs on a schedule; features register theirs and every worker keeps the schedule up to date.</summary>
+public interface IRecurringJob
+{
+    /// <summary>Stable: the schedule is stored under it.</summary>
+    string Id { get; }
+
+    /// <summary>A cron expression (UTC), e.g. <see cref="Cron.Hourly()"/>.</summary>
+    string Schedule { get; }
+
+    /// <summary>Idempotent: it may run twice, and a second run changes nothing (DESIGN 8).</summary>
+    Task RunAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Background work on Hangfire: the storage follows the shape (a SQLite file in the embedded shape, which survives a
+/// restart as Hangfire.InMemory would not; PostgreSQL in production), the <c>worker</c> and <c>all</c> roles run the
+/// server and <c>api</c> only enqueues.
+/// </summary>
+public static class JobsSetup
+{
+    public const string PostgresSchema = "hangfire";
+
+    public static IServiceCollection AddJobs(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        services.AddSettings<JobsOptions>(JobsOptions.Section);
+        var shape = RuntimeShape.From(configuration);
+        var options = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        var storage = options.Storage ?? (shape.Database == DatabaseProvider.Postgres ? JobStorageKind.Postgres : JobStorageKind.Sqlite);
+        services.AddHttpContextAccessor();
+        services.AddSingleton<JobContext>();
+        // Hangfire keeps its storage, activator and filters in statics unless the container provides them first: with
+        // its own, every host in a process (the test suite runs hundreds) keeps its own database and services.
+        services.AddSingleton<Hangfire.JobStorage>(provider => storage == JobStorageKind.Postgres
+            ? new PostgreSqlStorage(
+                new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(PostgresConnectionString(configuration), PostgresOptions(prepareSchema: false), null),
+                PostgresOptions(prepareSchema: false))
+            : new SQLiteStorage(SqlitePath(configuration, environment), new SQLiteStorageOptions
+            {
+                QueuePollInterval = TimeSpan.FromSeconds(1),
+                // A job whose worker died (a killed process) runs again after this; the embedded shape is one process.
+                InvisibilityTimeout = TimeSpan.FromMinutes(5),
+            }));
+        services.AddSingleton<JobActivator>(provider => new Hangfire.AspNetCore.AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
+        services.AddSingleton<IJobFilterProvider>(provider =>
+            new JobFilterProviderCollection(JobFilterProviders.Providers, new JobFilterCollection { provider.GetRequiredService<JobContext>() }));
+        services.AddHangfire(hangfire => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
+
+        if (shape.Role.RunsJobs())
+        {
+            services.AddHangfireServer((provider, server) =>
+            {
+                var settings = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value;
+                server.WorkerCount = settings.WorkerCount;
+                server.ShutdownTimeout = TimeSpan.FromSeconds(settings.ShutdownTimeoutSeconds);
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            });
+            services.AddHostedService<RecurringJobSchedule>();
+        }
+
+        if (storage == JobStorageKind.Postgres)
+        {
+            services.AddHostedService<PostgresJobSchemaCheck>();
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Installs or upgrades Hangfire's own tables in the <c>hangfire</c> schema: part of <c>migrate</c>, so that, as with
+    /// the application's tables, no serving process changes a shared schema by itself.
+    /// </summary>
+    public static void InstallPostgresSchema(IConfiguration configuration)
+    {
+        var options = PostgresOptions(prepareSchema: true);
+        _ = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(PostgresConnectionString(configuration), options, null), options);
+    }
+
+    private static PostgreSqlStorageOptions PostgresOptions(bool prepareSchema) => new()
+    {
+        SchemaName = PostgresSchema,
+        PrepareSchemaIfNecessary = prepareSchema,
+        // Without it a job still running after InvisibilityTimeout (30 minutes) would be handed to a second worker.
+        UseSlidingInvisibilityTimeout = true,
+        // LISTEN/NOTIFY: an enqueued job starts at once instead of at the next poll.
+        EnableLongPolling = true,
+        QueuePollInterval = TimeSpan.FromSeconds(5),
+    };
+
+    private static string PostgresConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Postgres")
+        ?? throw new StartupConfigurationException("ConnectionStrings__Postgres", "is required when Jobs__Storage=Postgres.");
+
+    /// <summary>Beside the embedded database file: <c>data/apptork-root.db</c> keeps its jobs in <c>data/apptork-root-jobs.db</c>.</summary>
+    private static string SqlitePath(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var database = new SqliteConnectionStringBuilder(PersistenceSetup.ResolveSqlite(
+            configuration.GetConnectionString("Sqlite") ?? PersistenceSetup.DefaultSqliteConnectionString, environment.ContentRootPath)).DataSource;
+        return Path.Combine(Path.GetDirectoryName(database)!, $"{Path.GetFileNameWithoutExtension(database)}-jobs.db");
+    }
+}
+
+/// <summary>Keeps every feature's recurring jobs scheduled, at each worker's start (the schedule lives in the job storage).</summary>
+public sealed class RecurringJobSchedule(IServiceScopeFactory scopes, IRecurringJobManager manager) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Jobs are scoped (they use the database); only their ids and schedules are read here.
+        await using var scope = scopes.CreateAsyncScope();
+        foreach (var job in scope.ServiceProvider.GetServices<IRecurringJob>())
+        {
+            var id = job.Id;
+            manager.AddOrUpdate<RecurringJobRunner>(id, runner => runner.RunAsync(id, CancellationToken.None), job.Schedule);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>What Hangfire runs for a recurring job: finds the job by id, so that the stored schedule names no feature type.</summary>
+public sealed class RecurringJobRunner(IEnumerable<IRecurringJob> jobs)
+{
+    [AutomaticRetry(Attempts = 3)]
+    public Task RunAsync(string id, CancellationToken cancellationToken) =>
+        (jobs.FirstOrDefault(job => job.Id == id) ?? throw new InvalidOperationException($"No recurring job '{id}' is registered."))
+            .RunAsync(cancellationToken);
+}
+
+/// <summary>Refuses to start on a database whose <c>hangfire</c> schema <c>migrate</c> has not installed, as for the application's own tables.</summary>
+public sealed class PostgresJobSchemaCheck(IServiceProvider services) : IHostedLifecycleService
+{
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
+        var installed = await db.Database.SqlQuery<bool>($"SELECT to_regclass({JobsSetup.PostgresSchema + ".job"}) IS NOT NULL AS \"Value\"").SingleAsync(cancellationToken);
+        if (!installed)
+        {
+            throw new StartupConfigurationException(
+                "ConnectionStrings__Postgres", "points at a database without the background jobs' tables; run `Apptork.Root migrate` with the same settings first.");
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
