@@ -44,6 +44,8 @@ internal sealed class ProductHost(string connectionString) : WebApplicationFacto
         using var signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var settings = new Dictionary<string, string>
         {
+            // An API process, as production runs them: job workers live in processes of their own.
+            ["Role"] = "api",
             ["Database:Provider"] = "Postgres",
             ["ConnectionStrings:Postgres"] = connectionString,
             ["Auth:Secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
