@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Checkout;
+using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform;
@@ -15,6 +16,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.AddAuth();
     builder.Services.AddWallet();
     builder.Services.AddCheckout();
+    builder.Services.AddFiles();
 
     // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
     await using var app = builder.Build();
@@ -26,6 +28,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
         api.MapGroup("/auth").MapAuthEndpoints();
         api.MapGroup("/wallet").MapWalletEndpoints();
         api.MapGroup("/checkout").MapCheckoutEndpoints();
+        api.MapGroup("/files").MapFileEndpoints();
         app.MapCheckoutWebhooks();
         app.MapDevelopmentPaymentPage();
         app.MapJwks();

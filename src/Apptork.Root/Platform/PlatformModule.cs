@@ -12,6 +12,7 @@ using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Redis;
+using Apptork.Root.Platform.Storage;
 using Apptork.Root.Platform.Throttling;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -81,6 +82,7 @@ public static class PlatformModule
         services.AddThrottling();
         services.AddHealthProbes();
         services.AddJobs(configuration, builder.Environment);
+        services.AddFileStorage(configuration);
         services.AddScoped<IRecurringJob, IdempotencyCleanupJob>();
         return builder;
     }
@@ -113,6 +115,7 @@ public static class PlatformModule
             // A fixed path: the framework answers unknown document names in plain text, outside the standard payload.
             app.MapOpenApi("/openapi/v1.json");
             app.MapScalarApiReference("/docs", options => options.WithTitle("Apptork Root API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+            app.MapLocalFileUrls();
             app.MapGet("/", () => new ServiceIndex("Apptork Root", "/docs", "/openapi/v1.json", "/healthz/ready"))
                 .ExcludeFromDescription();
         }

@@ -69,6 +69,12 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition InvalidSignature = new("invalid_signature", 400);
     public static readonly ErrorDefinition WebhookApiVersionMismatch = new("webhook_api_version_mismatch", 422);
 
+    // Files.
+    public static readonly ErrorDefinition UnsupportedFileType = new("unsupported_file_type", 400, IsFieldError: true);
+    public static readonly ErrorDefinition FileTooLarge = new("file_too_large", 400, IsFieldError: true);
+    public static readonly ErrorDefinition UploadIncomplete = new("upload_incomplete", 409);
+    public static readonly ErrorDefinition UploadMismatch = new("upload_mismatch", 422);
+
     // Idempotency-Key: a replay returns the first result; these are the two ways it cannot.
     public static readonly ErrorDefinition IdempotencyKeyReused = new("idempotency_key_reused", 422);
     public static readonly ErrorDefinition IdempotencyRequestInProgress = new("idempotency_request_in_progress", 409);

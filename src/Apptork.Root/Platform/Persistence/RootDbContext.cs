@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Checkout;
+using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
@@ -46,6 +47,8 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<ProcessedPaymentEvent> ProcessedPaymentEvents => Set<ProcessedPaymentEvent>();
 
+    public DbSet<StoredFile> Files => Set<StoredFile>();
+
     /// <summary>Each feature's entities, one explicit line each.</summary>
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -68,6 +71,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new CreditPackNameConfiguration());
         builder.ApplyConfiguration(new PaymentConfiguration());
         builder.ApplyConfiguration(new ProcessedPaymentEventConfiguration());
+        builder.ApplyConfiguration(new StoredFileConfiguration());
         var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();
         builder.Entity<User>().HasData(shortfallUser);
         builder.Entity<Wallet>().HasData(shortfallWallet);

@@ -27,6 +27,18 @@ public sealed class S3Server : IAsyncLifetime
     /// <summary>A bucket that exists from the start.</summary>
     public string Bucket => "apptork-tests";
 
+    /// <summary>The application's settings for this server; credentials come from the environment (set at start).</summary>
+    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Storage:Provider"] = "S3",
+        ["Storage:Bucket"] = Bucket,
+        ["Storage:ServiceUrl"] = ServiceUrl,
+        ["Storage:ForcePathStyle"] = "true",
+        ["Storage:Region"] = "us-east-1",
+        // S3rver refuses AWSSDK.S3 4's trailing checksums (ENVIRONMENT.md).
+        ["Storage:ChecksumMode"] = "WhenRequired",
+    };
+
     public async ValueTask InitializeAsync()
     {
         var node = ServerHost.RequireExecutable("node", ServerName);
@@ -42,6 +54,9 @@ public sealed class S3Server : IAsyncLifetime
 
         var port = int.Parse(ReadyLine()![ReadyLinePrefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture);
         serviceUrl = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+        // In-process hosts read S3 credentials where production does, the SDK's standard environment variables.
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", AccessKey);
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", SecretKey);
     }
 
     public async ValueTask DisposeAsync()

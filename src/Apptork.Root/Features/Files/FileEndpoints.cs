@@ -1,0 +1,120 @@
+using Apptork.Root.Features.Auth.Tokens;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.OpenApi;
+using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Storage;
+using Apptork.Root.Platform.Validation;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Features.Files;
+
+/// <summary>Uploads by presigned URL, checked at completion; downloads by short-lived signed URL. A user reaches only their own files.</summary>
+public static class FileEndpoints
+{
+    public static RouteGroupBuilder MapFileEndpoints(this RouteGroupBuilder files)
+    {
+        files.WithTags("Files").RequireAuthorization();
+        files.MapPost("/uploads", SignUploadAsync).Validate<UploadBody>()
+            .ProducesErrors(ErrorCatalog.UnsupportedFileType, ErrorCatalog.FileTooLarge)
+            .WithSummary("Signs an upload: PUT the bytes to upload_url with upload_headers, then POST /files/{id}/complete.");
+        files.MapPost("/{id:guid}/complete", CompleteAsync)
+            .ProducesErrors(ErrorCatalog.NotFound, ErrorCatalog.UploadIncomplete, ErrorCatalog.UploadMismatch)
+            .WithSummary("Confirms an upload: the stored bytes must be of the declared size and content type.");
+        files.MapGet("/{id:guid}", GetAsync)
+            .ProducesErrors(ErrorCatalog.NotFound)
+            .WithSummary("A file's metadata and, once ready, a short-lived download URL.");
+        return files;
+    }
+
+    private static async Task<Created<UploadView>> SignUploadAsync(
+        UploadBody body, HttpContext context, RootDbContext db, IFileStorage storage, IOptions<StorageOptions> options, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var contentType = body.ContentType!.Trim().ToLowerInvariant();
+        if (!settings.ContentTypes.Contains(contentType, StringComparer.Ordinal))
+        {
+            throw ErrorCatalog.UnsupportedFileType.ToException("content_type");
+        }
+
+        if (body.Size > settings.MaxUploadBytes)
+        {
+            throw ErrorCatalog.FileTooLarge.ToException("size", new Dictionary<string, object?> { ["max_bytes"] = settings.MaxUploadBytes });
+        }
+
+        var userId = context.User.UserId();
+        var now = time.GetUtcNow();
+        var id = Guid.CreateVersion7(now);
+        var file = new StoredFile
+        {
+            Id = id, UserId = userId, Filename = body.Filename!.Trim(), ContentType = contentType, Size = body.Size!.Value,
+            Status = StoredFileStatus.Pending, StorageKey = StoredFile.KeyFor(userId, id), CreatedAt = now,
+        };
+        db.Files.Add(file);
+        await db.SaveChangesAsync(cancellationToken);
+        var upload = await storage.SignUploadAsync(file.StorageKey, contentType, cancellationToken);
+        return TypedResults.Created($"/api/v1/files/{id}", new UploadView(id, upload.Url, upload.Method, upload.Headers, upload.ExpiresAt, FileView.Of(file, null)));
+    }
+
+    private static async Task<Ok<FileView>> CompleteAsync(
+        Guid id, HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var file = await FindAsync(id, context, db, cancellationToken);
+        if (file.Status == StoredFileStatus.Pending)
+        {
+            var stored = await storage.HeadAsync(file.StorageKey, cancellationToken) ?? throw ErrorCatalog.UploadIncomplete.ToException();
+            if (stored.Size != file.Size || !string.Equals(stored.ContentType, file.ContentType, StringComparison.OrdinalIgnoreCase))
+            {
+                // Not what was signed for: removed, so the client can upload again to the same URL while it is valid.
+                await storage.DeleteAsync(file.StorageKey, cancellationToken);
+                throw ErrorCatalog.UploadMismatch.ToException(stored.Size != file.Size ? "size" : "content_type");
+            }
+
+            file.Status = StoredFileStatus.Ready;
+            file.CompletedAt = time.GetUtcNow();
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return TypedResults.Ok(FileView.Of(file, await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken)));
+    }
+
+    private static async Task<Ok<FileView>> GetAsync(Guid id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
+    {
+        var file = await FindAsync(id, context, db, cancellationToken);
+        var download = file.Status == StoredFileStatus.Ready ? await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken) : null;
+        return TypedResults.Ok(FileView.Of(file, download));
+    }
+
+    /// <summary>Another user's file is not found, exactly like a file that does not exist.</summary>
+    private static async Task<StoredFile> FindAsync(Guid id, HttpContext context, RootDbContext db, CancellationToken cancellationToken)
+    {
+        var userId = context.User.UserId();
+        return await db.Files.SingleOrDefaultAsync(file => file.Id == id && file.UserId == userId, cancellationToken)
+            ?? throw ErrorCatalog.NotFound.ToException();
+    }
+}
+
+public sealed record UploadBody(string? Filename, string? ContentType, long? Size);
+
+public sealed class UploadBodyValidator : AbstractValidator<UploadBody>
+{
+    public UploadBodyValidator()
+    {
+        RuleFor(body => body.Filename).NotEmpty().MaximumLength(StoredFile.MaxFilenameLength)
+            .Must(name => name is null || !name.Any(char.IsControl)).WithErrorCode(ErrorCatalog.Invalid.Code);
+        RuleFor(body => body.ContentType).NotEmpty().MaximumLength(100);
+        RuleFor(body => body.Size).NotNull().GreaterThanOrEqualTo(1);
+    }
+}
+
+public sealed record FileView(
+    Guid Id, string Filename, string ContentType, long Size, StoredFileStatus Status, DateTimeOffset CreatedAt, Uri? DownloadUrl, DateTimeOffset? DownloadExpiresAt)
+{
+    public static FileView Of(StoredFile file, SignedUrl? download) =>
+        new(file.Id, file.Filename, file.ContentType, file.Size, file.Status, file.CreatedAt, download?.Url, download?.ExpiresAt);
+}
+
+public sealed record UploadView(Guid Id, Uri UploadUrl, string UploadMethod, IReadOnlyDictionary<string, string> UploadHeaders, DateTimeOffset ExpiresAt, FileView File);

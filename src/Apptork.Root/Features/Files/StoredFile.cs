@@ -1,0 +1,57 @@
+using Apptork.Root.Features.Auth.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Apptork.Root.Features.Files;
+
+public enum StoredFileStatus
+{
+    /// <summary>Signed for upload; nothing verified has arrived yet.</summary>
+    Pending,
+    /// <summary>The bytes are in storage, of the declared size and type.</summary>
+    Ready,
+}
+
+/// <summary>A user's file in <c>IFileStorage</c>: an upload, or an output the server made (a generated image).</summary>
+public sealed class StoredFile
+{
+    public const int MaxFilenameLength = 255;
+
+    public Guid Id { get; set; }
+
+    public Guid UserId { get; set; }
+
+    /// <summary>The name the user knows it by; shown and used for downloads, never as a storage path.</summary>
+    public required string Filename { get; set; }
+
+    public required string ContentType { get; set; }
+
+    /// <summary>Bytes: declared at signing, verified at completion.</summary>
+    public long Size { get; set; }
+
+    public StoredFileStatus Status { get; set; }
+
+    /// <summary>Where the bytes are: <c>users/{user}/{file}</c>.</summary>
+    public required string StorageKey { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public static string KeyFor(Guid userId, Guid fileId) => $"users/{userId:N}/{fileId:N}";
+}
+
+public sealed class StoredFileConfiguration : IEntityTypeConfiguration<StoredFile>
+{
+    public void Configure(EntityTypeBuilder<StoredFile> builder)
+    {
+        builder.ToTable("files");
+        builder.HasKey(file => file.Id);
+        builder.Property(file => file.Filename).HasMaxLength(StoredFile.MaxFilenameLength);
+        builder.Property(file => file.ContentType).HasMaxLength(100);
+        builder.Property(file => file.StorageKey).HasMaxLength(200);
+        builder.Property(file => file.Status).HasConversion<string>().HasMaxLength(20);
+        builder.HasIndex(file => new { file.UserId, file.CreatedAt });
+        builder.HasOne<User>().WithMany().HasForeignKey(file => file.UserId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
