@@ -1,6 +1,7 @@
 using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Files;
+using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform;
@@ -17,6 +18,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.Services.AddWallet();
     builder.Services.AddCheckout();
     builder.Services.AddFiles();
+    builder.Services.AddGeneration(builder.Configuration);
 
     // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
     await using var app = builder.Build();
@@ -29,6 +31,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
         api.MapGroup("/wallet").MapWalletEndpoints();
         api.MapGroup("/checkout").MapCheckoutEndpoints();
         api.MapGroup("/files").MapFileEndpoints();
+        api.MapGroup("/generations").MapGenerationEndpoints();
         app.MapCheckoutWebhooks();
         app.MapDevelopmentPaymentPage();
         app.MapJwks();

@@ -69,6 +69,10 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition InvalidSignature = new("invalid_signature", 400);
     public static readonly ErrorDefinition WebhookApiVersionMismatch = new("webhook_api_version_mismatch", 422);
 
+    // Features and AI.
+    public static readonly ErrorDefinition FeatureDisabled = new("feature_disabled", 403);
+    public static readonly ErrorDefinition AiNotConfigured = new("ai_not_configured", 404);
+
     // Files.
     public static readonly ErrorDefinition UnsupportedFileType = new("unsupported_file_type", 400, IsFieldError: true);
     public static readonly ErrorDefinition FileTooLarge = new("file_too_large", 400, IsFieldError: true);

@@ -67,6 +67,8 @@ public static class JobsSetup
                 server.WorkerCount = settings.WorkerCount;
                 server.ShutdownTimeout = TimeSpan.FromSeconds(settings.ShutdownTimeoutSeconds);
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+                // Retries with backoff are scheduled jobs: picked up within 5 s of their time instead of Hangfire's 15.
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(5);
             });
             services.AddHostedService<RecurringJobSchedule>();
         }

@@ -1,6 +1,7 @@
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Files;
+using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
@@ -49,6 +50,8 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<StoredFile> Files => Set<StoredFile>();
 
+    public DbSet<Generation> Generations => Set<Generation>();
+
     /// <summary>Each feature's entities, one explicit line each.</summary>
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -72,6 +75,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new PaymentConfiguration());
         builder.ApplyConfiguration(new ProcessedPaymentEventConfiguration());
         builder.ApplyConfiguration(new StoredFileConfiguration());
+        builder.ApplyConfiguration(new GenerationConfiguration());
         var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();
         builder.Entity<User>().HasData(shortfallUser);
         builder.Entity<Wallet>().HasData(shortfallWallet);

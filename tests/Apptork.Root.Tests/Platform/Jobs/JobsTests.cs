@@ -123,7 +123,7 @@ public sealed class JobsTests(PostgresServer postgres)
 
     private static async Task<CapturedLogs.LogEntry> WaitForLogAsync(RootApp app, Func<CapturedLogs.LogEntry, bool> match)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
             if (app.Logs.Entries.FirstOrDefault(match) is { } found)
@@ -133,7 +133,7 @@ public sealed class JobsTests(PostgresServer postgres)
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new ShouldAssertException("The expected log line did not appear within 20 s.");
+                throw new ShouldAssertException("The expected log line did not appear within 60 s.");
             }
 
             await Task.Delay(50, Cancel);
@@ -154,12 +154,12 @@ public sealed partial class RecordingJob(RuntimeShape shape, ILogger<RecordingJo
 
     public static async Task<(string Marker, ProcessRole Role)> WaitForAsync(string marker)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!Runs.Any(run => run.Marker == marker))
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new ShouldAssertException($"Job {marker} did not run within 20 s.");
+                throw new ShouldAssertException($"Job {marker} did not run within 60 s.");
             }
 
             await Task.Delay(50, TestContext.Current.CancellationToken);

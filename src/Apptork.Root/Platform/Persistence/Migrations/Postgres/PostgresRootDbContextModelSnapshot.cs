@@ -850,6 +850,82 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                     b.ToTable("registrations", (string)null);
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.Generation.Generation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<long>("Cost")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cost");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)")
+                        .HasColumnName("prompt");
+
+                    b.Property<Guid?>("ResultFileId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("result_file_id");
+
+                    b.Property<string>("ResultText")
+                        .HasColumnType("text")
+                        .HasColumnName("result_text");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)")
+                        .HasColumnName("type");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_generations");
+
+                    b.HasIndex("Status", "UpdatedAt")
+                        .HasDatabaseName("ix_generations_status_updated_at");
+
+                    b.HasIndex("UserId", "Id")
+                        .HasDatabaseName("ix_generations_user_id_id");
+
+                    b.ToTable("generations", (string)null);
+                });
+
             modelBuilder.Entity("Apptork.Root.Features.Wallet.LedgerEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -1186,6 +1262,16 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_registrations_users_user_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Generation.Generation", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_generations_users_user_id");
                 });
 
             modelBuilder.Entity("Apptork.Root.Features.Wallet.LedgerEntry", b =>

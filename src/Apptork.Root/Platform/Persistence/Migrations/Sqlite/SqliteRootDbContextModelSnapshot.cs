@@ -839,6 +839,80 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.ToTable("registrations", (string)null);
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.Generation.Generation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<long?>("CompletedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("completed_at");
+
+                    b.Property<long>("Cost")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cost");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("error");
+
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("prompt");
+
+                    b.Property<Guid?>("ResultFileId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("result_file_id");
+
+                    b.Property<string>("ResultText")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("result_text");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_generations");
+
+                    b.HasIndex("Status", "UpdatedAt")
+                        .HasDatabaseName("ix_generations_status_updated_at");
+
+                    b.HasIndex("UserId", "Id")
+                        .HasDatabaseName("ix_generations_user_id_id");
+
+                    b.ToTable("generations", (string)null);
+                });
+
             modelBuilder.Entity("Apptork.Root.Features.Wallet.LedgerEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -1167,6 +1241,16 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_registrations_users_user_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Generation.Generation", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_generations_users_user_id");
                 });
 
             modelBuilder.Entity("Apptork.Root.Features.Wallet.LedgerEntry", b =>

@@ -1,0 +1,81 @@
+using Apptork.Root.Features.Auth.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Apptork.Root.Features.Generation;
+
+public enum GenerationType
+{
+    Text,
+    Image,
+}
+
+public enum GenerationStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    /// <summary>Final: every attempt failed, and the cost was refunded.</summary>
+    Failed,
+}
+
+/// <summary>One request for AI output, paid for when created and refunded once if it finally fails.</summary>
+public sealed class Generation
+{
+    public const int MaxErrorLength = 500;
+
+    /// <summary>An identity, so lists page by it (newest first) like the ledger.</summary>
+    public long Id { get; set; }
+
+    public Guid UserId { get; set; }
+
+    public GenerationType Type { get; set; }
+
+    public required string Prompt { get; set; }
+
+    public GenerationStatus Status { get; set; }
+
+    /// <summary>Credits debited when it was created.</summary>
+    public long Cost { get; set; }
+
+    public int Attempts { get; set; }
+
+    public string? ResultText { get; set; }
+
+    /// <summary>The generated image, a file of the user's.</summary>
+    public Guid? ResultFileId { get; set; }
+
+    /// <summary>Why the last attempt failed, in the operator's words (never shown to users verbatim).</summary>
+    public string? Error { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    public bool IsFinished => Status is GenerationStatus.Succeeded or GenerationStatus.Failed;
+
+    public string Reference => $"generation:{Id}";
+
+    public string ChargeKey => $"{Reference}:charge";
+
+    public string RefundKey => $"{Reference}:refund";
+}
+
+public sealed class GenerationConfiguration : IEntityTypeConfiguration<Generation>
+{
+    public void Configure(EntityTypeBuilder<Generation> builder)
+    {
+        builder.ToTable("generations");
+        builder.HasKey(generation => generation.Id);
+        builder.Property(generation => generation.Type).HasConversion<string>().HasMaxLength(10);
+        builder.Property(generation => generation.Status).HasConversion<string>().HasMaxLength(20);
+        builder.Property(generation => generation.Prompt).HasMaxLength(GenerationOptions.MaxPromptLengthLimit);
+        builder.Property(generation => generation.Error).HasMaxLength(Generation.MaxErrorLength);
+        builder.HasIndex(generation => new { generation.UserId, generation.Id });
+        // The recovery sweep looks for unfinished ones.
+        builder.HasIndex(generation => new { generation.Status, generation.UpdatedAt });
+        builder.HasOne<User>().WithMany().HasForeignKey(generation => generation.UserId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

@@ -1,0 +1,133 @@
+using Apptork.Root.Features.Auth.Tokens;
+using Apptork.Root.Features.Files;
+using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Idempotency;
+using Apptork.Root.Platform.OpenApi;
+using Apptork.Root.Platform.Pagination;
+using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Storage;
+using Apptork.Root.Platform.Throttling;
+using Apptork.Root.Platform.Validation;
+using FluentValidation;
+using Hangfire;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Features.Generation;
+
+/// <summary>AI generations: paid when created, run by a background job, refunded once if they finally fail.</summary>
+public static class GenerationEndpoints
+{
+    public static RouteGroupBuilder MapGenerationEndpoints(this RouteGroupBuilder generations)
+    {
+        generations.WithTags("Generations").RequireAuthorization();
+        generations.MapPost(string.Empty, CreateAsync)
+            .Throttle(ThrottleScopes.AiGeneration)
+            .Idempotent()
+            .Validate<GenerationBody>()
+            .ProducesErrors(ErrorCatalog.AiNotConfigured, ErrorCatalog.FeatureDisabled, ErrorCatalog.InvalidCredit)
+            .WithSummary("Creates a text or image generation: debits its cost and queues it; poll GET /generations/{id}.");
+        generations.MapGet("/{id:long}", GetAsync)
+            .ProducesErrors(ErrorCatalog.NotFound)
+            .WithSummary("A generation: its status, and its result once succeeded (images with a short-lived download URL).");
+        generations.MapGet(string.Empty, ListAsync)
+            .ProducesErrors(ErrorCatalog.InvalidCursor)
+            .WithSummary("The user's generations, newest first.");
+        return generations;
+    }
+
+    private static async Task<Accepted<GenerationView>> CreateAsync(
+        GenerationBody body, HttpContext context, RootDbContext db, Ledger ledger, IBackgroundJobClient jobs, IOptions<GenerationOptions> options,
+        IOptions<AiOptions> ai, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (ai.Value.ActiveProvider == AiProvider.None)
+        {
+            throw ErrorCatalog.AiNotConfigured.ToException();
+        }
+
+        if (!options.Value.Enabled)
+        {
+            throw ErrorCatalog.FeatureDisabled.ToException();
+        }
+
+        var userId = context.User.UserId();
+        var type = body.Type == "image" ? GenerationType.Image : GenerationType.Text;
+        var now = time.GetUtcNow();
+        var generation = new Generation
+        {
+            UserId = userId, Type = type, Prompt = body.Prompt!, Status = GenerationStatus.Queued, Cost = options.Value.CostOf(type),
+            CreatedAt = now, UpdatedAt = now,
+        };
+
+        // The generation and its charge commit together: never a charge without a generation, nor a free one.
+        await ledger.EnsureWalletAsync(userId, cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            db.Generations.Add(generation);
+            await db.SaveChangesAsync(cancellationToken);
+            if (await ledger.PostWithinTransactionAsync(
+                    userId, -generation.Cost, LedgerEntryKind.Generation, generation.ChargeKey, generation.Reference, memo: null, cancellationToken) is null)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                throw ErrorCatalog.InvalidCredit.ToException("credits");
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        // After the commit, so the job finds its row; a process dying in between leaves it to GenerationRecoveryJob.
+        jobs.Enqueue<GenerationJob>(job => job.RunAsync(generation.Id, CancellationToken.None));
+        return TypedResults.Accepted($"/api/v1/generations/{generation.Id}", GenerationView.Of(generation, null));
+    }
+
+    private static async Task<Ok<GenerationView>> GetAsync(
+        long id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
+    {
+        var userId = context.User.UserId();
+        var generation = await db.Generations.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == id && candidate.UserId == userId, cancellationToken)
+            ?? throw ErrorCatalog.NotFound.ToException();
+        SignedUrl? download = null;
+        if (generation.ResultFileId is { } fileId && await db.Files.AsNoTracking().SingleOrDefaultAsync(file => file.Id == fileId, cancellationToken) is { } file)
+        {
+            download = await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken);
+        }
+
+        return TypedResults.Ok(GenerationView.Of(generation, download));
+    }
+
+    private static async Task<Ok<CursorPage<GenerationView>>> ListAsync(PageRequest page, HttpContext context, RootDbContext db, CancellationToken cancellationToken)
+    {
+        var userId = context.User.UserId();
+        return TypedResults.Ok(await db.Generations.AsNoTracking().Where(generation => generation.UserId == userId).ToCursorPageAsync(
+            page,
+            generation => generation.Id,
+            generation => new GenerationView(
+                generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost, generation.ResultText, generation.ResultFileId, null,
+                generation.CreatedAt, generation.CompletedAt),
+            cancellationToken));
+    }
+}
+
+/// <param name="Type"><c>text</c> or <c>image</c>.</param>
+public sealed record GenerationBody(string? Type, string? Prompt);
+
+public sealed class GenerationBodyValidator : AbstractValidator<GenerationBody>
+{
+    public GenerationBodyValidator(IOptions<GenerationOptions> options)
+    {
+        RuleFor(body => body.Type).NotEmpty().Must(type => type is null or "" or "text" or "image").WithErrorCode(ErrorCatalog.InvalidChoice.Code);
+        RuleFor(body => body.Prompt).NotEmpty().MaximumLength(options.Value.MaxPromptLength);
+    }
+}
+
+/// <param name="DownloadUrl">For an image that succeeded: a short-lived signed URL of the file (in single reads, not in lists).</param>
+public sealed record GenerationView(
+    long Id, GenerationType Type, GenerationStatus Status, string Prompt, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl,
+    DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
+{
+    public static GenerationView Of(Generation generation, SignedUrl? download) => new(
+        generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost, generation.ResultText, generation.ResultFileId,
+        download?.Url, generation.CreatedAt, generation.CompletedAt);
+}

@@ -1,0 +1,195 @@
+using Apptork.Root.Features.Files;
+using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Jobs;
+using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Storage;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Features.Generation;
+
+/// <summary>
+/// Runs one generation. Idempotent (DESIGN 8): a run first claims the generation with a conditional UPDATE, so a
+/// duplicate delivery of the job, or the run of another worker, does nothing while one is under way; a run whose worker
+/// died is claimed again once it is stale. Results are stored under keys derived from the generation, so a repeated
+/// run overwrites rather than adds; the final failure refunds through the ledger with the generation's refund key,
+/// which the ledger honours once. Retries are scheduled here, with the settings' backoff, not by Hangfire.
+/// </summary>
+public sealed partial class GenerationJob(
+    RootDbContext db, IGenerationProvider provider, IFileStorage storage, Ledger ledger, IBackgroundJobClient jobs, IOptions<GenerationOptions> options,
+    TimeProvider time, ILogger<GenerationJob> logger)
+{
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(long generationId, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow();
+        var staleBefore = now - TimeSpan.FromMinutes(settings.StaleAfterMinutes);
+        var claimed = await db.Generations
+            .Where(generation => generation.Id == generationId
+                && (generation.Status == GenerationStatus.Queued || (generation.Status == GenerationStatus.Running && generation.UpdatedAt < staleBefore)))
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(generation => generation.Status, GenerationStatus.Running)
+                .SetProperty(generation => generation.Attempts, generation => generation.Attempts + 1)
+                .SetProperty(generation => generation.UpdatedAt, now), cancellationToken);
+        if (claimed == 0)
+        {
+            return;
+        }
+
+        var run = await db.Generations.AsNoTracking().SingleAsync(generation => generation.Id == generationId, cancellationToken);
+        try
+        {
+            if (run.Type == GenerationType.Text)
+            {
+                var text = await provider.GenerateTextAsync(run.Prompt, cancellationToken);
+                await FinishAsync(run, text, null, cancellationToken);
+            }
+            else
+            {
+                var image = await provider.GenerateImageAsync(run.Prompt, cancellationToken);
+                var fileId = await StoreImageAsync(run, image, cancellationToken);
+                await FinishAsync(run, null, fileId, cancellationToken);
+            }
+        }
+        catch (TransientGenerationException exception) when (run.Attempts < settings.MaxAttempts)
+        {
+            var delay = TimeSpan.FromSeconds(settings.RetryDelaySeconds * Math.Pow(2, run.Attempts - 1));
+            LogRetry(logger, run.Id, run.Attempts, delay.TotalSeconds, exception.Message);
+            await ReleaseAsync(run, exception.Message, cancellationToken);
+            if (delay > TimeSpan.Zero)
+            {
+                jobs.Schedule<GenerationJob>(job => job.RunAsync(run.Id, CancellationToken.None), delay);
+            }
+            else
+            {
+                jobs.Enqueue<GenerationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogFailed(logger, run.Id, run.Attempts, exception.Message);
+            await FailAndRefundAsync(run, exception.Message, cancellationToken);
+        }
+    }
+
+    /// <summary>The image as a file of the user's, under the generation's own key and id, so a repeated run replaces it.</summary>
+    private async Task<Guid> StoreImageAsync(Generation run, ImageOutput image, CancellationToken cancellationToken)
+    {
+        var fileId = GenerationFiles.FileIdOf(run);
+        var key = StoredFile.KeyFor(run.UserId, fileId);
+        using (var content = new MemoryStream(image.Bytes))
+        {
+            await storage.PutAsync(key, content, image.ContentType, cancellationToken);
+        }
+
+        if (!await db.Files.AnyAsync(file => file.Id == fileId, cancellationToken))
+        {
+            var now = time.GetUtcNow();
+            db.Files.Add(new StoredFile
+            {
+                Id = fileId, UserId = run.UserId, Filename = $"generation-{run.Id}{GenerationFiles.ExtensionOf(image.ContentType)}", ContentType = image.ContentType,
+                Size = image.Bytes.Length, Status = StoredFileStatus.Ready, StorageKey = key, CreatedAt = now, CompletedAt = now,
+            });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return fileId;
+    }
+
+    private Task<int> FinishAsync(Generation run, string? text, Guid? fileId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return db.Generations.Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(generation => generation.Status, GenerationStatus.Succeeded)
+                .SetProperty(generation => generation.ResultText, text)
+                .SetProperty(generation => generation.ResultFileId, fileId)
+                .SetProperty(generation => generation.Error, (string?)null)
+                .SetProperty(generation => generation.UpdatedAt, now)
+                .SetProperty(generation => generation.CompletedAt, now), cancellationToken);
+    }
+
+    private Task<int> ReleaseAsync(Generation run, string error, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return db.Generations.Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(generation => generation.Status, GenerationStatus.Queued)
+                .SetProperty(generation => generation.Error, Truncate(error))
+                .SetProperty(generation => generation.UpdatedAt, now), CancellationToken.None);
+    }
+
+    /// <summary>Failed and refunded in one transaction: a generation is never failed without its refund, nor refunded twice.</summary>
+    private async Task FailAndRefundAsync(Generation run, string error, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        var failed = await db.Generations
+            .Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(generation => generation.Status, GenerationStatus.Failed)
+                .SetProperty(generation => generation.Error, Truncate(error))
+                .SetProperty(generation => generation.UpdatedAt, now)
+                .SetProperty(generation => generation.CompletedAt, now), CancellationToken.None);
+        if (failed == 1)
+        {
+            await ledger.PostWithinTransactionAsync(run.UserId, run.Cost, LedgerEntryKind.Refund, run.RefundKey, run.Reference, "Generation failed", CancellationToken.None);
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
+    private static string Truncate(string error) => error.Length <= Generation.MaxErrorLength ? error : error[..Generation.MaxErrorLength];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId} attempt {Attempt} failed, retrying in {DelaySeconds} s: {Error}")]
+    private static partial void LogRetry(ILogger logger, long generationId, int attempt, double delaySeconds, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Generation {GenerationId} failed for good after {Attempts} attempt(s), cost refunded: {Error}")]
+    private static partial void LogFailed(ILogger logger, long generationId, int attempts, string error);
+}
+
+/// <summary>Every few minutes, enqueues again the generations whose job was lost (a process died between commit and enqueue, or mid-run).</summary>
+public sealed partial class GenerationRecoveryJob(RootDbContext db, IBackgroundJobClient jobs, IOptions<GenerationOptions> options, TimeProvider time, ILogger<GenerationRecoveryJob> logger)
+    : IRecurringJob
+{
+    public string Id => "generation-recovery";
+
+    public string Schedule => "*/5 * * * *";
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var staleBefore = time.GetUtcNow() - TimeSpan.FromMinutes(options.Value.StaleAfterMinutes);
+        var stale = await db.Generations
+            .Where(generation => (generation.Status == GenerationStatus.Queued || generation.Status == GenerationStatus.Running) && generation.UpdatedAt < staleBefore)
+            .Select(generation => generation.Id).Take(1000).ToListAsync(cancellationToken);
+        foreach (var id in stale)
+        {
+            jobs.Enqueue<GenerationJob>(job => job.RunAsync(id, CancellationToken.None));
+        }
+
+        if (stale.Count > 0)
+        {
+            LogRecovered(logger, stale.Count);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} stale generation(s) enqueued again")]
+    private static partial void LogRecovered(ILogger logger, int count);
+}
+
+internal static class GenerationFiles
+{
+    /// <summary>A file id derived from the generation, so every run of it writes the same file.</summary>
+    public static Guid FileIdOf(Generation generation) =>
+        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{generation.Reference}/{generation.UserId:N}"))[..16]);
+
+    public static string ExtensionOf(string contentType) => contentType switch
+    {
+        "image/png" => ".png",
+        "image/jpeg" => ".jpg",
+        "image/webp" => ".webp",
+        _ => string.Empty,
+    };
+}

@@ -1,0 +1,102 @@
+using System.ComponentModel.DataAnnotations;
+using Apptork.Root.Platform.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Features.Generation;
+
+/// <summary>The <c>Generation__*</c> settings: what generations cost and how failures are retried.</summary>
+public sealed class GenerationOptions
+{
+    public const string Section = "Generation";
+    public const int MaxPromptLengthLimit = 8000;
+
+    /// <summary>The server-side gate: off, creating a generation answers 403 <c>feature_disabled</c>.</summary>
+    public bool Enabled { get; set; } = true;
+
+    [Range(1, 1_000_000)]
+    public long TextCost { get; set; } = 1;
+
+    [Range(1, 1_000_000)]
+    public long ImageCost { get; set; } = 5;
+
+    [Range(1, MaxPromptLengthLimit)]
+    public int MaxPromptLength { get; set; } = 4000;
+
+    /// <summary>Attempts before a generation fails for good and its cost is refunded.</summary>
+    [Range(1, 20)]
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>The first retry's delay; each next one doubles it.</summary>
+    [Range(0, 3600)]
+    public int RetryDelaySeconds { get; set; } = 5;
+
+    /// <summary>A generation still unfinished this long after its last change is enqueued again (its process died).</summary>
+    [Range(1, 1440)]
+    public int StaleAfterMinutes { get; set; } = 15;
+
+    public long CostOf(GenerationType type) => type == GenerationType.Image ? ImageCost : TextCost;
+}
+
+public enum AiProvider
+{
+    /// <summary>Generation is off: creating one answers 404 <c>ai_not_configured</c> (the production shape's default).</summary>
+    None,
+    /// <summary>Deterministic text and a generated PNG, no network (the embedded shape only, and its default).</summary>
+    Offline,
+    /// <summary>Any OpenAI-compatible HTTP API.</summary>
+    OpenAI,
+}
+
+/// <summary>The <c>Ai__*</c> settings.</summary>
+public sealed class AiOptions
+{
+    public const string Section = "Ai";
+
+    /// <summary>Unset: Offline in the embedded shape, None in production.</summary>
+    public AiProvider? Provider { get; set; }
+
+    public AiProvider ActiveProvider => Provider ?? AiProvider.None;
+
+    public string Endpoint { get; set; } = "https://api.openai.com/v1";
+
+    public string? ApiKey { get; set; }
+
+    public string TextModel { get; set; } = "gpt-4o-mini";
+
+    public string ImageModel { get; set; } = "gpt-image-1";
+
+    /// <summary>One provider call; a slower answer counts as a failed attempt.</summary>
+    [Range(1, 600)]
+    public int TimeoutSeconds { get; set; } = 120;
+}
+
+public sealed class AiSettingsValidator(RuntimeShape shape) : IValidateOptions<AiOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AiOptions options)
+    {
+        var failures = new List<string>();
+        var provider = options.ActiveProvider;
+        if (provider == AiProvider.Offline && shape.IsProduction)
+        {
+            failures.Add("Ai__Provider is Offline, which works only in the embedded shape (it answers canned text); set Ai__Provider=OpenAI and Ai__ApiKey.");
+        }
+        else if (provider == AiProvider.OpenAI)
+        {
+            if (string.IsNullOrWhiteSpace(options.ApiKey))
+            {
+                failures.Add("Ai__ApiKey is required when Ai__Provider=OpenAI.");
+            }
+
+            if (!Uri.TryCreate(options.Endpoint, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttps && endpoint.Scheme != Uri.UriSchemeHttp))
+            {
+                failures.Add($"Ai__Endpoint is '{options.Endpoint}', not an absolute http(s) URL.");
+            }
+            else if (shape.IsProduction && endpoint.Scheme != Uri.UriSchemeHttps && !endpoint.IsLoopback)
+            {
+                failures.Add("Ai__Endpoint must use https in the production shape (plain http is accepted only on loopback).");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

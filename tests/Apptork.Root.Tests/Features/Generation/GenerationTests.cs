@@ -1,0 +1,242 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Apptork.Root.Features.Wallet;
+using Apptork.Root.Tests.Features.Auth;
+using Apptork.Root.Tests.Features.Wallet;
+using Apptork.Root.Tests.Infrastructure.Hosting;
+using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.EntityFrameworkCore;
+using Shouldly;
+using Xunit;
+
+namespace Apptork.Root.Tests.Features.Generation;
+
+public sealed class GenerationTests(PostgresServer postgres, S3Server s3)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>Polling a generation for as long as a loaded test machine may take must not hit the user scope's rate.</summary>
+    private static IReadOnlyDictionary<string, string?> Unthrottled { get; } = new Dictionary<string, string?> { ["Throttling:Rates:user:free"] = "unlimited" };
+
+    [Fact]
+    public async Task The_embedded_shape_generates_text_and_an_image_offline_with_no_configuration()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, Merge(Unthrottled, new Dictionary<string, string?>
+        {
+            ["Storage:LocalPath"] = Directory.CreateTempSubdirectory("apptork-generations-").FullName,
+        }));
+        var signedIn = await new AuthClient(app).SignInAsync("creator@example.com");
+        var client = new GenerationClient(app, signedIn.AccessToken);
+        await new WalletBooks(app).PostAsync(signedIn.User.Id, 10, "grant", LedgerEntryKind.Adjustment);
+
+        var text = await client.CreateOkAsync("text", "a haiku about ledgers");
+        (text.Status, text.Cost).ShouldBe(("queued", 1L));
+        var image = await client.CreateOkAsync("image", "a red fox");
+        image.Cost.ShouldBe(5);
+
+        (await client.WaitAsync(text.Id, "succeeded")).ResultText.ShouldBe("[offline] A generated answer to: a haiku about ledgers");
+        var done = await client.WaitAsync(image.Id, "succeeded");
+        using var raw = new HttpClient();
+        var png = await raw.GetByteArrayAsync(done.DownloadUrl, Cancel);
+        png[..8].ShouldBe(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
+        await new WalletBooks(app).ShouldAddUpAsync(signedIn.User.Id, 4);
+
+        var listed = await client.ListAsync();
+        listed.Select(generation => generation.Id).ShouldBe([image.Id, text.Id]);
+    }
+
+    [Fact]
+    public async Task In_the_production_shape_an_api_process_charges_and_a_worker_generates_through_the_openai_client()
+    {
+        await using var ai = await LocalOpenAi.StartAsync();
+        var settings = Merge(ai.Settings, s3.Settings, Unthrottled);
+        var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
+        await using var api = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, Merge(settings, new Dictionary<string, string?> { ["Role"] = "api" }));
+        await using var worker = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, Merge(settings, new Dictionary<string, string?> { ["Role"] = "worker" }));
+        var signedIn = await new AuthClient(api).SignInAsync("production.creator@example.com");
+        await new WalletBooks(api).PostAsync(signedIn.User.Id, 6, "purchase", LedgerEntryKind.Purchase);
+        var client = new GenerationClient(api, signedIn.AccessToken);
+
+        var text = await client.CreateOkAsync("text", "hello there");
+        var image = await client.CreateOkAsync("image", "a lighthouse");
+        (await client.WaitAsync(text.Id, "succeeded")).ResultText.ShouldBe("Local answer to: hello there");
+        var done = await client.WaitAsync(image.Id, "succeeded");
+        done.DownloadUrl!.ToString().ShouldStartWith(s3.ServiceUrl);
+        using var raw = new HttpClient();
+        (await raw.GetByteArrayAsync(done.DownloadUrl, Cancel)).ShouldBe(ai.Image);
+        ai.Calls.Select(call => (call.Path, call.Model)).ShouldBe([("chat", "local-text"), ("images", "local-image")], ignoreOrder: true);
+
+        using var broke = await client.CreateAsync("text", "one more", Guid.NewGuid().ToString());
+        await ErrorAssert.SingleAsync(broke, HttpStatusCode.PaymentRequired, "client_error", "invalid_credit", "credits");
+        await new WalletBooks(api).ShouldAddUpAsync(signedIn.User.Id, 0);
+        (await new WalletBooks(api).WithDbAsync(db => db.Generations.CountAsync(Cancel))).ShouldBe(2);
+    }
+
+    [Theory]
+    [InlineData(AiBehaviour.Fail)]
+    [InlineData(AiBehaviour.Hang)]
+    [InlineData(AiBehaviour.Garbage)]
+    public async Task A_provider_that_keeps_failing_is_retried_then_the_generation_fails_and_is_refunded_once(AiBehaviour behaviour)
+    {
+        await using var ai = await LocalOpenAi.StartAsync();
+        ai.Behaviour = behaviour;
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres, Merge(ai.Settings, s3.Settings, Unthrottled, new Dictionary<string, string?>
+        {
+            ["Generation:MaxAttempts"] = "3",
+            ["Generation:RetryDelaySeconds"] = "0",
+            ["Ai:TimeoutSeconds"] = "1",
+        }));
+        var signedIn = await new AuthClient(app).SignInAsync($"unlucky.{behaviour}@example.com");
+        var books = new WalletBooks(app);
+        await books.PostAsync(signedIn.User.Id, 5, "grant", LedgerEntryKind.Adjustment);
+        var client = new GenerationClient(app, signedIn.AccessToken);
+
+        var created = await client.CreateOkAsync("text", "will it work?");
+        await client.WaitAsync(created.Id, "failed", TimeSpan.FromSeconds(90));
+        ai.Calls.Count.ShouldBe(3);
+        await books.ShouldAddUpAsync(signedIn.User.Id, 5);
+        (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
+            .ShouldBe([(5L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation), (1L, LedgerEntryKind.Refund)]);
+    }
+
+    [Fact]
+    public async Task A_hundred_concurrent_requests_charge_once_per_distinct_idempotency_key()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres, Merge(s3.Settings, new Dictionary<string, string?>
+        {
+            // The offline provider is refused in production: these generations need no result, only their charges.
+            ["Generation:Enabled"] = "true",
+            ["Throttling:Rates:ai_generation:free"] = "unlimited",
+            ["Throttling:Rates:user:free"] = "unlimited",
+            ["Ai:Provider"] = "OpenAI",
+            ["Ai:ApiKey"] = "sk-unused",
+            ["Ai:Endpoint"] = "http://127.0.0.1:9/v1",
+            ["Generation:MaxAttempts"] = "1",
+        }));
+        var signedIn = await new AuthClient(app).SignInAsync("impatient@example.com");
+        var books = new WalletBooks(app);
+        await books.PostAsync(signedIn.User.Id, 1000, "grant", LedgerEntryKind.Adjustment);
+        var client = new GenerationClient(app, signedIn.AccessToken);
+        var keys = Enumerable.Range(0, 20).Select(_ => Guid.NewGuid().ToString()).ToArray();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 100).Select(index => Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var response = await client.CreateAsync("text", $"prompt {index % 20}", keys[index % 20]);
+                if (response.StatusCode != HttpStatusCode.Conflict)
+                {
+                    return (response.StatusCode, (await response.Content.ReadFromJsonAsync<GenerationClient.View>(TestJson.Options, Cancel))!.Id);
+                }
+
+                await Task.Delay(50, Cancel);
+            }
+        }, Cancel)));
+
+        answers.ShouldAllBe(answer => answer.StatusCode == HttpStatusCode.Accepted);
+        answers.Select(answer => answer.Id).Distinct().Count().ShouldBe(20);
+        var charges = await books.WithDbAsync(db => db.LedgerEntries.CountAsync(entry => entry.UserId == signedIn.User.Id && entry.Kind == LedgerEntryKind.Generation, Cancel));
+        charges.ShouldBe(20);
+        (await books.WithDbAsync(db => db.Generations.CountAsync(Cancel))).ShouldBe(20);
+    }
+
+    [Fact]
+    public async Task Generation_answers_why_it_cannot_run()
+    {
+        await using var off = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, new Dictionary<string, string?> { ["Generation:Enabled"] = "false" });
+        var user = await new AuthClient(off).SignInAsync("gated@example.com");
+        using (var disabled = await new GenerationClient(off, user.AccessToken).CreateAsync("text", "hi", Guid.NewGuid().ToString()))
+        {
+            await ErrorAssert.SingleAsync(disabled, HttpStatusCode.Forbidden, "client_error", "feature_disabled");
+        }
+
+        using (var invalid = await new GenerationClient(off, user.AccessToken).CreateAsync("video", "hi", Guid.NewGuid().ToString()))
+        {
+            await ErrorAssert.SingleAsync(invalid, HttpStatusCode.BadRequest, "validation_error", "invalid_choice", "type");
+        }
+
+        await using var unconfigured = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);
+        var other = await new AuthClient(unconfigured).SignInAsync("no.ai@example.com");
+        using var none = await new GenerationClient(unconfigured, other.AccessToken).CreateAsync("text", "hi", Guid.NewGuid().ToString());
+        await ErrorAssert.SingleAsync(none, HttpStatusCode.NotFound, "client_error", "ai_not_configured");
+    }
+
+    private static Dictionary<string, string?> Merge(params IReadOnlyDictionary<string, string?>[] parts)
+    {
+        var merged = new Dictionary<string, string?>();
+        foreach (var (key, value) in parts.SelectMany(part => part))
+        {
+            merged[key] = value;
+        }
+
+        return merged;
+    }
+}
+
+/// <summary>Creates and polls generations over HTTP as an app does.</summary>
+public sealed class GenerationClient(RootApp app, string accessToken)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private readonly HttpClient http = app.Client();
+
+    public async Task<HttpResponseMessage> CreateAsync(string type, string prompt, string idempotencyKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/generations") { Content = JsonContent.Create(new { type, prompt }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return await http.SendAsync(request, Cancel);
+    }
+
+    public async Task<View> CreateOkAsync(string type, string prompt)
+    {
+        using var response = await CreateAsync(type, prompt, Guid.NewGuid().ToString());
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Cancel));
+        return (await response.Content.ReadFromJsonAsync<View>(TestJson.Options, Cancel))!;
+    }
+
+    public async Task<View> GetAsync(long id)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{id}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await http.SendAsync(request, Cancel);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<View>(TestJson.Options, Cancel))!;
+    }
+
+    public async Task<IReadOnlyList<View>> ListAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/generations");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await http.SendAsync(request, Cancel);
+        return (await response.Content.ReadFromJsonAsync<Page>(TestJson.Options, Cancel))!.Results;
+    }
+
+    /// <summary>Polls until the generation reaches <paramref name="status"/>, failing on any other final one.</summary>
+    public async Task<View> WaitAsync(long id, string status, TimeSpan? patience = null)
+    {
+        var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var view = await GetAsync(id);
+            if (view.Status == status)
+            {
+                return view;
+            }
+
+            view.Status.ShouldBeOneOf(["queued", "running"], $"generation {id} ended {view.Status}, expected {status}");
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new ShouldAssertException($"Generation {id} was still {view.Status}, not {status}.");
+            }
+
+            // Slow enough to stay inside the user scope's rate while a generation retries.
+            await Task.Delay(250, Cancel);
+        }
+    }
+
+    public sealed record View(long Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl);
+
+    public sealed record Page(IReadOnlyList<View> Results, string? NextCursor);
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Apptork.Root.Tests.Features.Generation;
+
+/// <summary>How the local AI provider answers its next calls.</summary>
+public enum AiBehaviour
+{
+    Answer,
+    /// <summary>500, as an overloaded provider does.</summary>
+    Fail,
+    /// <summary>Never answers within the client's timeout.</summary>
+    Hang,
+    /// <summary>200 with a body that is not the API's JSON.</summary>
+    Garbage,
+}
+
+/// <summary>
+/// An OpenAI-compatible API on a local Kestrel server, answering the two calls the application makes through the real
+/// OpenAI client: chat completions and image generations (as base64 PNG). It can be told to fail, hang or talk nonsense.
+/// </summary>
+public sealed class LocalOpenAi : IAsyncDisposable
+{
+    public const string ApiKey = "sk-local-test";
+
+    private readonly WebApplication host;
+
+    private LocalOpenAi()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        host = builder.Build();
+        host.MapPost("/v1/chat/completions", (Delegate)ChatAsync);
+        host.MapPost("/v1/images/generations", (Delegate)ImageAsync);
+    }
+
+    public AiBehaviour Behaviour { get; set; } = AiBehaviour.Answer;
+
+    /// <summary>The image bytes the provider answers with.</summary>
+    public byte[] Image { get; } = Apptork.Root.Features.Generation.OfflineGenerationProvider.Png(RandomNumberGenerator.GetBytes(32));
+
+    public ConcurrentQueue<(string Path, string? Model, string? Prompt)> Calls { get; } = new();
+
+    public string Endpoint { get; private set; } = null!;
+
+    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Ai:Provider"] = "OpenAI",
+        ["Ai:Endpoint"] = Endpoint,
+        ["Ai:ApiKey"] = ApiKey,
+        ["Ai:TextModel"] = "local-text",
+        ["Ai:ImageModel"] = "local-image",
+        ["Ai:TimeoutSeconds"] = "2",
+    };
+
+    public static async Task<LocalOpenAi> StartAsync()
+    {
+        var ai = new LocalOpenAi();
+        await ai.host.StartAsync();
+        ai.Endpoint = $"{ai.host.Urls.Single()}/v1";
+        return ai;
+    }
+
+    public async ValueTask DisposeAsync() => await host.DisposeAsync();
+
+    private async Task<IResult> ChatAsync(HttpContext context)
+    {
+        var request = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())!;
+        var prompt = request["messages"]?.AsArray().LastOrDefault()?["content"]?.ToString();
+        Calls.Enqueue(("chat", request["model"]?.ToString(), prompt));
+        return await BehaveAsync(context) ?? Results.Json(new JsonObject
+        {
+            ["id"] = "chatcmpl-local", ["object"] = "chat.completion", ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["model"] = request["model"]?.ToString(),
+            ["choices"] = new JsonArray(new JsonObject
+            {
+                ["index"] = 0, ["finish_reason"] = "stop",
+                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = $"Local answer to: {prompt}" },
+            }),
+            ["usage"] = new JsonObject { ["prompt_tokens"] = 3, ["completion_tokens"] = 5, ["total_tokens"] = 8 },
+        });
+    }
+
+    private async Task<IResult> ImageAsync(HttpContext context)
+    {
+        var request = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())!;
+        Calls.Enqueue(("images", request["model"]?.ToString(), request["prompt"]?.ToString()));
+        return await BehaveAsync(context) ?? Results.Json(new JsonObject
+        {
+            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["data"] = new JsonArray(new JsonObject { ["b64_json"] = Convert.ToBase64String(Image) }),
+        });
+    }
+
+    private async Task<IResult?> BehaveAsync(HttpContext context)
+    {
+        if (context.Request.Headers.Authorization.ToString() != $"Bearer {ApiKey}")
+        {
+            return Results.Json(new JsonObject { ["error"] = new JsonObject { ["message"] = "Incorrect API key provided.", ["type"] = "invalid_request_error" } }, statusCode: 401);
+        }
+
+        switch (Behaviour)
+        {
+            case AiBehaviour.Fail:
+                return Results.Json(new JsonObject { ["error"] = new JsonObject { ["message"] = "The server is overloaded.", ["type"] = "server_error" } }, statusCode: 500);
+            case AiBehaviour.Hang:
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                return Results.StatusCode(504);
+            case AiBehaviour.Garbage:
+                return Results.Text("<html>not json</html>", "application/json");
+            default:
+                return null;
+        }
+    }
+}
