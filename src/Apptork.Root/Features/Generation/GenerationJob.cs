@@ -25,7 +25,7 @@ public sealed partial class GenerationJob(
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
-        var staleBefore = now - TimeSpan.FromMinutes(settings.StaleAfterMinutes);
+        var staleBefore = now - TimeSpan.FromSeconds(settings.StaleAfterSeconds);
         var claimed = await db.Generations
             .Where(generation => generation.Id == generationId
                 && (generation.Status == GenerationStatus.Queued || (generation.Status == GenerationStatus.Running && generation.UpdatedAt < staleBefore)))
@@ -35,6 +35,7 @@ public sealed partial class GenerationJob(
                 .SetProperty(generation => generation.UpdatedAt, now), cancellationToken);
         if (claimed == 0)
         {
+            await CheckAgainIfRunningAsync(generationId, staleBefore, cancellationToken);
             return;
         }
 
@@ -71,6 +72,20 @@ public sealed partial class GenerationJob(
         {
             LogFailed(logger, run.Id, run.Attempts, exception.Message);
             await FailAndRefundAsync(run, exception.Message, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Another run holds the generation (a duplicate delivery), or held it and died (this job was taken over from a
+    /// killed worker): which one shows only once the claim is stale, so look again then rather than end this job.
+    /// </summary>
+    private async Task CheckAgainIfRunningAsync(long generationId, DateTimeOffset staleBefore, CancellationToken cancellationToken)
+    {
+        var running = await db.Generations.Where(generation => generation.Id == generationId && generation.Status == GenerationStatus.Running)
+            .Select(generation => (DateTimeOffset?)generation.UpdatedAt).SingleOrDefaultAsync(cancellationToken);
+        if (running is { } updatedAt)
+        {
+            jobs.Schedule<GenerationJob>(job => job.RunAsync(generationId, CancellationToken.None), updatedAt - staleBefore + TimeSpan.FromSeconds(1));
         }
     }
 
@@ -160,7 +175,7 @@ public sealed partial class GenerationRecoveryJob(RootDbContext db, IBackgroundJ
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var staleBefore = time.GetUtcNow() - TimeSpan.FromMinutes(options.Value.StaleAfterMinutes);
+        var staleBefore = time.GetUtcNow() - TimeSpan.FromSeconds(options.Value.StaleAfterSeconds);
         var stale = await db.Generations
             .Where(generation => (generation.Status == GenerationStatus.Queued || generation.Status == GenerationStatus.Running) && generation.UpdatedAt < staleBefore)
             .Select(generation => generation.Id).Take(1000).ToListAsync(cancellationToken);

@@ -30,9 +30,12 @@ public sealed class GenerationOptions
     [Range(0, 3600)]
     public int RetryDelaySeconds { get; set; } = 5;
 
-    /// <summary>A generation still unfinished this long after its last change is enqueued again (its process died).</summary>
-    [Range(1, 1440)]
-    public int StaleAfterMinutes { get; set; } = 15;
+    /// <summary>
+    /// A generation still unfinished this long after its last change is taken to have lost its worker (a killed process):
+    /// its job may claim it again. Keep it well above <c>Ai__TimeoutSeconds</c>, or a slow but live call could run twice.
+    /// </summary>
+    [Range(5, 86_400)]
+    public int StaleAfterSeconds { get; set; } = 900;
 
     public long CostOf(GenerationType type) => type == GenerationType.Image ? ImageCost : TextCost;
 }

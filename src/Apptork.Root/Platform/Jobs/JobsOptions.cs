@@ -23,6 +23,13 @@ public sealed class JobsOptions
     [Range(1, 200)]
     public int WorkerCount { get; set; } = 10;
 
+    /// <summary>
+    /// How long after a worker stops answering for a job (killed, cut off) another worker takes the job over. Running jobs
+    /// keep extending it (sliding invisibility on PostgreSQL), so it bounds the wait after a crash, not a job's length.
+    /// </summary>
+    [Range(10, 86_400)]
+    public int InvisibilityTimeoutSeconds { get; set; } = 1800;
+
     /// <summary>How long a stopping worker lets running jobs finish before they are abandoned to another worker.</summary>
     [Range(1, 3600)]
     public int ShutdownTimeoutSeconds { get; set; } = 30;

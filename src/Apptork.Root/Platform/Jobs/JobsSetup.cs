@@ -41,16 +41,19 @@ public static class JobsSetup
         services.AddSingleton<JobContext>();
         // Hangfire keeps its storage, activator and filters in statics unless the container provides them first: with
         // its own, every host in a process (the test suite runs hundreds) keeps its own database and services.
-        services.AddSingleton<Hangfire.JobStorage>(provider => storage == JobStorageKind.Postgres
-            ? new PostgreSqlStorage(
-                new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(PostgresConnectionString(configuration), PostgresOptions(prepareSchema: false), null),
-                PostgresOptions(prepareSchema: false))
-            : new SQLiteStorage(SqlitePath(configuration, environment), new SQLiteStorageOptions
-            {
-                QueuePollInterval = TimeSpan.FromSeconds(1),
-                // A job whose worker died (a killed process) runs again after this; the embedded shape is one process.
-                InvisibilityTimeout = TimeSpan.FromMinutes(5),
-            }));
+        services.AddSingleton<Hangfire.JobStorage>(provider =>
+        {
+            var invisibility = TimeSpan.FromSeconds(provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value.InvisibilityTimeoutSeconds);
+            return storage == JobStorageKind.Postgres
+                ? new PostgreSqlStorage(
+                    new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(PostgresConnectionString(configuration), PostgresOptions(prepareSchema: false, invisibility), null),
+                    PostgresOptions(prepareSchema: false, invisibility))
+                : new SQLiteStorage(SqlitePath(configuration, environment), new SQLiteStorageOptions
+                {
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                    InvisibilityTimeout = invisibility,
+                });
+        });
         services.AddSingleton<JobActivator>(provider => new Hangfire.AspNetCore.AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
         services.AddSingleton<IJobFilterProvider>(provider =>
             new JobFilterProviderCollection(JobFilterProviders.Providers, new JobFilterCollection { provider.GetRequiredService<JobContext>() }));
@@ -87,15 +90,16 @@ public static class JobsSetup
     /// </summary>
     public static void InstallPostgresSchema(IConfiguration configuration)
     {
-        var options = PostgresOptions(prepareSchema: true);
+        var options = PostgresOptions(prepareSchema: true, TimeSpan.FromSeconds(new JobsOptions().InvisibilityTimeoutSeconds));
         _ = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(PostgresConnectionString(configuration), options, null), options);
     }
 
-    private static PostgreSqlStorageOptions PostgresOptions(bool prepareSchema) => new()
+    private static PostgreSqlStorageOptions PostgresOptions(bool prepareSchema, TimeSpan invisibility) => new()
     {
         SchemaName = PostgresSchema,
         PrepareSchemaIfNecessary = prepareSchema,
-        // Without it a job still running after InvisibilityTimeout (30 minutes) would be handed to a second worker.
+        InvisibilityTimeout = invisibility,
+        // Without it a job still running after InvisibilityTimeout would be handed to a second worker.
         UseSlidingInvisibilityTimeout = true,
         // LISTEN/NOTIFY: an enqueued job starts at once instead of at the next poll.
         EnableLongPolling = true,

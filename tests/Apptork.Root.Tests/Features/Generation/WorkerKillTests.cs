@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Net;
+using Apptork.Root.Features.Generation;
+using Apptork.Root.Features.Wallet;
+using Apptork.Root.Tests.Features.Auth;
+using Apptork.Root.Tests.Features.Wallet;
+using Apptork.Root.Tests.Infrastructure.Hosting;
+using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.EntityFrameworkCore;
+using Shouldly;
+using Xunit;
+
+namespace Apptork.Root.Tests.Features.Generation;
+
+/// <summary>
+/// A worker process (the real binary) SIGKILLed while its job waits on the AI provider: another worker takes the job
+/// over once it is stale, and the generation ends exactly once, charged once and never refunded.
+/// </summary>
+public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3Server s3)
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_generation_whose_worker_is_killed_mid_job_ends_once_charged_once_refunded_never()
+    {
+        await using var ai = await LocalOpenAi.StartAsync();
+        ai.Behaviour = AiBehaviour.Hang;
+        var settings = new Dictionary<string, string?>(ai.Settings)
+        {
+            ["Ai:TimeoutSeconds"] = "25",
+            // Shortened for the test: a dead worker's job is taken over after these, instead of minutes.
+            ["Jobs:InvisibilityTimeoutSeconds"] = "10",
+            ["Generation:StaleAfterSeconds"] = "30",
+            ["Throttling:Rates:user:free"] = "unlimited",
+        };
+        foreach (var (key, value) in s3.Settings)
+        {
+            settings[key] = value;
+        }
+
+        var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres, "worker_kill");
+        await using var api = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, new Dictionary<string, string?>(settings) { ["Role"] = "api" });
+        var signedIn = await new AuthClient(api).SignInAsync("survivor@example.com");
+        var books = new WalletBooks(api);
+        await books.PostAsync(signedIn.User.Id, 3, "grant", LedgerEntryKind.Adjustment);
+
+        var environment = new Dictionary<string, string>(TestSecrets.Environment)
+        {
+            ["Role"] = "worker",
+            ["Database__Provider"] = "Postgres",
+            ["ConnectionStrings__Postgres"] = connectionString,
+            ["Email__Provider"] = "Smtp",
+            ["Email__Smtp__Host"] = smtp.Host,
+            ["Email__Smtp__Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),
+            ["Email__Smtp__UseTls"] = "false",
+            ["AWS_ACCESS_KEY_ID"] = s3.AccessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = s3.SecretKey,
+        };
+        foreach (var (key, value) in settings)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
+        }
+
+        var client = new GenerationClient(api, signedIn.AccessToken);
+        await using (var doomed = RootProcess.Start(["--Urls", RootProcess.FreeLoopbackUrl()], environment, RootProcess.ScratchDirectory("apptork-worker-")))
+        {
+            var created = await client.CreateOkAsync("text", "survive this");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (ai.Calls.IsEmpty)
+            {
+                (doomed.HasExited || DateTime.UtcNow > deadline).ShouldBeFalse($"The worker never called the provider:\n{doomed.Output}");
+                await Task.Delay(50, Cancel);
+            }
+
+            (await client.GetAsync(created.Id)).Status.ShouldBe("running");
+            await doomed.KillAsync();
+
+            // The provider is back; another worker finds the job of the dead one.
+            ai.Behaviour = AiBehaviour.Answer;
+            await using var rescuer = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, new Dictionary<string, string?>(settings) { ["Role"] = "worker" });
+            var done = await client.WaitAsync(created.Id, "succeeded", TimeSpan.FromSeconds(120));
+            done.ResultText.ShouldBe("Local answer to: survive this");
+        }
+
+        var generation = await books.WithDbAsync(db => db.Generations.AsNoTracking().SingleAsync(Cancel));
+        (generation.Status, generation.Attempts).ShouldBe((GenerationStatus.Succeeded, 2));
+        ai.Calls.Count.ShouldBe(2);
+        (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
+            .ShouldBe([(3L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation)]);
+        await books.ShouldAddUpAsync(signedIn.User.Id, 2);
+    }
+}
