@@ -12,7 +12,7 @@ using Xunit;
 
 namespace Apptork.Root.Tests.Features.Generation;
 
-public sealed class GenerationTests(PostgresServer postgres, S3Server s3)
+public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisServer redis)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -50,7 +50,12 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3)
     public async Task In_the_production_shape_an_api_process_charges_and_a_worker_generates_through_the_openai_client()
     {
         await using var ai = await LocalOpenAi.StartAsync();
-        var settings = Merge(ai.Settings, s3.Settings, Unthrottled);
+        var settings = Merge(ai.Settings, s3.Settings, Unthrottled, new Dictionary<string, string?>
+        {
+            // The whole production shape: limits in Redis, under a prefix of this test's own.
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Redis:KeyPrefix"] = $"generation-{Guid.NewGuid():N}:",
+        });
         var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
         await using var api = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, Merge(settings, new Dictionary<string, string?> { ["Role"] = "api" }));
         await using var worker = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, Merge(settings, new Dictionary<string, string?> { ["Role"] = "worker" }));
