@@ -154,7 +154,7 @@ public sealed class BankTests(PostgresServer postgres)
                         continue;
                     }
 
-                    using var response = await DeliverAsync(http, events[index].Json, signatures[index]);
+                    using var response = await CheckoutClient.DeliverAsync(http, events[index].Json, signatures[index], Cancel);
                     if (response.StatusCode == HttpStatusCode.OK)
                     {
                         delivered.Add(index);
@@ -182,7 +182,7 @@ public sealed class BankTests(PostgresServer postgres)
         // Stripe keeps delivering until each event is acknowledged.
         while (undelivered.TryDequeue(out var index))
         {
-            using var response = await DeliverAsync(instances[index % 2], events[index].Json, signatures[index]);
+            using var response = await CheckoutClient.DeliverAsync(instances[index % 2], events[index].Json, signatures[index], Cancel);
             response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Cancel));
         }
 
@@ -232,16 +232,6 @@ public sealed class BankTests(PostgresServer postgres)
         }
 
         return response;
-    }
-
-    private static async Task<HttpResponseMessage> DeliverAsync(HttpClient http, string json, string signature)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/checkout/webhooks/stripe")
-        {
-            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.TryAddWithoutValidation(StripeWebhooks.SignatureHeader, signature);
-        return await http.SendAsync(request, Cancel);
     }
 
     private sealed record DebitBody(int Credits);

@@ -48,7 +48,10 @@ public sealed class CheckoutClient(RootApp app)
     }
 
     /// <summary>POSTs a webhook body with the given Stripe-Signature header (none when null).</summary>
-    public async Task<HttpResponseMessage> DeliverAsync(string json, string? signature)
+    public Task<HttpResponseMessage> DeliverAsync(string json, string? signature) => DeliverAsync(Http, json, signature, Cancel);
+
+    /// <summary>A delivery as Stripe makes it, from any client (a child process's too).</summary>
+    public static async Task<HttpResponseMessage> DeliverAsync(HttpClient http, string json, string? signature, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/checkout/webhooks/stripe")
         {
@@ -59,7 +62,7 @@ public sealed class CheckoutClient(RootApp app)
             request.Headers.TryAddWithoutValidation("Stripe-Signature", signature);
         }
 
-        return await Http.SendAsync(request, Cancel);
+        return await http.SendAsync(request, cancellationToken);
     }
 
     /// <summary>Delivers a signed event and expects Stripe's delivery to be acknowledged with this outcome.</summary>

@@ -64,19 +64,7 @@ public sealed class KillTests(PostgresServer postgres, SmtpServer smtp)
         }
 
         var signatures = await stripe.SignAsync(events.Select(stripeEvent => stripeEvent.Json).ToList());
-        var environment = new Dictionary<string, string>(TestSecrets.Environment)
-        {
-            ["Database__Provider"] = "Postgres",
-            ["ConnectionStrings__Postgres"] = connectionString,
-            ["Email__Provider"] = "Smtp",
-            ["Email__Smtp__Host"] = smtp.Host,
-            ["Email__Smtp__Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Email__Smtp__UseTls"] = "false",
-        };
-        foreach (var (key, value) in unlimited)
-        {
-            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
-        }
+        var environment = RootProcess.ProductionEnvironment(connectionString, smtp, unlimited);
 
         var acknowledgedEvents = new ConcurrentBag<int>();
         var acknowledgedSessions = new ConcurrentDictionary<string, (string Token, Guid PaymentId)>();
@@ -117,7 +105,7 @@ public sealed class KillTests(PostgresServer postgres, SmtpServer smtp)
                             return;
                         }
 
-                        using var delivery = await DeliverAsync(http, events[index].Json, signatures[index], killed.Token);
+                        using var delivery = await CheckoutClient.DeliverAsync(http, events[index].Json, signatures[index], killed.Token);
                         if (delivery.StatusCode == HttpStatusCode.OK)
                         {
                             acknowledgedEvents.Add(index);
@@ -153,7 +141,7 @@ public sealed class KillTests(PostgresServer postgres, SmtpServer smtp)
             using var http = new HttpClient { BaseAddress = new Uri(url) };
             for (var index = 0; index < events.Count; index++)
             {
-                using var delivery = await DeliverAsync(http, events[index].Json, signatures[index], Cancel);
+                using var delivery = await CheckoutClient.DeliverAsync(http, events[index].Json, signatures[index], Cancel);
                 var text = await delivery.Content.ReadAsStringAsync(Cancel);
                 delivery.StatusCode.ShouldBe(HttpStatusCode.OK, text);
                 if (acknowledgedBeforeKill.Contains(events[index].Id))
@@ -227,16 +215,6 @@ public sealed class KillTests(PostgresServer postgres, SmtpServer smtp)
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/checkout/sessions") { Content = JsonContent.Create(new { pack_id = "starter" }) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.Add("Idempotency-Key", key);
-        return await http.SendAsync(request, cancellationToken);
-    }
-
-    private static async Task<HttpResponseMessage> DeliverAsync(HttpClient http, string json, string signature, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/checkout/webhooks/stripe")
-        {
-            Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.TryAddWithoutValidation(StripeWebhooks.SignatureHeader, signature);
         return await http.SendAsync(request, cancellationToken);
     }
 }

@@ -26,6 +26,30 @@ public static class RootProcess
         }
     }
 
+    /// <summary>
+    /// The environment of a production-shape child process on a test database: the secrets, the database, mail to the
+    /// SMTP peer, and the given settings (configuration keys, written as environment variables).
+    /// </summary>
+    public static Dictionary<string, string> ProductionEnvironment(
+        string postgresConnectionString, Servers.SmtpServer smtp, IReadOnlyDictionary<string, string?> settings)
+    {
+        var environment = new Dictionary<string, string>(TestSecrets.Environment)
+        {
+            ["Database__Provider"] = "Postgres",
+            ["ConnectionStrings__Postgres"] = postgresConnectionString,
+            ["Email__Provider"] = "Smtp",
+            ["Email__Smtp__Host"] = smtp.Host,
+            ["Email__Smtp__Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Email__Smtp__UseTls"] = "false",
+        };
+        foreach (var (key, value) in settings)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
+        }
+
+        return environment;
+    }
+
     /// <summary>An empty folder to start the binary in, as an operator would start it in a fresh directory.</summary>
     public static string ScratchDirectory(string prefix) => Directory.CreateTempSubdirectory(prefix).FullName;
 
