@@ -35,8 +35,10 @@ public static class JobsSetup
     {
         services.AddSettings<JobsOptions>(JobsOptions.Section);
         var shape = RuntimeShape.From(configuration);
-        var options = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
-        var storage = options.Storage ?? (shape.Database == DatabaseProvider.Postgres ? JobStorageKind.Postgres : JobStorageKind.Sqlite);
+        // Read leniently: a mistyped value is reported by name with the other settings, when the process starts.
+        var storage = SettingNames.TryParse<JobStorageKind>(configuration[$"{JobsOptions.Section}:{nameof(JobsOptions.Storage)}"] ?? string.Empty, out var chosen)
+            ? chosen
+            : shape.Database == DatabaseProvider.Postgres ? JobStorageKind.Postgres : JobStorageKind.Sqlite;
         services.AddHttpContextAccessor();
         services.AddSingleton<JobContext>();
         // Hangfire keeps its storage, activator and filters in statics unless the container provides them first: with

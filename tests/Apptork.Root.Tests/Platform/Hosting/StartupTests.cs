@@ -22,6 +22,11 @@ public sealed class StartupTests(PostgresServer postgres)
     [InlineData("Throttling__Rates__otp__email", "lots", "Throttling__Rates__otp__email is 'lots', not a rate")]
     [InlineData("ForwardedHeaders__KnownNetworks__0", "10.0.0.0/33", "ForwardedHeaders__KnownNetworks__0 is '10.0.0.0/33', not a network")]
     [InlineData("ConnectionStrings__Redis", "redis:6379,frobnicate=1", "ConnectionStrings__Redis is not a valid Redis connection string")]
+    [InlineData("Jobs__Storage", "Redis", "Jobs__Storage is 'Redis', which is not one of Sqlite, Postgres.")]
+    [InlineData("Storage__Provider", "Azure", "Storage__Provider is 'Azure', which is not one of Local, S3.")]
+    [InlineData("Storage__Provider", "S3", "Storage__Bucket is required when Storage__Provider=S3.")]
+    [InlineData("Payments__Provider", "Paypal", "Payments__Provider is 'Paypal', which is not one of None, Development, Stripe.")]
+    [InlineData("Ai__Provider", "OpenAI", "Ai__ApiKey is required when Ai__Provider=OpenAI.")]
     public async Task A_bad_setting_stops_the_process_naming_the_setting(string setting, string value, string expected)
     {
         var result = await RootProcess.RunAsync([], Settings((setting, value)), Patience, Scratch());
