@@ -103,14 +103,22 @@ public static class JobsSetup
         InvisibilityTimeout = invisibility,
         // Without it a job still running after InvisibilityTimeout would be handed to a second worker.
         UseSlidingInvisibilityTimeout = true,
-        // LISTEN/NOTIFY: an enqueued job starts at once instead of at the next poll.
-        EnableLongPolling = true,
-        QueuePollInterval = TimeSpan.FromSeconds(5),
+        // Polled every second rather than woken by LISTEN/NOTIFY (EnableLongPolling): under load, jobs enqueued by other
+        // jobs (retries) were seen waiting over a minute with long polling on.
+        QueuePollInterval = TimeSpan.FromSeconds(1),
     };
 
+    /// <summary>
+    /// The application's connection string under another application name, which gives Hangfire a connection pool of its
+    /// own: a request that holds a pooled connection and enqueues a job (every generation) would otherwise wait for a
+    /// second one from the same pool, and a burst of such requests would exhaust it, each waiting on the others.
+    /// </summary>
     private static string PostgresConnectionString(IConfiguration configuration) =>
-        configuration.GetConnectionString("Postgres")
-        ?? throw new StartupConfigurationException("ConnectionStrings__Postgres", "is required when Jobs__Storage=Postgres.");
+        JobsConnectionString(configuration.GetConnectionString("Postgres")
+            ?? throw new StartupConfigurationException("ConnectionStrings__Postgres", "is required when Jobs__Storage=Postgres."));
+
+    public static string JobsConnectionString(string applicationConnectionString) =>
+        new Npgsql.NpgsqlConnectionStringBuilder(applicationConnectionString) { ApplicationName = "apptork-root-jobs" }.ConnectionString;
 
     /// <summary>Beside the embedded database file: <c>data/apptork-root.db</c> keeps its jobs in <c>data/apptork-root-jobs.db</c>.</summary>
     private static string SqlitePath(IConfiguration configuration, IHostEnvironment environment)

@@ -99,8 +99,12 @@ public sealed class RootApp : WebApplicationFactory<Program>
         await base.DisposeAsync();
         if (postgresConnectionString is not null)
         {
-            await using var connection = new Npgsql.NpgsqlConnection(postgresConnectionString);
-            Npgsql.NpgsqlConnection.ClearPool(connection);
+            // The application's pool, and its job storage's, which runs under its own application name.
+            foreach (var pooled in new[] { postgresConnectionString, Apptork.Root.Platform.Jobs.JobsSetup.JobsConnectionString(postgresConnectionString) })
+            {
+                await using var connection = new Npgsql.NpgsqlConnection(pooled);
+                Npgsql.NpgsqlConnection.ClearPool(connection);
+            }
         }
     }
 
