@@ -20,7 +20,13 @@ public sealed partial class GenerationJob(
     RootDbContext db, IGenerationProvider provider, IFileStorage storage, Ledger ledger, IBackgroundJobClient jobs, IOptions<GenerationOptions> options,
     TimeProvider time, ILogger<GenerationJob> logger)
 {
-    [AutomaticRetry(Attempts = 0)]
+    /// <remarks>
+    /// The provider's failures are retried here; what escapes is the infrastructure failing (the database or the job
+    /// storage refusing the claim, the release, the retry's enqueue, the result), which Hangfire retries soon: the claim
+    /// makes a repeated run safe, and without it a generation released but never enqueued again would wait for the
+    /// recovery sweep.
+    /// </remarks>
+    [AutomaticRetry(Attempts = 5, DelaysInSeconds = [2, 5, 15, 60, 300])]
     public async Task RunAsync(long generationId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -40,19 +46,12 @@ public sealed partial class GenerationJob(
         }
 
         var run = await db.Generations.AsNoTracking().SingleAsync(generation => generation.Id == generationId, cancellationToken);
+        (string? Text, Guid? FileId) result;
         try
         {
-            if (run.Type == GenerationType.Text)
-            {
-                var text = await provider.GenerateTextAsync(run.Prompt, cancellationToken);
-                await FinishAsync(run, text, null, cancellationToken);
-            }
-            else
-            {
-                var image = await provider.GenerateImageAsync(run.Prompt, cancellationToken);
-                var fileId = await StoreImageAsync(run, image, cancellationToken);
-                await FinishAsync(run, null, fileId, cancellationToken);
-            }
+            result = run.Type == GenerationType.Text
+                ? (await provider.GenerateTextAsync(run.Prompt, cancellationToken), null)
+                : (null, await StoreImageAsync(run, await provider.GenerateImageAsync(run.Prompt, cancellationToken), cancellationToken));
         }
         catch (TransientGenerationException exception) when (run.Attempts < settings.MaxAttempts)
         {
@@ -67,12 +66,17 @@ public sealed partial class GenerationJob(
             {
                 jobs.Enqueue<GenerationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
             }
+
+            return;
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             LogFailed(logger, run.Id, run.Attempts, exception.Message);
             await FailAndRefundAsync(run, exception.Message, cancellationToken);
+            return;
         }
+
+        await FinishAsync(run, result.Text, result.FileId, cancellationToken);
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Shouldly;
 using Xunit;
 
@@ -103,6 +104,44 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         await books.ShouldAddUpAsync(signedIn.User.Id, 5);
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
             .ShouldBe([(5L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation), (1L, LedgerEntryKind.Refund)]);
+    }
+
+    [Fact]
+    public async Task A_result_the_database_refuses_to_store_is_generated_again_not_refunded()
+    {
+        await using var ai = await LocalOpenAi.StartAsync();
+        var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
+        await using var app = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, Merge(ai.Settings, s3.Settings, Unthrottled, new Dictionary<string, string?>
+        {
+            ["Generation:StaleAfterSeconds"] = "5",
+        }));
+        // The database fails the first write of a result, as a dropped connection or a failover would.
+        await using (var connection = new Npgsql.NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync(Cancel);
+            await using var command = new Npgsql.NpgsqlCommand(
+                """
+                CREATE SEQUENCE result_writes;
+                CREATE FUNCTION refuse_first_result() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF NEW.status = 'Succeeded' AND nextval('result_writes') = 1 THEN RAISE EXCEPTION 'connection lost (simulated)'; END IF;
+                  RETURN NEW;
+                END $$;
+                CREATE TRIGGER refuse_first_result BEFORE UPDATE ON generations FOR EACH ROW EXECUTE FUNCTION refuse_first_result();
+                """, connection);
+            await command.ExecuteNonQueryAsync(Cancel);
+        }
+
+        var signedIn = await new AuthClient(app).SignInAsync("persistent@example.com");
+        var books = new WalletBooks(app);
+        await books.PostAsync(signedIn.User.Id, 5, "grant", LedgerEntryKind.Adjustment);
+        var client = new GenerationClient(app, signedIn.AccessToken);
+
+        var created = await client.CreateOkAsync("text", "try again");
+        (await client.WaitAsync(created.Id, "succeeded", TimeSpan.FromSeconds(90))).ResultText.ShouldBe("Local answer to: try again");
+        ai.Calls.Count.ShouldBe(2);
+        (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
+            .ShouldBe([(5L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation)]);
     }
 
     [Fact]
@@ -233,13 +272,19 @@ public sealed class GenerationClient(RootApp app, string accessToken)
             view.Status.ShouldBeOneOf(["queued", "running"], $"generation {id} ended {view.Status}, expected {status}");
             if (DateTime.UtcNow > deadline)
             {
-                throw new ShouldAssertException($"Generation {id} was still {view.Status}, not {status}.");
+                throw new ShouldAssertException($"Generation {id} was still {view.Status}, not {status}. The application logged:\n{JobLog()}");
             }
 
             // Slow enough to stay inside the user scope's rate while a generation retries.
             await Task.Delay(250, Cancel);
         }
     }
+
+    /// <summary>What the application said about its jobs and generations, for the message of a wait that timed out.</summary>
+    private string JobLog() => string.Join('\n', app.Logs.Entries
+        .Where(entry => entry.Level >= LogLevel.Warning || entry.Category.StartsWith("Hangfire", StringComparison.Ordinal) || entry.Category.Contains("Generation", StringComparison.Ordinal))
+        .TakeLast(40)
+        .Select(entry => $"{entry.Level} {entry.Category}: {entry.Message} {entry.Exception?.GetType().Name} {entry.Exception?.Message}"));
 
     public sealed record View(long Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl);
 
