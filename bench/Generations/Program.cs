@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
@@ -35,6 +36,7 @@ namespace Generations;
 internal static class GenerationsBenchmark
 {
     private const int Workers = 10;
+    private const int Clients = 32;
 
     private static async Task<int> Main(string[] args)
     {
@@ -47,24 +49,25 @@ internal static class GenerationsBenchmark
         var samples = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
         var jobs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1000;
         await using var provider = await NoOpProvider.StartAsync();
-        await using var host = GenerationHost.Start(args[0], provider.Endpoint);
-        var token = await SeedAsync(host.Services, credits: 10L * (samples + jobs));
-        using var http = new HttpClient { BaseAddress = host.Address };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var chat = new OpenAIClient(new ApiKeyCredential("sk-bench"), new OpenAIClientOptions { Endpoint = new Uri(provider.Endpoint) })
             .GetChatClient("bench").AsIChatClient();
 
-        // Warm-up: JIT, pools, Hangfire's first fetches.
-        for (var index = 0; index < 20; index++)
+        List<double> ours;
+        await using (var all = GenerationHost.Start(args[0], provider.Endpoint, "all"))
         {
-            await GenerateAndWaitAsync(http, $"warm-up {index}");
-            await chat.GetResponseAsync("warm-up");
-        }
+            using var http = await SignedInClientAsync(all, credits: samples + 20);
+            // Warm-up: JIT, pools, Hangfire's first fetches.
+            for (var index = 0; index < 20; index++)
+            {
+                await GenerateAndWaitAsync(http, $"warm-up {index}");
+                await chat.GetResponseAsync("warm-up");
+            }
 
-        var ours = new List<double>();
-        for (var index = 0; index < samples; index++)
-        {
-            ours.Add((await GenerateAndWaitAsync(http, $"latency {index}")).TotalMilliseconds);
+            ours = [];
+            for (var index = 0; index < samples; index++)
+            {
+                ours.Add((await GenerateAndWaitAsync(http, $"latency {index}")).TotalMilliseconds);
+            }
         }
 
         var direct = new List<double>();
@@ -75,24 +78,53 @@ internal static class GenerationsBenchmark
             direct.Add(call.Elapsed.TotalMilliseconds);
         }
 
-        var queued = Stopwatch.StartNew();
-        var ids = await Task.WhenAll(Enumerable.Range(0, jobs).Select(index => CreateAsync(http, $"throughput {index}")));
-        await WaitForAllAsync(host.Services, ids);
-        var jobsPerSecond = jobs / queued.Elapsed.TotalSeconds;
+        // The queue is filled through an api process, as many clients at once as wrk uses elsewhere, then drained by a
+        // worker process started afterwards: the workers' throughput, apart from the API's. Then the latency again, with
+        // the api and the worker apart as in production, where the worker learns of a job by polling the storage.
+        List<double> apart = [];
+        double createdPerSecond, jobsPerSecond;
+        await using (var api = GenerationHost.Start(args[0], provider.Endpoint, "api"))
+        {
+            using var http = await SignedInClientAsync(api, credits: jobs + samples);
+            var creating = Stopwatch.StartNew();
+            var created = new ConcurrentBag<long>();
+            await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = Clients },
+                async (index, _) => created.Add(await CreateAsync(http, $"throughput {index}")));
+            createdPerSecond = jobs / creating.Elapsed.TotalSeconds;
+
+            // From the first job done to the last, so the worker process's start is not counted.
+            await using var worker = WorkerProcess.Start(args[0], provider.Endpoint);
+            var completed = await WaitForAllAsync(api.Services, [.. created]);
+            jobsPerSecond = (jobs - 1) / (completed.Last - completed.First).TotalSeconds;
+
+            for (var index = 0; index < samples; index++)
+            {
+                apart.Add((await GenerateAndWaitAsync(http, $"apart {index}")).TotalMilliseconds);
+            }
+        }
 
         var calls = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = Workers },
             async (index, cancellationToken) => await chat.GetResponseAsync($"throughput {index}", cancellationToken: cancellationToken));
         var callsPerSecond = jobs / calls.Elapsed.TotalSeconds;
 
-        Console.WriteLine($"text generations against a no-op OpenAI-compatible provider, {Workers} job workers, one process (api + worker) on PostgreSQL");
-        Console.WriteLine($"{"",-52} {"p50 ms",8} {"p95 ms",8}");
-        Console.WriteLine($"{"request to succeeded, one at a time",-52} {Percentile(ours, 50),8:F1} {Percentile(ours, 95),8:F1}");
-        Console.WriteLine($"{"the provider call alone (baseline)",-52} {Percentile(direct, 50),8:F1} {Percentile(direct, 95),8:F1}");
-        Console.WriteLine($"{$"throughput, {jobs} queued at once",-52} {jobsPerSecond,8:F0} jobs/s");
-        Console.WriteLine($"{$"the provider calls alone, {Workers} at once (baseline)",-52} {callsPerSecond,8:F0} calls/s");
+        Console.WriteLine($"text generations against a no-op OpenAI-compatible provider, {Workers} job workers, on PostgreSQL");
+        Console.WriteLine($"{"",-58} {"p50 ms",8} {"p95 ms",8}");
+        Console.WriteLine($"{"request to succeeded, one at a time, one process",-58} {Percentile(ours, 50),8:F1} {Percentile(ours, 95),8:F1}");
+        Console.WriteLine($"{"request to succeeded, one at a time, api and worker apart",-58} {Percentile(apart, 50),8:F1} {Percentile(apart, 95),8:F1}");
+        Console.WriteLine($"{"the provider call alone (baseline)",-58} {Percentile(direct, 50),8:F1} {Percentile(direct, 95),8:F1}");
+        Console.WriteLine($"{$"generations created by an api process, {Clients} clients",-58} {createdPerSecond,8:F0} /s");
+        Console.WriteLine($"{$"{jobs} queued jobs run by a worker process",-58} {jobsPerSecond,8:F0} jobs/s");
+        Console.WriteLine($"{$"the provider calls alone, {Workers} at once (baseline)",-58} {callsPerSecond,8:F0} calls/s");
         Console.WriteLine($"ratio jobs/s to calls/s: {jobsPerSecond / callsPerSecond:F2}");
         return 0;
+    }
+
+    private static async Task<HttpClient> SignedInClientAsync(GenerationHost host, long credits)
+    {
+        var http = new HttpClient { BaseAddress = host.Address };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await SeedAsync(host.Services, credits));
+        return http;
     }
 
     private static async Task<TimeSpan> GenerateAndWaitAsync(HttpClient http, string prompt)
@@ -125,22 +157,24 @@ internal static class GenerationsBenchmark
         return (await response.Content.ReadFromJsonAsync<View>())!.Id;
     }
 
-    private static async Task WaitForAllAsync(IServiceProvider services, long[] ids)
+    /// <summary>When the first and the last of the generations succeeded.</summary>
+    private static async Task<(DateTimeOffset First, DateTimeOffset Last)> WaitForAllAsync(IServiceProvider services, long[] ids)
     {
         var first = ids.Min();
         while (true)
         {
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
-            var open = await db.Generations.CountAsync(generation => generation.Id >= first && generation.Status != GenerationStatus.Succeeded);
-            if (open == 0)
-            {
-                return;
-            }
-
-            if (await db.Generations.AnyAsync(generation => generation.Id >= first && generation.Status == GenerationStatus.Failed))
+            var batch = db.Generations.Where(generation => generation.Id >= first && generation.Id <= ids.Max());
+            if (await batch.AnyAsync(generation => generation.Status == GenerationStatus.Failed))
             {
                 throw new InvalidOperationException("A generation failed during the throughput run.");
+            }
+
+            if (!await batch.AnyAsync(generation => generation.Status != GenerationStatus.Succeeded))
+            {
+                var times = await batch.Select(generation => generation.CompletedAt!.Value).ToListAsync();
+                return (times.Min(), times.Max());
             }
 
             await Task.Delay(20);
@@ -169,26 +203,26 @@ internal static class GenerationsBenchmark
     private sealed record View(long Id, string Status);
 }
 
-/// <summary>The product in its production shape as one process running the API and the job workers.</summary>
-internal sealed class GenerationHost(string connectionString, string aiEndpoint) : WebApplicationFactory<Program>
+/// <summary>The product in its production shape, as a process of the given role.</summary>
+internal sealed class GenerationHost(string connectionString, string aiEndpoint, string role) : WebApplicationFactory<Program>
 {
     public Uri Address => new(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
 
-    public static GenerationHost Start(string connectionString, string aiEndpoint)
+    public static GenerationHost Start(string connectionString, string aiEndpoint, string role)
     {
-        var host = new GenerationHost(connectionString, aiEndpoint);
+        var host = new GenerationHost(connectionString, aiEndpoint, role);
         host.UseKestrel(0);
         host.StartServer();
         return host;
     }
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    /// <summary>The production shape's settings for a process of <paramref name="role"/>, on the bench's database and provider.</summary>
+    public static Dictionary<string, string> Settings(string connectionString, string aiEndpoint, string role)
     {
-        builder.UseEnvironment(Environments.Production);
         using var signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var settings = new Dictionary<string, string>
+        return new Dictionary<string, string>
         {
-            ["Role"] = "all",
+            ["Role"] = role,
             ["Database:Provider"] = "Postgres",
             ["ConnectionStrings:Postgres"] = connectionString,
             ["Auth:Secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
@@ -205,10 +239,46 @@ internal sealed class GenerationHost(string connectionString, string aiEndpoint)
             ["Throttling:Rates:ai_generation:free"] = "unlimited",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        foreach (var (key, value) in settings)
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(Environments.Production);
+        foreach (var (key, value) in Settings(connectionString, aiEndpoint, role))
         {
             builder.UseSetting(key, value);
         }
+    }
+}
+
+/// <summary>
+/// A <c>worker</c> as production runs it, a process of its own (the product's binary, beside the bench's): in one process
+/// with the api, Hangfire's in-process signal would wake the worker, and the latency would not be production's.
+/// </summary>
+internal sealed class WorkerProcess : IAsyncDisposable
+{
+    private readonly Process process;
+
+    private WorkerProcess(Process process) => this.process = process;
+
+    public static WorkerProcess Start(string connectionString, string aiEndpoint)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Apptork.Root")) { UseShellExecute = false };
+        foreach (var (key, value) in GenerationHost.Settings(connectionString, aiEndpoint, "worker"))
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["Urls"] = "http://127.0.0.1:0";
+        return new WorkerProcess(Process.Start(start)!);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process.Dispose();
     }
 }
 

@@ -3,6 +3,7 @@ using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Idempotency;
+using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
@@ -10,7 +11,6 @@ using Apptork.Root.Platform.Storage;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
 using FluentValidation;
-using Hangfire;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -39,7 +39,7 @@ public static class GenerationEndpoints
     }
 
     private static async Task<Accepted<GenerationView>> CreateAsync(
-        GenerationBody body, HttpContext context, RootDbContext db, Ledger ledger, IBackgroundJobClient jobs, IOptions<GenerationOptions> options,
+        GenerationBody body, HttpContext context, RootDbContext db, Ledger ledger, JobEnqueuer jobs, IOptions<GenerationOptions> options,
         IOptions<AiOptions> ai, TimeProvider time, CancellationToken cancellationToken)
     {
         if (ai.Value.ActiveProvider == AiProvider.None)
@@ -78,7 +78,7 @@ public static class GenerationEndpoints
         }
 
         // After the commit, so the job finds its row; a process dying in between leaves it to GenerationRecoveryJob.
-        jobs.Enqueue<GenerationJob>(job => job.RunAsync(generation.Id, CancellationToken.None));
+        await jobs.EnqueueAsync<GenerationJob>(job => job.RunAsync(generation.Id, CancellationToken.None));
         return TypedResults.Accepted($"/api/v1/generations/{generation.Id}", GenerationView.Of(generation, null));
     }
 

@@ -25,11 +25,11 @@ public sealed class JobsTests(PostgresServer postgres)
 
     public static TheoryData<DatabaseShape> Shapes => DatabaseShapes.Both;
 
-    /// <summary>A request that enqueues a job, as generations will: the job must carry the request's ids.</summary>
+    /// <summary>A request that enqueues a job, as generations do: the job must carry the request's ids.</summary>
     private static RootApp.TestExtensions EnqueueRoute { get; } = new(endpoints =>
-        endpoints.MapPost("/test/jobs/{marker}", (string marker, IBackgroundJobClient jobs) =>
+        endpoints.MapPost("/test/jobs/{marker}", async (string marker, JobEnqueuer jobs) =>
         {
-            jobs.Enqueue<RecordingJob>(job => job.Run(marker));
+            await jobs.EnqueueAsync<RecordingJob>(job => job.Run(marker));
             return Results.Accepted();
         }).RequireAuthorization());
 
@@ -146,10 +146,11 @@ public sealed partial class RecordingJob(RuntimeShape shape, ILogger<RecordingJo
 {
     public static ConcurrentQueue<(string Marker, ProcessRole Role)> Runs { get; } = new();
 
-    public void Run(string marker)
+    public Task Run(string marker)
     {
         Runs.Enqueue((marker, shape.Role));
         LogRan(logger, marker);
+        return Task.CompletedTask;
     }
 
     public static async Task<(string Marker, ProcessRole Role)> WaitForAsync(string marker)
