@@ -12,6 +12,8 @@ using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -20,6 +22,9 @@ namespace Apptork.Root.Features.Generation;
 /// <summary>AI generations: paid when created, run by a background job, refunded once if they finally fail.</summary>
 public static class GenerationEndpoints
 {
+    private const string EventType = "generation";
+    private static readonly TimeSpan EventsLifetime = TimeSpan.FromMinutes(10);
+
     public static RouteGroupBuilder MapGenerationEndpoints(this RouteGroupBuilder generations)
     {
         generations.WithTags("Generations").RequireAuthorization();
@@ -32,6 +37,9 @@ public static class GenerationEndpoints
         generations.MapGet("/{id:long}", GetAsync)
             .ProducesErrors(ErrorCatalog.NotFound)
             .WithSummary("A generation: its status, and its result once succeeded (images with a short-lived download URL).");
+        generations.MapGet("/{id:long}/events", EventsAsync)
+            .ProducesErrors(ErrorCatalog.NotFound)
+            .WithSummary("The generation as server-sent events: a `generation` event now and at each change of status, until it succeeds or fails.");
         generations.MapGet(string.Empty, ListAsync)
             .ProducesErrors(ErrorCatalog.InvalidCursor)
             .WithSummary("The user's generations, newest first.");
@@ -83,18 +91,54 @@ public static class GenerationEndpoints
     }
 
     private static async Task<Ok<GenerationView>> GetAsync(
-        long id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
+        long id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await ViewAsync(id, context.User.UserId(), db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException());
+
+    private static async Task<ServerSentEventsResult<GenerationView>> EventsAsync(
+        long id, HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
-        var generation = await db.Generations.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == id && candidate.UserId == userId, cancellationToken)
-            ?? throw ErrorCatalog.NotFound.ToException();
+        var first = await ViewAsync(id, userId, db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
+        return TypedResults.ServerSentEvents(ChangesAsync(first, userId, db, storage, time, cancellationToken));
+    }
+
+    /// <summary>
+    /// The generation now, then each time its status changes, read from the database every half second (the job may run
+    /// in another process); ends at a final status, or after <see cref="EventsLifetime"/>, when a client reconnects.
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<GenerationView>> ChangesAsync(
+        GenerationView first, Guid userId, RootDbContext db, IFileStorage storage, TimeProvider time,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var ends = time.GetUtcNow() + EventsLifetime;
+        var last = first;
+        yield return new SseItem<GenerationView>(last, EventType);
+        while (last.Status is GenerationStatus.Queued or GenerationStatus.Running && time.GetUtcNow() < ends)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
+            if (await ViewAsync(first.Id, userId, db, storage, cancellationToken) is { } now && now.Status != last.Status)
+            {
+                last = now;
+                yield return new SseItem<GenerationView>(last, EventType);
+            }
+        }
+    }
+
+    private static async Task<GenerationView?> ViewAsync(long id, Guid userId, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
+    {
+        var generation = await db.Generations.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == id && candidate.UserId == userId, cancellationToken);
+        if (generation is null)
+        {
+            return null;
+        }
+
         SignedUrl? download = null;
         if (generation.ResultFileId is { } fileId && await db.Files.AsNoTracking().SingleOrDefaultAsync(file => file.Id == fileId, cancellationToken) is { } file)
         {
             download = await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken);
         }
 
-        return TypedResults.Ok(GenerationView.Of(generation, download));
+        return GenerationView.Of(generation, download);
     }
 
     private static async Task<Ok<CursorPage<GenerationView>>> ListAsync(PageRequest page, HttpContext context, RootDbContext db, CancellationToken cancellationToken)

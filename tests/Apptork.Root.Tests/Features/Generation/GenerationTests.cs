@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Wallet;
@@ -45,6 +47,33 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
 
         var listed = await client.ListAsync();
         listed.Select(generation => generation.Id).ShouldBe([image.Id, text.Id]);
+    }
+
+    [Fact]
+    public async Task A_generation_streams_its_status_as_server_sent_events_until_it_ends()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, Merge(Unthrottled, new Dictionary<string, string?>
+        {
+            ["Storage:LocalPath"] = Directory.CreateTempSubdirectory("apptork-generations-").FullName,
+        }));
+        var signedIn = await new AuthClient(app).SignInAsync("watcher@example.com");
+        await new WalletBooks(app).PostAsync(signedIn.User.Id, 10, "grant", LedgerEntryKind.Adjustment);
+        var client = new GenerationClient(app, signedIn.AccessToken);
+        var created = await client.CreateOkAsync("image", "a slow sunrise");
+
+        var events = await client.EventsAsync(created.Id);
+        events.ShouldAllBe(item => item.EventType == "generation");
+        var statuses = events.Select(item => item.Data.Status).ToList();
+        statuses.ShouldBeUnique();
+        statuses[^1].ShouldBe("succeeded");
+        statuses[..^1].ShouldAllBe(status => status == "queued" || status == "running");
+        events[^1].Data.DownloadUrl.ShouldNotBeNull();
+
+        var stranger = await new AuthClient(app).SignInAsync("stranger@example.com");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{created.Id}/events");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", stranger.AccessToken);
+        using var refused = await app.Client().SendAsync(request, Cancel);
+        await ErrorAssert.SingleAsync(refused, HttpStatusCode.NotFound, "client_error", "not_found");
     }
 
     [Fact]
@@ -255,6 +284,24 @@ public sealed class GenerationClient(RootApp app, string accessToken)
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         using var response = await http.SendAsync(request, Cancel);
         return (await response.Content.ReadFromJsonAsync<Page>(TestJson.Options, Cancel))!.Results;
+    }
+
+    /// <summary>The generation's server-sent events, read until the server ends the stream.</summary>
+    public async Task<IReadOnlyList<SseItem<View>>> EventsAsync(long id)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{id}/events");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Cancel);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
+        await using var stream = await response.Content.ReadAsStreamAsync(Cancel);
+        var events = new List<SseItem<View>>();
+        await foreach (var item in SseParser.Create(stream, (_, data) => JsonSerializer.Deserialize<View>(data, TestJson.Options)!).EnumerateAsync(Cancel))
+        {
+            events.Add(item);
+        }
+
+        return events;
     }
 
     /// <summary>Polls until the generation reaches <paramref name="status"/>, failing on any other final one.</summary>
