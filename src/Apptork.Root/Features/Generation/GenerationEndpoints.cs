@@ -95,32 +95,49 @@ public static class GenerationEndpoints
         TypedResults.Ok(await ViewAsync(id, context.User.UserId(), db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException());
 
     private static async Task<ServerSentEventsResult<GenerationView>> EventsAsync(
-        long id, HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, CancellationToken cancellationToken)
+        long id, HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, IHostApplicationLifetime lifetime,
+        CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
         var first = await ViewAsync(id, userId, db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
-        return TypedResults.ServerSentEvents(ChangesAsync(first, userId, db, storage, time, cancellationToken));
+        return TypedResults.ServerSentEvents(ChangesAsync(first, userId, db, storage, time, lifetime.ApplicationStopping, cancellationToken));
     }
 
     /// <summary>
     /// The generation now, then each time its status changes, read from the database every half second (the job may run
-    /// in another process); ends at a final status, or after <see cref="EventsLifetime"/>, when a client reconnects.
+    /// in another process); ends at a final status, or after <see cref="EventsLifetime"/> or when the process stops, and
+    /// the client reconnects.
     /// </summary>
     private static async IAsyncEnumerable<SseItem<GenerationView>> ChangesAsync(
-        GenerationView first, Guid userId, RootDbContext db, IFileStorage storage, TimeProvider time,
+        GenerationView first, Guid userId, RootDbContext db, IFileStorage storage, TimeProvider time, CancellationToken stopping,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var ends = time.GetUtcNow() + EventsLifetime;
         var last = first;
         yield return new SseItem<GenerationView>(last, EventType);
-        while (last.Status is GenerationStatus.Queued or GenerationStatus.Running && time.GetUtcNow() < ends)
+        while (last.Status is GenerationStatus.Queued or GenerationStatus.Running && time.GetUtcNow() < ends
+            && await PauseAsync(time, stopping, cancellationToken))
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
             if (await ViewAsync(first.Id, userId, db, storage, cancellationToken) is { } now && now.Status != last.Status)
             {
                 last = now;
                 yield return new SseItem<GenerationView>(last, EventType);
             }
+        }
+    }
+
+    /// <summary>False when the process began to stop during the pause: a stream must not hold up a graceful shutdown.</summary>
+    private static async Task<bool> PauseAsync(TimeProvider time, CancellationToken stopping, CancellationToken cancellationToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancellationToken);
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(500), time, either.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

@@ -77,6 +77,30 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
     }
 
     [Fact]
+    public async Task A_status_stream_ends_cleanly_when_the_process_stops()
+    {
+        var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
+        // An api process with no worker: the generation stays queued, and only the shutdown can end its stream.
+        await using var app = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, Merge(s3.Settings, Unthrottled, new Dictionary<string, string?>
+        {
+            ["Role"] = "api",
+            ["Ai:Provider"] = "OpenAI",
+            ["Ai:ApiKey"] = "sk-unused",
+            ["Ai:Endpoint"] = "http://127.0.0.1:9/v1",
+        }));
+        var signedIn = await new AuthClient(app).SignInAsync("leaving@example.com");
+        await new WalletBooks(app).PostAsync(signedIn.User.Id, 1, "grant", LedgerEntryKind.Adjustment);
+        var client = new GenerationClient(app, signedIn.AccessToken);
+        var created = await client.CreateOkAsync("text", "never run");
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reading = client.EventsAsync(created.Id, _ => first.TrySetResult());
+        await first.Task.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+
+        await app.DisposeAsync();
+        (await reading).Select(item => item.Data.Status).ShouldBe(["queued"]);
+    }
+
+    [Fact]
     public async Task In_the_production_shape_an_api_process_charges_and_a_worker_generates_through_the_openai_client()
     {
         await using var ai = await LocalOpenAi.StartAsync();
@@ -286,8 +310,8 @@ public sealed class GenerationClient(RootApp app, string accessToken)
         return (await response.Content.ReadFromJsonAsync<Page>(TestJson.Options, Cancel))!.Results;
     }
 
-    /// <summary>The generation's server-sent events, read until the server ends the stream.</summary>
-    public async Task<IReadOnlyList<SseItem<View>>> EventsAsync(long id)
+    /// <summary>The generation's server-sent events, read until the server ends the stream; each is also handed to <paramref name="received"/>.</summary>
+    public async Task<IReadOnlyList<SseItem<View>>> EventsAsync(long id, Action<View>? received = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{id}/events");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
@@ -299,6 +323,7 @@ public sealed class GenerationClient(RootApp app, string accessToken)
         await foreach (var item in SseParser.Create(stream, (_, data) => JsonSerializer.Deserialize<View>(data, TestJson.Options)!).EnumerateAsync(Cancel))
         {
             events.Add(item);
+            received?.Invoke(item.Data);
         }
 
         return events;
