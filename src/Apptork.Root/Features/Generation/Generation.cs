@@ -1,3 +1,4 @@
+using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Features.Auth.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -48,6 +49,12 @@ public sealed class Generation
     /// <summary>Why the last attempt failed, in the operator's words (never shown to users verbatim).</summary>
     public string? Error { get; set; }
 
+    /// <summary>
+    /// The creating request's Idempotency-Key, unique per user: a request run again because its kept answer was lost (the
+    /// process died between this commit and keeping the answer) finds this generation instead of paying for a second.
+    /// </summary>
+    public string? IdempotencyKey { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -73,7 +80,9 @@ public sealed class GenerationConfiguration : IEntityTypeConfiguration<Generatio
         builder.Property(generation => generation.Status).HasConversion<string>().HasMaxLength(20);
         builder.Property(generation => generation.Prompt).HasMaxLength(GenerationOptions.MaxPromptLengthLimit);
         builder.Property(generation => generation.Error).HasMaxLength(Generation.MaxErrorLength);
+        builder.Property(generation => generation.IdempotencyKey).HasMaxLength(IdempotencyRecord.MaxKeyLength);
         builder.HasIndex(generation => new { generation.UserId, generation.Id });
+        builder.HasIndex(generation => new { generation.UserId, generation.IdempotencyKey }).IsUnique();
         // The recovery sweep looks for unfinished ones.
         builder.HasIndex(generation => new { generation.Status, generation.UpdatedAt });
         builder.HasOne<User>().WithMany().HasForeignKey(generation => generation.UserId).OnDelete(DeleteBehavior.Restrict);

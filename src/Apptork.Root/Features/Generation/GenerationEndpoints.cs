@@ -66,7 +66,7 @@ public static class GenerationEndpoints
         var generation = new Generation
         {
             UserId = userId, Type = type, Prompt = body.Prompt!, Status = GenerationStatus.Queued, Cost = options.Value.CostOf(type),
-            CreatedAt = now, UpdatedAt = now,
+            IdempotencyKey = context.Request.Headers[IdempotencyMiddleware.Header].ToString(), CreatedAt = now, UpdatedAt = now,
         };
 
         // The generation and its charge commit together: never a charge without a generation, nor a free one.
@@ -74,7 +74,16 @@ public static class GenerationEndpoints
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             db.Generations.Add(generation);
-            await db.SaveChangesAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return await AlreadyCreatedAsync(db, jobs, userId, generation.IdempotencyKey, cancellationToken);
+            }
+
             if (await ledger.PostWithinTransactionAsync(
                     userId, -generation.Cost, LedgerEntryKind.Generation, generation.ChargeKey, generation.Reference, memo: null, cancellationToken) is null)
             {
@@ -88,6 +97,24 @@ public static class GenerationEndpoints
         // After the commit, so the job finds its row; a process dying in between leaves it to GenerationRecoveryJob.
         await jobs.EnqueueAsync<GenerationJob>(job => job.RunAsync(generation.Id, CancellationToken.None));
         return TypedResults.Accepted($"/api/v1/generations/{generation.Id}", GenerationView.Of(generation, null));
+    }
+
+    /// <summary>
+    /// The generation an earlier run of this request created and paid for, whose kept answer was lost: answered as then,
+    /// and enqueued again while still queued, in case its process died before enqueuing it (a second job does nothing).
+    /// </summary>
+    private static async Task<Accepted<GenerationView>> AlreadyCreatedAsync(
+        RootDbContext db, JobEnqueuer jobs, Guid userId, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        db.ChangeTracker.Clear();
+        var earlier = await db.Generations.AsNoTracking()
+            .SingleAsync(candidate => candidate.UserId == userId && candidate.IdempotencyKey == idempotencyKey, cancellationToken);
+        if (earlier.Status == GenerationStatus.Queued)
+        {
+            await jobs.EnqueueAsync<GenerationJob>(job => job.RunAsync(earlier.Id, CancellationToken.None));
+        }
+
+        return TypedResults.Accepted($"/api/v1/generations/{earlier.Id}", GenerationView.Of(earlier, null));
     }
 
     private static async Task<Ok<GenerationView>> GetAsync(

@@ -20,6 +20,8 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     /// <summary>Polling a generation for as long as a loaded test machine may take must not hit the user scope's rate.</summary>
+    public static TheoryData<DatabaseShape> Shapes => DatabaseShapes.Both;
+
     private static IReadOnlyDictionary<string, string?> Unthrottled { get; } = new Dictionary<string, string?> { ["Throttling:Rates:user:free"] = "unlimited" };
 
     [Fact]
@@ -195,6 +197,42 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         ai.Calls.Count.ShouldBe(2);
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
             .ShouldBe([(5L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation)]);
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task A_request_run_again_after_its_answer_was_lost_finds_its_generation_and_pays_nothing_more(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape, Merge(Unthrottled, s3.Settings, new Dictionary<string, string?>
+        {
+            ["Storage:LocalPath"] = Directory.CreateTempSubdirectory("apptork-generations-").FullName,
+            ["Ai:Provider"] = "OpenAI",
+            ["Ai:ApiKey"] = "sk-unused",
+            ["Ai:Endpoint"] = "http://127.0.0.1:9/v1",
+            ["Role"] = "api",
+        }));
+        var signedIn = await new AuthClient(app).SignInAsync("twice@example.com");
+        var books = new WalletBooks(app);
+        await books.PostAsync(signedIn.User.Id, 5, "grant", LedgerEntryKind.Adjustment);
+        var client = new GenerationClient(app, signedIn.AccessToken);
+        var key = Guid.NewGuid().ToString();
+        using var first = await client.CreateAsync("text", "only once", key);
+        var created = (await first.Content.ReadFromJsonAsync<GenerationClient.View>(TestJson.Options, Cancel))!;
+
+        // The process died after the generation committed and before its answer was kept: the key is claimed, unanswered,
+        // and abandoned long enough to be taken over.
+        await books.WithDbAsync(db => db.IdempotencyRecords.Where(record => record.UserId == signedIn.User.Id && record.Key == key)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(record => record.CompletedAt, (DateTimeOffset?)null)
+                .SetProperty(record => record.StatusCode, (int?)null)
+                .SetProperty(record => record.Body, (byte[]?)null)
+                .SetProperty(record => record.StartedAt, DateTimeOffset.UtcNow - TimeSpan.FromMinutes(10)), Cancel));
+
+        using var again = await client.CreateAsync("text", "only once", key);
+        again.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await again.Content.ReadFromJsonAsync<GenerationClient.View>(TestJson.Options, Cancel))!.Id.ShouldBe(created.Id);
+        (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
+            .ShouldBe([(5L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation)]);
+        (await books.WithDbAsync(db => db.Generations.CountAsync(Cancel))).ShouldBe(1);
     }
 
     [Fact]

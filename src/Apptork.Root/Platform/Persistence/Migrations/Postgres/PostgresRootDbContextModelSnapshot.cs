@@ -880,6 +880,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(500)")
                         .HasColumnName("error");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("idempotency_key");
+
                     b.Property<string>("Prompt")
                         .IsRequired()
                         .HasMaxLength(8000)
@@ -922,6 +927,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 
                     b.HasIndex("UserId", "Id")
                         .HasDatabaseName("ix_generations_user_id_id");
+
+                    b.HasIndex("UserId", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_generations_user_id_idempotency_key");
 
                     b.ToTable("generations", (string)null);
                 });

@@ -867,6 +867,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("error");
 
+                    b.Property<string>("IdempotencyKey")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("idempotency_key");
+
                     b.Property<string>("Prompt")
                         .IsRequired()
                         .HasMaxLength(8000)
@@ -909,6 +914,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 
                     b.HasIndex("UserId", "Id")
                         .HasDatabaseName("ix_generations_user_id_id");
+
+                    b.HasIndex("UserId", "IdempotencyKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_generations_user_id_idempotency_key");
 
                     b.ToTable("generations", (string)null);
                 });
