@@ -34,6 +34,12 @@ public sealed class Generation
 
     public required string Prompt { get; set; }
 
+    /// <summary>The image size asked for (<c>1024x1024</c>…); the provider's default when null.</summary>
+    public string? ImageSize { get; set; }
+
+    /// <summary>The longest text answer asked for, in tokens; the provider's default when null.</summary>
+    public int? MaxOutputTokens { get; set; }
+
     public GenerationStatus Status { get; set; }
 
     /// <summary>Credits debited when it was created.</summary>
@@ -80,6 +86,7 @@ public sealed class GenerationConfiguration : IEntityTypeConfiguration<Generatio
         builder.Property(generation => generation.Status).HasConversion<string>().HasMaxLength(20);
         builder.Property(generation => generation.Prompt).HasMaxLength(GenerationOptions.MaxPromptLengthLimit);
         builder.Property(generation => generation.Error).HasMaxLength(Generation.MaxErrorLength);
+        builder.Property(generation => generation.ImageSize).HasMaxLength(20);
         builder.Property(generation => generation.IdempotencyKey).HasMaxLength(IdempotencyRecord.MaxKeyLength);
         builder.HasIndex(generation => new { generation.UserId, generation.Id });
         builder.HasIndex(generation => new { generation.UserId, generation.IdempotencyKey }).IsUnique();

@@ -13,6 +13,8 @@ using Apptork.Root.Platform.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using System.Net.ServerSentEvents;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -65,7 +67,8 @@ public static class GenerationEndpoints
         var now = time.GetUtcNow();
         var generation = new Generation
         {
-            UserId = userId, Type = type, Prompt = body.Prompt!, Status = GenerationStatus.Queued, Cost = options.Value.CostOf(type),
+            UserId = userId, Type = type, Prompt = body.Prompt!, ImageSize = body.Options?.Size, MaxOutputTokens = body.Options?.MaxOutputTokens,
+            Status = GenerationStatus.Queued, Cost = options.Value.CostOf(type),
             IdempotencyKey = context.Request.Headers[IdempotencyMiddleware.Header].ToString(), CreatedAt = now, UpdatedAt = now,
         };
 
@@ -199,7 +202,16 @@ public static class GenerationEndpoints
 }
 
 /// <param name="Type"><c>text</c> or <c>image</c>.</param>
-public sealed record GenerationBody(string? Type, string? Prompt);
+public sealed record GenerationBody(string? Type, string? Prompt, GenerationBodyOptions? Options = null);
+
+/// <param name="Size">Images only: <c>1024x1024</c>, <c>1024x1536</c> or <c>1536x1024</c>; the provider's default when absent.</param>
+/// <param name="MaxOutputTokens">Text only: the longest answer, in tokens, from 1 to <c>Generation__MaxOutputTokens</c>.</param>
+public sealed record GenerationBodyOptions(string? Size, int? MaxOutputTokens)
+{
+    /// <summary>Any other key: refused by name rather than ignored, so a client never believes an option took effect.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+}
 
 public sealed class GenerationBodyValidator : AbstractValidator<GenerationBody>
 {
@@ -207,6 +219,22 @@ public sealed class GenerationBodyValidator : AbstractValidator<GenerationBody>
     {
         RuleFor(body => body.Type).NotEmpty().Must(type => type is null or "" or "text" or "image").WithErrorCode(ErrorCatalog.InvalidChoice.Code);
         RuleFor(body => body.Prompt).NotEmpty().MaximumLength(options.Value.MaxPromptLength);
+        When(body => body.Options is not null, () =>
+        {
+            RuleFor(body => body.Options!.Size)
+                .Must(size => size is null || GenerationOptions.ImageSizes.Contains(size)).WithErrorCode(ErrorCatalog.InvalidChoice.Code)
+                .Must((body, size) => size is null || body.Type == "image").WithErrorCode(ErrorCatalog.Invalid.Code);
+            RuleFor(body => body.Options!.MaxOutputTokens)
+                .GreaterThanOrEqualTo(1).LessThanOrEqualTo(options.Value.MaxOutputTokens)
+                .Must((body, tokens) => tokens is null || body.Type == "text").WithErrorCode(ErrorCatalog.Invalid.Code);
+            RuleFor(body => body.Options!.Unknown).Custom((unknown, context) =>
+            {
+                foreach (var key in unknown?.Keys ?? Enumerable.Empty<string>())
+                {
+                    context.AddFailure(new FluentValidation.Results.ValidationFailure($"Options.{key}", "Unknown option.") { ErrorCode = ErrorCatalog.Invalid.Code });
+                }
+            });
+        });
     }
 }
 

@@ -50,8 +50,8 @@ public sealed partial class GenerationJob(
         try
         {
             result = run.Type == GenerationType.Text
-                ? (await provider.GenerateTextAsync(run.Prompt, cancellationToken), null)
-                : (null, await StoreImageAsync(run, await provider.GenerateImageAsync(run.Prompt, cancellationToken), cancellationToken));
+                ? (await provider.GenerateTextAsync(run.Prompt, run.MaxOutputTokens, cancellationToken), null)
+                : (null, await StoreImageAsync(run, await provider.GenerateImageAsync(run.Prompt, run.ImageSize, cancellationToken), cancellationToken));
         }
         catch (TransientGenerationException exception) when (run.Attempts < settings.MaxAttempts)
         {

@@ -37,6 +37,13 @@ public sealed class GenerationOptions
     [Range(5, 86_400)]
     public int StaleAfterSeconds { get; set; } = 900;
 
+    /// <summary>The longest text answer a request may ask for (<c>options.max_output_tokens</c>).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxOutputTokens { get; set; } = 4096;
+
+    /// <summary>The image sizes a request may ask for (<c>options.size</c>): those gpt-image-1 and its compatibles make.</summary>
+    public static IReadOnlySet<string> ImageSizes { get; } = new HashSet<string>(StringComparer.Ordinal) { "1024x1024", "1024x1536", "1536x1024" };
+
     public long CostOf(GenerationType type) => type == GenerationType.Image ? ImageCost : TextCost;
 }
 

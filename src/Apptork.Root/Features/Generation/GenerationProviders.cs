@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.ClientModel;
+using System.Globalization;
 using System.IO.Compression;
 using System.IO.Hashing;
 using System.Security.Cryptography;
@@ -20,9 +21,11 @@ public sealed class TransientGenerationException(string message, Exception? inne
 /// <summary>Where the AI output comes from.</summary>
 public interface IGenerationProvider
 {
-    Task<string> GenerateTextAsync(string prompt, CancellationToken cancellationToken);
+    /// <param name="maxOutputTokens">The longest answer; the provider's default when null.</param>
+    Task<string> GenerateTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken);
 
-    Task<ImageOutput> GenerateImageAsync(string prompt, CancellationToken cancellationToken);
+    /// <param name="size">One of <see cref="GenerationOptions.ImageSizes"/>; the provider's default when null.</param>
+    Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -51,18 +54,24 @@ public sealed class OpenAiGenerationProvider : IGenerationProvider
         images = client.GetImageClient(settings.ImageModel);
     }
 
-    public async Task<string> GenerateTextAsync(string prompt, CancellationToken cancellationToken)
+    public async Task<string> GenerateTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken)
     {
-        var response = await CallAsync(token => chat.GetResponseAsync(prompt, cancellationToken: token), cancellationToken);
+        var response = await CallAsync(
+            token => chat.GetResponseAsync(prompt, new ChatOptions { MaxOutputTokens = maxOutputTokens }, token), cancellationToken);
         return string.IsNullOrWhiteSpace(response.Text)
             ? throw new TransientGenerationException("The provider answered no text.")
             : response.Text;
     }
 
-    public async Task<ImageOutput> GenerateImageAsync(string prompt, CancellationToken cancellationToken)
+    public async Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken)
     {
-        var image = await CallAsync(
-            token => images.GenerateImageAsync(prompt, new OpenAI.Images.ImageGenerationOptions { ResponseFormat = GeneratedImageFormat.Bytes }, token), cancellationToken);
+        var request = new OpenAI.Images.ImageGenerationOptions { ResponseFormat = GeneratedImageFormat.Bytes };
+        if (size?.Split('x') is [var width, var height])
+        {
+            request.Size = new GeneratedImageSize(int.Parse(width, CultureInfo.InvariantCulture), int.Parse(height, CultureInfo.InvariantCulture));
+        }
+
+        var image = await CallAsync(token => images.GenerateImageAsync(prompt, request, token), cancellationToken);
         var bytes = image.Value.ImageBytes?.ToArray();
         return bytes is { Length: > 0 } && OfflineGenerationProvider.ContentTypeOf(bytes) is { } contentType
             ? new ImageOutput(bytes, contentType)
@@ -98,10 +107,11 @@ public sealed class OfflineGenerationProvider : IGenerationProvider
 {
     private const int ImageSide = 64;
 
-    public Task<string> GenerateTextAsync(string prompt, CancellationToken cancellationToken) =>
+    public Task<string> GenerateTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken) =>
         Task.FromResult($"[offline] A generated answer to: {prompt}");
 
-    public Task<ImageOutput> GenerateImageAsync(string prompt, CancellationToken cancellationToken) =>
+    /// <summary>Always a small square, whatever the size asked: it stands in for an image, it does not draw one.</summary>
+    public Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken) =>
         Task.FromResult(new ImageOutput(Png(SHA256.HashData(Encoding.UTF8.GetBytes(prompt))), "image/png"));
 
     /// <summary>The media type of image bytes, by their signature; null for anything else.</summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Wallet;
@@ -119,14 +120,17 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         await new WalletBooks(api).PostAsync(signedIn.User.Id, 6, "purchase", LedgerEntryKind.Purchase);
         var client = new GenerationClient(api, signedIn.AccessToken);
 
-        var text = await client.CreateOkAsync("text", "hello there");
-        var image = await client.CreateOkAsync("image", "a lighthouse");
+        var text = await client.CreateOkAsync("text", "hello there", new { max_output_tokens = 50 });
+        var image = await client.CreateOkAsync("image", "a lighthouse", new { size = "1536x1024" });
         (await client.WaitAsync(text.Id, "succeeded")).ResultText.ShouldBe("Local answer to: hello there");
         var done = await client.WaitAsync(image.Id, "succeeded");
         done.DownloadUrl!.ToString().ShouldStartWith(s3.ServiceUrl);
         using var raw = new HttpClient();
         (await raw.GetByteArrayAsync(done.DownloadUrl, Cancel)).ShouldBe(ai.Image);
         ai.Calls.Select(call => (call.Path, call.Model)).ShouldBe([("chat", "local-text"), ("images", "local-image")], ignoreOrder: true);
+        // The request's options reach the provider in the OpenAI API's own fields.
+        ai.Requests.ShouldContain(request => request["max_completion_tokens"] != null && (int)request["max_completion_tokens"]! == 50);
+        ai.Requests.ShouldContain(request => (string?)request["size"] == "1536x1024");
 
         using var broke = await client.CreateAsync("text", "one more", Guid.NewGuid().ToString());
         await ErrorAssert.SingleAsync(broke, HttpStatusCode.PaymentRequired, "client_error", "invalid_credit", "credits");
@@ -276,6 +280,25 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         (await books.WithDbAsync(db => db.Generations.CountAsync(Cancel))).ShouldBe(20);
     }
 
+    [Theory]
+    [InlineData("image", """{"size":"999x999"}""", "invalid_choice", "options.size")]
+    [InlineData("text", """{"size":"1024x1024"}""", "invalid", "options.size")]
+    [InlineData("text", """{"max_output_tokens":0}""", "min_value", "options.max_output_tokens")]
+    [InlineData("text", """{"max_output_tokens":5000}""", "max_value", "options.max_output_tokens")]
+    [InlineData("image", """{"max_output_tokens":10}""", "invalid", "options.max_output_tokens")]
+    [InlineData("text", """{"temperature":0.2}""", "invalid", "options.temperature")]
+    public async Task An_option_that_cannot_apply_is_refused_by_name_and_charges_nothing(string type, string options, string code, string attr)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        var user = await new AuthClient(app).SignInAsync("optional@example.com");
+        var books = new WalletBooks(app);
+        await books.PostAsync(user.User.Id, 10, "grant", LedgerEntryKind.Adjustment);
+
+        using var refused = await new GenerationClient(app, user.AccessToken).CreateAsync(type, "hi", Guid.NewGuid().ToString(), JsonNode.Parse(options));
+        await ErrorAssert.SingleAsync(refused, HttpStatusCode.BadRequest, "validation_error", code, attr);
+        await books.ShouldAddUpAsync(user.User.Id, 10);
+    }
+
     [Fact]
     public async Task Generation_answers_why_it_cannot_run()
     {
@@ -316,17 +339,17 @@ public sealed class GenerationClient(RootApp app, string accessToken)
 
     private readonly HttpClient http = app.Client();
 
-    public async Task<HttpResponseMessage> CreateAsync(string type, string prompt, string idempotencyKey)
+    public async Task<HttpResponseMessage> CreateAsync(string type, string prompt, string idempotencyKey, object? options = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/generations") { Content = JsonContent.Create(new { type, prompt }) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/generations") { Content = JsonContent.Create(new { type, prompt, options }) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         request.Headers.Add("Idempotency-Key", idempotencyKey);
         return await http.SendAsync(request, Cancel);
     }
 
-    public async Task<View> CreateOkAsync(string type, string prompt)
+    public async Task<View> CreateOkAsync(string type, string prompt, object? options = null)
     {
-        using var response = await CreateAsync(type, prompt, Guid.NewGuid().ToString());
+        using var response = await CreateAsync(type, prompt, Guid.NewGuid().ToString(), options);
         response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Cancel));
         return (await response.Content.ReadFromJsonAsync<View>(TestJson.Options, Cancel))!;
     }

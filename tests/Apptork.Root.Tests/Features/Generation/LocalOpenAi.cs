@@ -47,6 +47,9 @@ public sealed class LocalOpenAi : IAsyncDisposable
 
     public ConcurrentQueue<(string Path, string? Model, string? Prompt)> Calls { get; } = new();
 
+    /// <summary>Every request's JSON body, as the OpenAI client sent it.</summary>
+    public ConcurrentQueue<JsonNode> Requests { get; } = new();
+
     public string Endpoint { get; private set; } = null!;
 
     public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
@@ -74,6 +77,7 @@ public sealed class LocalOpenAi : IAsyncDisposable
         var request = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())!;
         var prompt = request["messages"]?.AsArray().LastOrDefault()?["content"]?.ToString();
         Calls.Enqueue(("chat", request["model"]?.ToString(), prompt));
+        Requests.Enqueue(request);
         return await BehaveAsync(context) ?? Results.Json(new JsonObject
         {
             ["id"] = "chatcmpl-local", ["object"] = "chat.completion", ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["model"] = request["model"]?.ToString(),
@@ -90,6 +94,7 @@ public sealed class LocalOpenAi : IAsyncDisposable
     {
         var request = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())!;
         Calls.Enqueue(("images", request["model"]?.ToString(), request["prompt"]?.ToString()));
+        Requests.Enqueue(request);
         return await BehaveAsync(context) ?? Results.Json(new JsonObject
         {
             ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),

@@ -885,6 +885,15 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(255)")
                         .HasColumnName("idempotency_key");
 
+                    b.Property<string>("ImageSize")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("image_size");
+
+                    b.Property<int?>("MaxOutputTokens")
+                        .HasColumnType("integer")
+                        .HasColumnName("max_output_tokens");
+
                     b.Property<string>("Prompt")
                         .IsRequired()
                         .HasMaxLength(8000)

@@ -872,6 +872,15 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("idempotency_key");
 
+                    b.Property<string>("ImageSize")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("image_size");
+
+                    b.Property<int?>("MaxOutputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_output_tokens");
+
                     b.Property<string>("Prompt")
                         .IsRequired()
                         .HasMaxLength(8000)
