@@ -97,9 +97,15 @@ public static class CheckoutEndpoints
         {
             start = await services.GetRequiredKeyedService<IPaymentGateway>(provider).StartAsync(payment, pack.NameFor(CultureInfo.CurrentUICulture), cancellationToken);
         }
-        catch (StripeException)
+        catch (Exception exception)
         {
-            throw ErrorCatalog.ServiceUnavailable.ToException();
+            // The provider refused or never answered: no one was given a way to pay this payment, so it ends here
+            // rather than stay pending forever. The client may start another.
+            payment.Status = PaymentStatus.Expired;
+            payment.UpdatedAt = time.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+            // Stripe.net reports an unreachable API as the HTTP client's own exception, and a refusal as a StripeException.
+            throw exception is StripeException or HttpRequestException ? ErrorCatalog.ServiceUnavailable.ToException() : exception;
         }
 
         payment.ProviderSessionId = start.ProviderSessionId;

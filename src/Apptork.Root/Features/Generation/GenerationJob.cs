@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Jobs;
@@ -20,6 +21,8 @@ public sealed partial class GenerationJob(
     RootDbContext db, IGenerationProvider provider, IFileStorage storage, Ledger ledger, IBackgroundJobClient jobs, IOptions<GenerationOptions> options,
     TimeProvider time, ILogger<GenerationJob> logger)
 {
+    private const int ResultWriteAttempts = 3;
+
     /// <remarks>
     /// The provider's failures are retried here; what escapes is the infrastructure failing (the database or the job
     /// storage refusing the claim, the release, the retry's enqueue, the result), which Hangfire retries soon: the claim
@@ -80,6 +83,28 @@ public sealed partial class GenerationJob(
     }
 
     /// <summary>
+    /// Writes the result, trying again after a short pause when the database fails: a blip between the provider's answer
+    /// and its write would otherwise cost a second provider call. The write is conditional on this run's claim, so
+    /// repeating it is safe; a longer outage escapes to Hangfire's retry.
+    /// </summary>
+    private async Task FinishAsync(Generation run, string? text, Guid? fileId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await WriteResultAsync(run, text, fileId, cancellationToken);
+                return;
+            }
+            catch (DbException exception) when (attempt < ResultWriteAttempts)
+            {
+                LogResultWriteRetry(logger, run.Id, attempt, exception.Message);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), time, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
     /// Another run holds the generation (a duplicate delivery), or held it and died (this job was taken over from a
     /// killed worker): which one shows only once the claim is stale, so look again then rather than end this job.
     /// </summary>
@@ -117,7 +142,7 @@ public sealed partial class GenerationJob(
         return fileId;
     }
 
-    private Task<int> FinishAsync(Generation run, string? text, Guid? fileId, CancellationToken cancellationToken)
+    private Task<int> WriteResultAsync(Generation run, string? text, Guid? fileId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         return db.Generations.Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
@@ -161,6 +186,9 @@ public sealed partial class GenerationJob(
     }
 
     private static string Truncate(string error) => error.Length <= Generation.MaxErrorLength ? error : error[..Generation.MaxErrorLength];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId}'s result could not be written (try {Try}), writing it again: {Error}")]
+    private static partial void LogResultWriteRetry(ILogger logger, long generationId, int @try, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId} attempt {Attempt} failed, retrying in {DelaySeconds} s: {Error}")]
     private static partial void LogRetry(ILogger logger, long generationId, int attempt, double delaySeconds, string error);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Tests.Features.Auth;
@@ -222,6 +223,20 @@ public sealed class CheckoutTests(PostgresServer postgres)
         var intentId = session.ClientSecret!.Split("_secret_")[0];
         await checkout.DeliverOkAsync(stripe, LocalStripe.IntentSucceeded(intentId, session.Id));
         await new WalletBooks(app).ShouldAddUpAsync(signedIn.User.Id, 1500);
+    }
+
+    [Fact]
+    public async Task A_checkout_stripe_cannot_start_is_503_and_its_payment_ends_expired_not_pending()
+    {
+        await using var stripe = await LocalStripe.StartAsync();
+        var unreachable = new Dictionary<string, string?>(stripe.Settings) { ["Payments:Stripe:ApiBase"] = "http://127.0.0.1:9" };
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres, unreachable);
+        var signedIn = await new AuthClient(app).SignInAsync("offline.buyer@example.com");
+
+        using var refused = await new CheckoutClient(app).StartAsync(signedIn.AccessToken, "starter");
+        await ErrorAssert.SingleAsync(refused, HttpStatusCode.ServiceUnavailable, "server_error", "service_unavailable");
+        var payment = await new WalletBooks(app).WithDbAsync(db => db.Payments.SingleAsync(candidate => candidate.UserId == signedIn.User.Id, Cancel));
+        payment.Status.ShouldBe(PaymentStatus.Expired);
     }
 
     [Fact]
