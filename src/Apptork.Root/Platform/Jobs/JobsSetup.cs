@@ -60,7 +60,9 @@ public static class JobsSetup
         services.AddSingleton<JobActivator>(provider => new Hangfire.AspNetCore.AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
         services.AddSingleton<IJobFilterProvider>(provider =>
             new JobFilterProviderCollection(JobFilterProviders.Providers, new JobFilterCollection { provider.GetRequiredService<JobContext>() }));
+        services.AddHostedService<HangfireLogRegistration>();
         services.AddHangfire(hangfire => hangfire
+            .UseLogProvider(HostsLogProvider.Instance)
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings());

@@ -68,6 +68,19 @@ public sealed class JobsTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Jobs_still_run_after_another_host_in_the_same_process_stopped()
+    {
+        await using var staying = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);
+        // Started last, so Hangfire's process-wide logging would point at its logger factory, then disposed with it.
+        var leaving = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);
+        await leaving.DisposeAsync();
+
+        var marker = Guid.NewGuid().ToString("N");
+        staying.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<RecordingJob>(job => job.Run(marker));
+        (await RecordingJob.WaitForAsync(marker)).Role.ShouldBe(ProcessRole.All);
+    }
+
+    [Fact]
     public async Task The_embedded_shape_keeps_its_jobs_across_a_restart()
     {
         var connectionString = TestDatabases.CreateSqlite();
