@@ -165,24 +165,31 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
             .ShouldBe([(5L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation), (1L, LedgerEntryKind.Refund)]);
     }
 
-    [Fact]
-    public async Task A_result_the_database_refuses_to_store_once_is_written_again_without_another_call_and_not_refunded()
+    /// <summary>
+    /// One refusal: the job writes the result again, without asking the provider again. Three, as many as the job tries:
+    /// the failure escapes to Hangfire's retry, which runs the generation again once its claim is stale.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 2)]
+    public async Task A_result_the_database_refuses_to_store_is_written_again_or_generated_again_and_never_refunded(int refusedWrites, int providerCalls)
     {
         await using var ai = await LocalOpenAi.StartAsync();
         var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
         await using var app = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, Merge(ai.Settings, s3.Settings, Unthrottled, new Dictionary<string, string?>
         {
+            ["Generation:StaleAfterSeconds"] = "5",
         }));
-        // The database fails the first write of a result, as a dropped connection or a failover would.
+        // The database fails the first writes of a result, as a dropped connection or a failover would.
         await using (var connection = new Npgsql.NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync(Cancel);
             await using var command = new Npgsql.NpgsqlCommand(
-                """
+                $"""
                 CREATE SEQUENCE result_writes;
                 CREATE FUNCTION refuse_first_result() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                  IF NEW.status = 'Succeeded' AND nextval('result_writes') = 1 THEN RAISE EXCEPTION 'connection lost (simulated)'; END IF;
+                  IF NEW.status = 'Succeeded' AND nextval('result_writes') <= {refusedWrites} THEN RAISE EXCEPTION 'connection lost (simulated)'; END IF;
                   RETURN NEW;
                 END $$;
                 CREATE TRIGGER refuse_first_result BEFORE UPDATE ON generations FOR EACH ROW EXECUTE FUNCTION refuse_first_result();
@@ -197,7 +204,7 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
 
         var created = await client.CreateOkAsync("text", "try again");
         (await client.WaitAsync(created.Id, "succeeded", TimeSpan.FromSeconds(90))).ResultText.ShouldBe("Local answer to: try again");
-        ai.Calls.Count.ShouldBe(1);
+        ai.Calls.Count.ShouldBe(providerCalls);
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
             .ShouldBe([(5L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation)]);
     }
