@@ -1,3 +1,7 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Wallet;
@@ -12,10 +16,6 @@ using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using System.Net.ServerSentEvents;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 

@@ -56,11 +56,20 @@ public sealed class HostsLogProvider : ILogProvider
 
     private sealed class HostLog(HostsLogProvider owner, string name) : ILog
     {
+        // The host's logger, made again only when another host becomes the current one; one reference, so threads swap it whole.
+        private Made? made;
+
         public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null)
         {
             try
             {
-                return owner.Current()?.GetLogger(name).Log(logLevel, messageFunc, exception) ?? false;
+                if (owner.Current() is not { } provider)
+                {
+                    return false;
+                }
+
+                var current = made is { } cached && cached.Provider == provider ? cached : made = new Made(provider, provider.GetLogger(name));
+                return current.Log.Log(logLevel, messageFunc, exception);
             }
             catch (ObjectDisposedException)
             {
@@ -68,6 +77,8 @@ public sealed class HostsLogProvider : ILogProvider
                 return false;
             }
         }
+
+        private sealed record Made(AspNetCoreLogProvider Provider, ILog Log);
     }
 }
 

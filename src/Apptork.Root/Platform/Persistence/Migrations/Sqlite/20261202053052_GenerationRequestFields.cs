@@ -5,11 +5,18 @@
 namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class GenerationRequestOptions : Migration
+    public partial class GenerationRequestFields : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<string>(
+                name: "idempotency_key",
+                table: "generations",
+                type: "TEXT",
+                maxLength: 255,
+                nullable: true);
+
             migrationBuilder.AddColumn<string>(
                 name: "image_size",
                 table: "generations",
@@ -22,11 +29,25 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                 table: "generations",
                 type: "INTEGER",
                 nullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_generations_user_id_idempotency_key",
+                table: "generations",
+                columns: new[] { "user_id", "idempotency_key" },
+                unique: true);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "ix_generations_user_id_idempotency_key",
+                table: "generations");
+
+            migrationBuilder.DropColumn(
+                name: "idempotency_key",
+                table: "generations");
+
             migrationBuilder.DropColumn(
                 name: "image_size",
                 table: "generations");

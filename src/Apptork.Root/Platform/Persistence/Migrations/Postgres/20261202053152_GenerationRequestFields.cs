@@ -5,7 +5,7 @@
 namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class GenerationIdempotencyKey : Migration
+    public partial class GenerationRequestFields : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -15,6 +15,19 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                 table: "generations",
                 type: "character varying(255)",
                 maxLength: 255,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "image_size",
+                table: "generations",
+                type: "character varying(20)",
+                maxLength: 20,
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "max_output_tokens",
+                table: "generations",
+                type: "integer",
                 nullable: true);
 
             migrationBuilder.CreateIndex(
@@ -33,6 +46,14 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 
             migrationBuilder.DropColumn(
                 name: "idempotency_key",
+                table: "generations");
+
+            migrationBuilder.DropColumn(
+                name: "image_size",
+                table: "generations");
+
+            migrationBuilder.DropColumn(
+                name: "max_output_tokens",
                 table: "generations");
         }
     }
