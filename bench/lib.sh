@@ -22,6 +22,17 @@ start_postgres() {
   BENCH_CLEANUP+=("${as[*]} $bin/pg_ctl -D $dir/data -m immediate stop >/dev/null; rm -rf $dir")
 }
 
+# Starts a throwaway Redis (no persistence) on loopback; sets REDIS_PORT.
+start_redis() {
+  local dir
+  command -v redis-server >/dev/null || install_packages redis-server
+  dir=$(mktemp -d)
+  REDIS_PORT=$(free_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" >"$dir/log" 2>&1 &
+  BENCH_CLEANUP+=("kill $! 2>/dev/null; rm -rf $dir")
+  until redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; do sleep 0.05; done
+}
+
 # Starts the SMTP test peer; sets SMTP_PORT and SMTP_LOG (one SMTP_MESSAGE line per mail).
 start_smtp() {
   SMTP_LOG=$(mktemp)
@@ -47,7 +58,11 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-install_wrk() {
-  command -v wrk >/dev/null && return
-  if [[ $EUID -eq 0 ]]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
+install_packages() {
+  local as=()
+  if [[ $EUID -ne 0 ]]; then as=(sudo); fi
+  "${as[@]}" apt-get update >/dev/null
+  "${as[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null
 }
+
+install_wrk() { command -v wrk >/dev/null || install_packages wrk; }

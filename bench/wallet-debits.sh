@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Wallet debit throughput: POST /api/v1/bench/debits, a bench-only route mapped into the real application's pipeline
-# (production shape on a throwaway PostgreSQL: bearer token validation, throttling, the Idempotency-Key record,
-# Ledger.PostAsync), against the same debit done as raw SQL through Npgsql (the Ledger's conditional update, balance
+# (production shape on a throwaway PostgreSQL and Redis: bearer token validation, throttling, the Idempotency-Key
+# record, Ledger.PostAsync), against the same debit done as raw SQL through Npgsql (the Ledger's conditional update, balance
 # read and entry insert, one transaction per debit) on the same database in the same run. Each runs twice with the same
 # load loop (N concurrent async workers, one shared stopwatch): spread uniformly over 10,000 wallets, and all on one
 # hot wallet. Prints debits/s of the four runs and the ratios API/raw SQL (goal: >= 0.5 on spread wallets), then
@@ -14,9 +14,10 @@ source bench/lib.sh
 
 dotnet build bench/WalletDebits -c Release --nologo -v quiet >/dev/null
 start_postgres
+start_redis
 connection="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Maximum Pool Size=64"
 # From the build output, where WebApplicationFactory finds its manifest (the product's content root, src/Apptork.Root).
 cd bench/WalletDebits/bin/Release/net10.0
 # The product's own migrate command (built beside the benchmark): the production shape refuses an unmigrated database.
 Database__Provider=Postgres ConnectionStrings__Postgres="$connection" ./Apptork.Root migrate >/dev/null
-dotnet WalletDebits.dll "$connection" "$seconds"
+dotnet WalletDebits.dll "$connection" "127.0.0.1:$REDIS_PORT" "$seconds"

@@ -21,7 +21,7 @@ namespace WalletDebits;
 /// The real application in its production shape on a real Kestrel socket, configured only through settings (as the
 /// tests' RootApp does), plus one bench-only route, <see cref="DebitPath"/>, mapped into its own route table.
 /// </summary>
-internal sealed class ProductHost(string connectionString) : WebApplicationFactory<Program>
+internal sealed class ProductHost(string connectionString, string redisConnectionString) : WebApplicationFactory<Program>
 {
     private const string ApiGroup = "/api/v1";
     private const string DebitRoute = "/bench/debits";
@@ -29,9 +29,9 @@ internal sealed class ProductHost(string connectionString) : WebApplicationFacto
 
     public Uri Address => new(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
 
-    public static ProductHost Start(string connectionString)
+    public static ProductHost Start(string connectionString, string redisConnectionString)
     {
-        var host = new ProductHost(connectionString);
+        var host = new ProductHost(connectionString, redisConnectionString);
         host.UseKestrel(0);
         host.StartServer();
         return host;
@@ -48,6 +48,8 @@ internal sealed class ProductHost(string connectionString) : WebApplicationFacto
             ["Role"] = "api",
             ["Database:Provider"] = "Postgres",
             ["ConnectionStrings:Postgres"] = connectionString,
+            // Shared by the processes of a deployment: throttle counters and Idempotency-Keys.
+            ["ConnectionStrings:Redis"] = redisConnectionString,
             ["Auth:Secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
             ["Auth:Jwt:SigningKeys:0"] = signingKey.ExportECPrivateKeyPem(),
             // The tokens are issued once, before the warm-up; they must outlive the longest run the arguments allow.

@@ -7,24 +7,25 @@ namespace WalletDebits;
 
 /// <summary>
 /// Debits per second through the HTTP API (a bench-only route in the real application's pipeline: token validation,
-/// throttling, the idempotency record, Ledger.PostAsync) against the same debit in raw SQL on the same database, in the
+/// throttling and the idempotency record in Redis, Ledger.PostAsync) against the same debit in raw SQL on the same database, in the
 /// same run, with the same load loop: spread uniformly over many wallets, and all on one hot wallet.
 /// </summary>
 internal static class WalletDebitsBenchmark
 {
-    private const string Usage = "usage: WalletDebits <PostgreSQL connection string> [seconds per measurement = 10] [concurrency = 32] [wallets = 10000]";
+    private const string Usage =
+        "usage: WalletDebits <PostgreSQL connection string> <Redis connection string> [seconds per measurement = 10] [concurrency = 32] [wallets = 10000]";
     private const double SpreadGoal = 0.5;
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
     private static async Task<int> Main(string[] args)
     {
-        if (!TryParseArguments(args, out var connectionString, out var duration, out var concurrency, out var walletCount))
+        if (!TryParseArguments(args, out var connectionString, out var redisConnectionString, out var duration, out var concurrency, out var walletCount))
         {
             await Console.Error.WriteLineAsync(Usage);
             return 64;
         }
 
-        await using var host = ProductHost.Start(connectionString);
+        await using var host = ProductHost.Start(connectionString, redisConnectionString);
         var users = await BenchWallets.SeedAsync(host.Services, walletCount + 1);
         var accessTokens = host.Services.GetRequiredService<AccessTokens>();
         // Any session id will do: an access token is validated from its signature and claims alone, no session row is read.
@@ -81,22 +82,24 @@ internal static class WalletDebitsBenchmark
     /// <summary>What an app sends as Idempotency-Key: a random UUID. The ledger entry gets the same key on both paths.</summary>
     private static string NewIdempotencyKey() => Guid.NewGuid().ToString();
 
-    private static bool TryParseArguments(string[] args, out string connectionString, out TimeSpan duration, out int concurrency, out int walletCount)
+    private static bool TryParseArguments(
+        string[] args, out string connectionString, out string redisConnectionString, out TimeSpan duration, out int concurrency, out int walletCount)
     {
         connectionString = args.Length > 0 ? args[0] : string.Empty;
+        redisConnectionString = args.Length > 1 ? args[1] : string.Empty;
         duration = TimeSpan.Zero;
         concurrency = 32;
         walletCount = 10_000;
-        if (args.Length is < 1 or > 4 || string.IsNullOrWhiteSpace(connectionString))
+        if (args.Length is < 2 or > 5 || string.IsNullOrWhiteSpace(connectionString) || string.IsNullOrWhiteSpace(redisConnectionString))
         {
             return false;
         }
 
         var seconds = 10;
         // At most 10 minutes each: the access tokens, issued once, live an hour.
-        var valid = (args.Length < 2 || (int.TryParse(args[1], CultureInfo.InvariantCulture, out seconds) && seconds is >= 1 and <= 600))
-            && (args.Length < 3 || (int.TryParse(args[2], CultureInfo.InvariantCulture, out concurrency) && concurrency >= 1))
-            && (args.Length < 4 || (int.TryParse(args[3], CultureInfo.InvariantCulture, out walletCount) && walletCount >= 1));
+        var valid = (args.Length < 3 || (int.TryParse(args[2], CultureInfo.InvariantCulture, out seconds) && seconds is >= 1 and <= 600))
+            && (args.Length < 4 || (int.TryParse(args[3], CultureInfo.InvariantCulture, out concurrency) && concurrency >= 1))
+            && (args.Length < 5 || (int.TryParse(args[4], CultureInfo.InvariantCulture, out walletCount) && walletCount >= 1));
         duration = TimeSpan.FromSeconds(seconds);
         return valid;
     }

@@ -83,7 +83,7 @@ public static class PlatformModule
         services.AddHealthProbes();
         services.AddJobs(configuration, builder.Environment);
         services.AddFileStorage(configuration);
-        services.AddScoped<IRecurringJob, IdempotencyCleanupJob>();
+        services.AddIdempotency();
         return builder;
     }
 

@@ -5,20 +5,21 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Apptork.Root.Platform.Idempotency;
 
-/// <summary>Every hour, forgets Idempotency-Keys first used more than <see cref="Retention"/> ago (SPEC 7 keeps them at least 24 hours).</summary>
+/// <summary>
+/// Every hour, forgets Idempotency-Keys the database holds (<see cref="DatabaseIdempotencyStore"/>) first used more than
+/// <see cref="IdempotencyMiddleware.Retention"/> ago; Redis forgets its own by expiry.
+/// </summary>
 public sealed partial class IdempotencyCleanupJob(RootDbContext db, TimeProvider time, ILogger<IdempotencyCleanupJob> logger) : IRecurringJob
 {
-    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
-
     public string Id => "idempotency-cleanup";
 
     public string Schedule => Cron.Hourly();
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var cutoff = time.GetUtcNow() - Retention;
+        var cutoff = time.GetUtcNow() - IdempotencyMiddleware.Retention;
         var removed = await db.IdempotencyRecords.Where(record => record.StartedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
-        LogRemoved(logger, removed, Retention.TotalHours);
+        LogRemoved(logger, removed, IdempotencyMiddleware.Retention.TotalHours);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Idempotency-Keys: {Removed} older than {Hours} h removed")]

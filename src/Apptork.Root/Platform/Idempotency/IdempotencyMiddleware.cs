@@ -1,10 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
 using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Redis;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
+using StackExchange.Redis;
 
 namespace Apptork.Root.Platform.Idempotency;
 
@@ -17,6 +20,19 @@ public static class IdempotencyExtensions
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new IdempotentMetadata())
             .ProducesErrors(ErrorCatalog.Required, ErrorCatalog.IdempotencyKeyReused, ErrorCatalog.IdempotencyRequestInProgress);
+
+    /// <summary>Keys in Redis when the deployment has one (shared by its processes), in the database otherwise.</summary>
+    public static IServiceCollection AddIdempotency(this IServiceCollection services)
+    {
+        services.AddScoped<DatabaseIdempotencyStore>();
+        services.AddScoped<IIdempotencyStore>(provider => provider.GetService<IConnectionMultiplexer>() is { } redis
+            ? new RedisIdempotencyStore(
+                redis, provider.GetRequiredService<RedisKeys>(), provider.GetRequiredService<DatabaseIdempotencyStore>(),
+                provider.GetRequiredService<ILogger<RedisIdempotencyStore>>())
+            : provider.GetRequiredService<DatabaseIdempotencyStore>());
+        services.AddScoped<IRecurringJob, IdempotencyCleanupJob>();
+        return services;
+    }
 }
 
 /// <summary>
@@ -32,7 +48,10 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
     public const string Header = "Idempotency-Key";
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(5);
 
-    public async Task InvokeAsync(HttpContext context, RootDbContext db)
+    /// <summary>How long an answer is kept: SPEC 7 keeps keys at least 24 hours.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+
+    public async Task InvokeAsync(HttpContext context, RootDbContext db, IIdempotencyStore store)
     {
         if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentMetadata>() is null
             || context.User.FindFirst(JwtRegisteredClaimNames.Sub)?.Value is not { } subject)
@@ -52,19 +71,19 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
             throw ErrorCatalog.MaxLength.ToException("idempotency_key", new Dictionary<string, object?> { ["max_length"] = IdempotencyRecord.MaxKeyLength });
         }
 
-        var userId = Guid.Parse(subject);
-        var record = new IdempotencyRecord { UserId = userId, Key = key, RequestHash = await RequestHashAsync(context.Request), StartedAt = time.GetUtcNow() };
+        var request = new IdempotentRequest(Guid.Parse(subject), key, await RequestHashAsync(context.Request), time.GetUtcNow());
         // One connection for the claim, the endpoint's work and the kept answer, instead of a pool checkout (and reset) for each.
         await db.Database.OpenConnectionAsync(context.RequestAborted);
         try
         {
-            if (!await ClaimAsync(db, record, context.RequestAborted))
+            var claim = await store.ClaimAsync(request, context.RequestAborted);
+            if (claim.Earlier is { } earlier)
             {
-                await AnswerFromEarlierAsync(context, db, record);
+                await AnswerFromEarlierAsync(context, request, earlier);
                 return;
             }
 
-            await RunAndKeepAsync(context, db, record);
+            await RunAndKeepAsync(context, request, claim);
         }
         finally
         {
@@ -72,64 +91,29 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
         }
     }
 
-    /// <summary>The first use of the key wins the unique index; an abandoned one is taken over by one conditional UPDATE.</summary>
-    /// <remarks>
-    /// The claim is one INSERT … ON CONFLICT DO NOTHING (the same SQL on both providers) rather than SaveChanges and a
-    /// caught unique violation: it runs before every money-moving request, and bench/wallet-debits.sh measures it.
-    /// </remarks>
-    private static async Task<bool> ClaimAsync(RootDbContext db, IdempotencyRecord record, CancellationToken cancellationToken)
+    private static async Task AnswerFromEarlierAsync(HttpContext context, IdempotentRequest request, EarlierRequest earlier)
     {
-        var startedAt = Stored(db, nameof(IdempotencyRecord.StartedAt), record.StartedAt);
-        var claimed = await db.Database.SqlQuery<long>($"""
-            INSERT INTO idempotency_records (user_id, "key", request_hash, started_at) VALUES ({record.UserId}, {record.Key}, {record.RequestHash}, {startedAt})
-            ON CONFLICT (user_id, "key") DO NOTHING RETURNING id AS "Value"
-            """).ToListAsync(cancellationToken);
-        if (claimed is [var id])
-        {
-            record.Id = id;
-            return true;
-        }
-
-        var abandonedBefore = record.StartedAt - AbandonedAfter;
-        var takenOver = await db.IdempotencyRecords
-            .Where(earlier => earlier.UserId == record.UserId && earlier.Key == record.Key && earlier.RequestHash == record.RequestHash
-                && earlier.CompletedAt == null && earlier.StartedAt < abandonedBefore)
-            .ExecuteUpdateAsync(setters => setters.SetProperty(earlier => earlier.StartedAt, record.StartedAt), cancellationToken);
-        if (takenOver == 1)
-        {
-            record.Id = await db.IdempotencyRecords.Where(earlier => earlier.UserId == record.UserId && earlier.Key == record.Key)
-                .Select(earlier => earlier.Id).SingleAsync(cancellationToken);
-            return true;
-        }
-
-        return false;
-    }
-
-    private static async Task AnswerFromEarlierAsync(HttpContext context, RootDbContext db, IdempotencyRecord record)
-    {
-        var earlier = await db.IdempotencyRecords.AsNoTracking()
-            .SingleAsync(candidate => candidate.UserId == record.UserId && candidate.Key == record.Key, context.RequestAborted);
-        if (!earlier.RequestHash.AsSpan().SequenceEqual(record.RequestHash))
+        if (!earlier.RequestHash.AsSpan().SequenceEqual(request.RequestHash))
         {
             throw ErrorCatalog.IdempotencyKeyReused.ToException("idempotency_key");
         }
 
-        if (earlier.CompletedAt is null)
+        if (earlier.Answer is not { } answer)
         {
             throw new ApiException([ErrorCatalog.IdempotencyRequestInProgress.At("idempotency_key")], TimeSpan.FromSeconds(1));
         }
 
-        context.Response.StatusCode = earlier.StatusCode!.Value;
-        context.Response.ContentType = earlier.ContentType;
+        context.Response.StatusCode = answer.StatusCode;
+        context.Response.ContentType = answer.ContentType;
         context.Response.Headers["Idempotent-Replayed"] = "true";
-        if (earlier.Body is { Length: > 0 } body)
+        if (answer.Body is { Length: > 0 } body)
         {
             await context.Response.Body.WriteAsync(body, context.RequestAborted);
         }
     }
 
     /// <summary>Runs the endpoint with its answer buffered, keeps a successful answer, and releases the key otherwise.</summary>
-    private async Task RunAndKeepAsync(HttpContext context, RootDbContext db, IdempotencyRecord record)
+    private async Task RunAndKeepAsync(HttpContext context, IdempotentRequest request, IdempotencyClaim claim)
     {
         var original = context.Response.Body;
         await using var buffer = new MemoryStream();
@@ -140,7 +124,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
         }
         catch
         {
-            await ReleaseAsync(db, record);
+            await claim.Holder.ReleaseAsync(request, claim.Token);
             throw;
         }
         finally
@@ -150,28 +134,16 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
 
         if (context.Response.StatusCode >= 400)
         {
-            await ReleaseAsync(db, record);
+            await claim.Holder.ReleaseAsync(request, claim.Token);
         }
         else
         {
-            var (completedAt, status, contentType, body) =
-                (Stored(db, nameof(IdempotencyRecord.CompletedAt), time.GetUtcNow()), context.Response.StatusCode, context.Response.ContentType, buffer.ToArray());
-            await db.Database.ExecuteSqlAsync($"""
-                UPDATE idempotency_records SET completed_at = {completedAt}, status_code = {status}, content_type = {contentType}, body = {body}
-                WHERE id = {record.Id}
-                """, CancellationToken.None);
+            await claim.Holder.KeepAsync(request, claim.Token, new KeptAnswer(context.Response.StatusCode, context.Response.ContentType, buffer.ToArray()));
         }
 
         buffer.Position = 0;
         await buffer.CopyToAsync(original, context.RequestAborted);
     }
-
-    /// <summary>A value as its column stores it (times are numbers on SQLite), for the statements written by hand.</summary>
-    private static object Stored(RootDbContext db, string property, DateTimeOffset value) =>
-        db.Model.FindEntityType(typeof(IdempotencyRecord))!.FindProperty(property)!.GetTypeMapping().Converter?.ConvertToProvider(value) ?? value;
-
-    private static Task<int> ReleaseAsync(RootDbContext db, IdempotencyRecord record) =>
-        db.IdempotencyRecords.Where(claimed => claimed.Id == record.Id && claimed.CompletedAt == null).ExecuteDeleteAsync(CancellationToken.None);
 
     private static async Task<byte[]> RequestHashAsync(HttpRequest request)
     {

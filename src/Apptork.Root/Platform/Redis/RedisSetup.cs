@@ -30,6 +30,7 @@ public static class RedisSetup
     public static IServiceCollection AddRedis(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSettings<RedisOptions>(RedisOptions.Section);
+        services.AddSingleton<RedisKeys>();
         var connectionString = configuration.GetConnectionString(RedisOptions.ConnectionStringName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {

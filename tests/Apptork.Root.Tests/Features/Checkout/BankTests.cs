@@ -24,7 +24,7 @@ namespace Apptork.Root.Tests.Features.Checkout;
 /// (debits with Idempotency-Keys, and replays of them) while Stripe pays and refunds (webhooks, and redeliveries of
 /// them). Afterwards the books must prove that nothing was lost, nothing counted twice and nothing went negative.
 /// </summary>
-public sealed class BankTests(PostgresServer postgres)
+public sealed class BankTests(PostgresServer postgres, RedisServer redis)
 {
     private const string Debits = "/test/bank/debits";
     private const int Users = 16;
@@ -44,7 +44,7 @@ public sealed class BankTests(PostgresServer postgres)
         }).RequireAuthorization().Idempotent());
 
     [Fact]
-    public Task On_PostgreSQL_64_clients_on_two_instances_lose_and_duplicate_nothing() => RunAsync(DatabaseShape.Postgres, clients: 64);
+    public Task On_PostgreSQL_and_Redis_64_clients_on_two_instances_lose_and_duplicate_nothing() => RunAsync(DatabaseShape.Postgres, clients: 64);
 
     /// <summary>SQLite has one writer at a time, shared by both processes' connections: fewer clients, the same guarantees.</summary>
     [Fact]
@@ -62,6 +62,13 @@ public sealed class BankTests(PostgresServer postgres)
             // Both instances sign and accept the same tokens: in the embedded shape that is one key folder, as for two processes on one machine.
             ["Auth:KeyDirectory"] = Directory.CreateTempSubdirectory("apptork-bank-keys-").FullName,
         };
+        if (shape == DatabaseShape.Postgres)
+        {
+            // The production shape: both instances share their Idempotency-Keys and throttle counts in Redis.
+            settings["ConnectionStrings:Redis"] = redis.ConnectionString;
+            settings["Redis:KeyPrefix"] = $"bank-{Guid.NewGuid():N}:";
+        }
+
         var connectionString = await TestDatabases.For(postgres).CreateAsync(shape, "bank");
         await using var first = await RootApp.StartOnAsync(shape, connectionString, settings, DebitRoute);
         await using var second = await RootApp.StartOnAsync(shape, connectionString, settings, DebitRoute);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Wallet;
@@ -12,19 +13,33 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Shouldly;
+using StackExchange.Redis;
 using Xunit;
 
 namespace Apptork.Root.Tests.Platform.Idempotency;
 
-/// <summary>SPEC 7's Idempotency-Key on a money-moving POST (a test-only route until checkout and generations exist).</summary>
-public sealed class IdempotencyTests(PostgresServer postgres)
+/// <summary>Where the keys live: the database (embedded shape, or no Redis configured), or Redis.</summary>
+public enum KeyStore
+{
+    Database,
+    Redis,
+}
+
+/// <summary>SPEC 7's Idempotency-Key on a money-moving POST (a test-only route), with the keys in each store.</summary>
+public sealed class IdempotencyTests(PostgresServer postgres, RedisServer redis)
 {
     private const string Charges = "/__probe/charges";
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    public static TheoryData<DatabaseShape> Shapes => DatabaseShapes.Both;
+    public static TheoryData<DatabaseShape, KeyStore> Stores => new()
+    {
+        { DatabaseShape.Sqlite, KeyStore.Database },
+        { DatabaseShape.Postgres, KeyStore.Database },
+        { DatabaseShape.Postgres, KeyStore.Redis },
+    };
 
     private static RootApp.TestExtensions Probe { get; } = new(endpoints =>
         endpoints.MapPost(Charges, async (ChargeBody body, HttpContext context, Ledger ledger, CancellationToken cancellationToken) =>
@@ -34,10 +49,10 @@ public sealed class IdempotencyTests(PostgresServer postgres)
             return TypedResults.Created((string?)null, new { entry_id = posting.Entry.Id, balance = posting.Entry.BalanceAfter });
         }).RequireAuthorization().Idempotent());
 
-    [Theory, MemberData(nameof(Shapes))]
-    public async Task A_replay_returns_the_first_answer_and_moves_nothing(DatabaseShape shape)
+    [Theory, MemberData(nameof(Stores))]
+    public async Task A_replay_returns_the_first_answer_and_moves_nothing(DatabaseShape shape, KeyStore store)
     {
-        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape, extensions: Probe);
+        await using var app = await StartAsync(shape, store);
         var auth = new AuthClient(app);
         var token = (await auth.SignInAsync("replay@example.com")).AccessToken;
 
@@ -59,10 +74,10 @@ public sealed class IdempotencyTests(PostgresServer postgres)
         (await EntriesAsync(app)).ShouldBe(2);
     }
 
-    [Theory, MemberData(nameof(Shapes))]
-    public async Task Racing_replays_run_the_request_once(DatabaseShape shape)
+    [Theory, MemberData(nameof(Stores))]
+    public async Task Racing_replays_run_the_request_once(DatabaseShape shape, KeyStore store)
     {
-        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape, extensions: Probe);
+        await using var app = await StartAsync(shape, store);
         var auth = new AuthClient(app);
         var token = (await auth.SignInAsync("race@example.com")).AccessToken;
 
@@ -81,10 +96,10 @@ public sealed class IdempotencyTests(PostgresServer postgres)
         }
     }
 
-    [Fact]
-    public async Task A_failed_request_releases_its_key_and_a_missing_key_is_required()
+    [Theory, MemberData(nameof(Stores))]
+    public async Task A_failed_request_releases_its_key_and_a_missing_key_is_required(DatabaseShape shape, KeyStore store)
     {
-        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, extensions: Probe);
+        await using var app = await StartAsync(shape, store);
         var auth = new AuthClient(app);
         var token = (await auth.SignInAsync("retry@example.com")).AccessToken;
 
@@ -115,6 +130,114 @@ public sealed class IdempotencyTests(PostgresServer postgres)
         var responses = document.RootElement.GetProperty("paths").GetProperty(Charges).GetProperty("post").GetProperty("responses");
         responses.GetProperty("422").GetProperty("description").GetString().ShouldNotBeNull().ShouldContain("idempotency_key_reused");
     }
+
+    [Theory]
+    [InlineData(KeyStore.Database)]
+    [InlineData(KeyStore.Redis)]
+    public async Task A_key_is_held_by_one_request_until_its_answer_is_kept_or_it_is_released(KeyStore store)
+    {
+        await using var app = await StartAsync(DatabaseShape.Postgres, store);
+        await using var scope = app.Services.CreateAsyncScope();
+        var keys = scope.ServiceProvider.GetRequiredService<IIdempotencyStore>();
+        keys.ShouldBeOfType(store == KeyStore.Redis ? typeof(RedisIdempotencyStore) : typeof(DatabaseIdempotencyStore));
+        var request = new IdempotentRequest(Guid.NewGuid(), "contract", [1, 2, 3], DateTimeOffset.UtcNow);
+
+        var first = await keys.ClaimAsync(request, Cancel);
+        first.IsClaimed.ShouldBeTrue();
+        var whileRunning = await keys.ClaimAsync(request with { RequestHash = [9] }, Cancel);
+        whileRunning.Earlier.ShouldNotBeNull().RequestHash.ShouldBe(request.RequestHash, "the first request's digest, for the middleware to compare");
+        whileRunning.Earlier.Answer.ShouldBeNull("the first request has not answered yet");
+
+        await keys.ReleaseAsync(request, first.Token + 1);
+        (await keys.ClaimAsync(request, Cancel)).IsClaimed.ShouldBeFalse("a claim that is not the holder's releases nothing");
+        await keys.ReleaseAsync(request, first.Token);
+        var retried = await keys.ClaimAsync(request, Cancel);
+        retried.IsClaimed.ShouldBeTrue("a released key is free again");
+
+        await keys.KeepAsync(request, retried.Token, new KeptAnswer(201, "application/json", "{\"id\":7}"u8.ToArray()));
+        await keys.ReleaseAsync(request, retried.Token);
+        var replay = (await keys.ClaimAsync(request, Cancel)).Earlier.ShouldNotBeNull().Answer.ShouldNotBeNull("a kept answer is never released");
+        (replay.StatusCode, replay.ContentType, Encoding.UTF8.GetString(replay.Body)).ShouldBe((201, "application/json", "{\"id\":7}"));
+    }
+
+    [Fact]
+    public async Task In_the_database_a_claim_abandoned_for_five_minutes_is_taken_over()
+    {
+        await using var app = await StartAsync(DatabaseShape.Postgres, KeyStore.Database);
+        await using var scope = app.Services.CreateAsyncScope();
+        var keys = scope.ServiceProvider.GetRequiredService<IIdempotencyStore>();
+        var crashed = new IdempotentRequest(Guid.NewGuid(), "crashed", [4], DateTimeOffset.UtcNow);
+        (await keys.ClaimAsync(crashed, Cancel)).IsClaimed.ShouldBeTrue();
+
+        var soon = crashed with { StartedAt = crashed.StartedAt + IdempotencyMiddleware.AbandonedAfter - TimeSpan.FromSeconds(1) };
+        (await keys.ClaimAsync(soon, Cancel)).IsClaimed.ShouldBeFalse();
+        var later = crashed with { StartedAt = crashed.StartedAt + IdempotencyMiddleware.AbandonedAfter + TimeSpan.FromSeconds(1) };
+        (await keys.ClaimAsync(later with { RequestHash = [5] }, Cancel)).IsClaimed.ShouldBeFalse("only the same request may take over");
+        (await keys.ClaimAsync(later, Cancel)).IsClaimed.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task In_Redis_a_key_is_a_digest_that_lapses_five_minutes_after_its_claim_and_a_day_after_its_answer()
+    {
+        var prefix = $"test-{Guid.NewGuid():N}:";
+        await using var app = await StartAsync(DatabaseShape.Postgres, KeyStore.Redis, prefix);
+        var auth = new AuthClient(app);
+        var token = (await auth.SignInAsync("digest@example.com")).AccessToken;
+        using (var charged = await ChargeAsync(auth, token, "visible-key", 3))
+        {
+            charged.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var server = connection.GetServer(connection.GetEndPoints().Single());
+        var answered = server.Keys(pattern: $"{prefix}idempotency:*").ShouldHaveSingleItem();
+        answered.ToString().ShouldNotContain("visible-key");
+        var answerLifetime = (await connection.GetDatabase().KeyTimeToLiveAsync(answered)).ShouldNotBeNull();
+        answerLifetime.ShouldBeInRange(IdempotencyMiddleware.Retention - TimeSpan.FromMinutes(1), IdempotencyMiddleware.Retention);
+
+        await using var scope = app.Services.CreateAsyncScope();
+        (await scope.ServiceProvider.GetRequiredService<IIdempotencyStore>()
+            .ClaimAsync(new IdempotentRequest(Guid.NewGuid(), "running", [6], DateTimeOffset.UtcNow), Cancel)).IsClaimed.ShouldBeTrue();
+        var running = server.Keys(pattern: $"{prefix}idempotency:*").Where(key => key != answered).ShouldHaveSingleItem();
+        var claimLifetime = (await connection.GetDatabase().KeyTimeToLiveAsync(running)).ShouldNotBeNull();
+        claimLifetime.ShouldBeInRange(IdempotencyMiddleware.AbandonedAfter - TimeSpan.FromMinutes(1), IdempotencyMiddleware.AbandonedAfter);
+        (await scope.ServiceProvider.GetRequiredService<RootDbContext>().IdempotencyRecords.CountAsync(Cancel)).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task With_Redis_unreachable_keys_are_claimed_and_answered_from_the_database()
+    {
+        var database = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
+        string token;
+        // Signing in needs Redis (its code throttles fail closed): done by a process that has it, on the same database.
+        await using (var signIn = await RootApp.StartOnAsync(DatabaseShape.Postgres, database, RedisSettings(redis.ConnectionString)))
+        {
+            token = (await new AuthClient(signIn).SignInAsync("no-redis@example.com")).AccessToken;
+        }
+
+        await using var app = await RootApp.StartOnAsync(
+            DatabaseShape.Postgres, database, RedisSettings($"127.0.0.1:{ServerHost.FreeLoopbackPort()}"), Probe);
+        var auth = new AuthClient(app);
+        using var first = await ChargeAsync(auth, token, "outage", 8);
+        first.StatusCode.ShouldBe(HttpStatusCode.Created);
+        using var replay = await ChargeAsync(auth, token, "outage", 8);
+        replay.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        (await replay.Content.ReadAsStringAsync(Cancel)).ShouldBe(await first.Content.ReadAsStringAsync(Cancel));
+        (await EntriesAsync(app)).ShouldBe(1);
+        await using var scope = app.Services.CreateAsyncScope();
+        (await scope.ServiceProvider.GetRequiredService<RootDbContext>().IdempotencyRecords.CountAsync(Cancel)).ShouldBe(1);
+        app.Logs.Entries.ShouldContain(entry => entry.Level == LogLevel.Warning && entry.Message.StartsWith("Redis is unreachable", StringComparison.Ordinal));
+    }
+
+    /// <summary>The app on the shape's database, with its keys in Redis (under a prefix of this test's own) when asked.</summary>
+    private async Task<RootApp> StartAsync(DatabaseShape shape, KeyStore store, string? prefix = null) =>
+        await RootApp.StartAsync(TestDatabases.For(postgres), shape, store == KeyStore.Redis ? RedisSettings(redis.ConnectionString, prefix) : null, Probe);
+
+    private static Dictionary<string, string?> RedisSettings(string address, string? prefix = null) => new()
+    {
+        ["ConnectionStrings:Redis"] = address,
+        ["Redis:KeyPrefix"] = prefix ?? $"test-{Guid.NewGuid():N}:",
+    };
 
     private static Task<HttpResponseMessage> ChargeAsync(AuthClient auth, string token, string? key, long amount)
     {

@@ -1,0 +1,121 @@
+using System.Security.Cryptography;
+using Apptork.Root.Platform.Redis;
+using StackExchange.Redis;
+
+namespace Apptork.Root.Platform.Idempotency;
+
+/// <summary>
+/// Keys in Redis, where every process of a deployment sees them: one hash per user and key (<c>hash</c>, and <c>claim</c>
+/// while the first request runs, then <c>status</c>, <c>type</c>, <c>body</c>), each change one atomic script. The claim's
+/// expiry is <see cref="IdempotencyMiddleware.AbandonedAfter"/>, so a crashed request's key lapses by itself; an answer
+/// lives <see cref="IdempotencyMiddleware.Retention"/>.
+/// </summary>
+/// <remarks>
+/// Why Redis rather than the database when there is one: the record is written twice per money-moving request, around
+/// the endpoint's own transaction, and on PostgreSQL those two statements cost more than the ledger's posting itself
+/// (bench/wallet-debits.sh). Losing a record (Redis restarted without persistence, or down: the claim then falls back to
+/// the <see cref="DatabaseIdempotencyStore"/>) costs no money: what an endpoint creates is unique in the database under the same key
+/// (ledger entries, generations), so a request run again finds its first effect rather than repeating it.
+/// </remarks>
+public sealed partial class RedisIdempotencyStore(
+    IConnectionMultiplexer redis, RedisKeys keys, DatabaseIdempotencyStore database, ILogger<RedisIdempotencyStore> logger) : IIdempotencyStore
+{
+    private const string ClaimScript = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'claim', ARGV[2])
+          redis.call('PEXPIRE', KEYS[1], ARGV[3])
+          return false
+        end
+        return redis.call('HMGET', KEYS[1], 'hash', 'status', 'type', 'body')
+        """;
+
+    private const string KeepScript = """
+        if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[1] then
+          return 0
+        end
+        redis.call('HSET', KEYS[1], 'status', ARGV[2], 'type', ARGV[3], 'body', ARGV[4])
+        redis.call('HDEL', KEYS[1], 'claim')
+        redis.call('PEXPIRE', KEYS[1], ARGV[5])
+        return 1
+        """;
+
+    private const string ReleaseScript = """
+        if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[1] then
+          return 0
+        end
+        return redis.call('DEL', KEYS[1])
+        """;
+
+    private static readonly long AbandonedAfterMilliseconds = (long)IdempotencyMiddleware.AbandonedAfter.TotalMilliseconds;
+    private static readonly long RetentionMilliseconds = (long)IdempotencyMiddleware.Retention.TotalMilliseconds;
+
+    public async Task<IdempotencyClaim> ClaimAsync(IdempotentRequest request, CancellationToken cancellationToken)
+    {
+        var token = RandomNumberGenerator.GetInt32(1, int.MaxValue);
+        RedisResult result;
+        try
+        {
+            result = await redis.GetDatabase().ScriptEvaluateAsync(ClaimScript, [Key(request)], [request.RequestHash, token, AbandonedAfterMilliseconds]);
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        {
+            LogFallingBack(logger, exception);
+            return await database.ClaimAsync(request, cancellationToken);
+        }
+
+        if (result.IsNull)
+        {
+            return new IdempotencyClaim(this, token, Earlier: null);
+        }
+
+        var fields = (RedisValue[])result!;
+        var answer = fields[1].IsNull
+            ? null
+            : new KeptAnswer((int)fields[1], fields[2].IsNullOrEmpty ? null : (string?)fields[2], (byte[]?)fields[3] ?? []);
+        return new IdempotencyClaim(this, token, new EarlierRequest((byte[])fields[0]!, answer));
+    }
+
+    public async Task KeepAsync(IdempotentRequest request, long token, KeptAnswer answer)
+    {
+        try
+        {
+            var kept = await redis.GetDatabase().ScriptEvaluateAsync(
+                KeepScript, [Key(request)], [token, answer.StatusCode, answer.ContentType ?? string.Empty, answer.Body, RetentionMilliseconds]);
+            if ((long)kept == 0)
+            {
+                LogClaimLapsed(logger, IdempotencyMiddleware.AbandonedAfter.TotalMinutes);
+            }
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        {
+            // The work is done and committed: the client gets its answer; a replay runs again and finds that work.
+            LogAnswerNotKept(logger, exception);
+        }
+    }
+
+    public async Task ReleaseAsync(IdempotentRequest request, long token)
+    {
+        try
+        {
+            await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [Key(request)], [token]);
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
+        {
+            LogNotReleased(logger, IdempotencyMiddleware.AbandonedAfter.TotalMinutes, exception);
+        }
+    }
+
+    private RedisKey Key(IdempotentRequest request) => keys.Named("idempotency", $"{request.UserId:N}:{request.Key}");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: this request's Idempotency-Key is claimed in the database instead")]
+    private static partial void LogFallingBack(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An Idempotency-Key's claim lapsed (over {Minutes} min) before its answer was kept; a replay will run the request again")]
+    private static partial void LogClaimLapsed(ILogger logger, double minutes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: an answer was not kept; a replay will run the request again")]
+    private static partial void LogAnswerNotKept(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: a failed request's Idempotency-Key was not released; retries are refused as in progress for up to {Minutes} min")]
+    private static partial void LogNotReleased(ILogger logger, double minutes, Exception exception);
+}
