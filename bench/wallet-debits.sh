@@ -4,12 +4,14 @@
 # record, Ledger.PostAsync), against the same debit done as raw SQL through Npgsql (the Ledger's conditional update, balance
 # read and entry insert, one transaction per debit) on the same database in the same run. Each runs twice with the same
 # load loop (N concurrent async workers, one shared stopwatch): spread uniformly over 10,000 wallets, and all on one
-# hot wallet. Prints debits/s of the four runs and the ratios API/raw SQL (goal: >= 0.5 on spread wallets), then
+# hot wallet. The four run in rounds (order reversed every other round); prints each one's median debits/s and its
+# rounds, and the ratios API/raw SQL of the medians (goal: >= 0.5 on spread wallets), then
 # reconciles every wallet (the product's reconciliation, no negative balance, one credit per answered debit).
-# Usage: bench/wallet-debits.sh [seconds per measurement]   (default 10; 32 concurrent debits)
+# Usage: bench/wallet-debits.sh [seconds per measurement] [rounds]   (defaults 10 and 3; 32 concurrent debits)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${1:-10}"
+rounds="${2:-3}"
 source bench/lib.sh
 
 dotnet build bench/WalletDebits -c Release --nologo -v quiet >/dev/null
@@ -20,4 +22,4 @@ connection="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Max
 cd bench/WalletDebits/bin/Release/net10.0
 # The product's own migrate command (built beside the benchmark): the production shape refuses an unmigrated database.
 Database__Provider=Postgres ConnectionStrings__Postgres="$connection" ./Apptork.Root migrate >/dev/null
-dotnet WalletDebits.dll "$connection" "127.0.0.1:$REDIS_PORT" "$seconds"
+dotnet WalletDebits.dll "$connection" "127.0.0.1:$REDIS_PORT" "$seconds" "$rounds"
