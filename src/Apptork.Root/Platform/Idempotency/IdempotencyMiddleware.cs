@@ -4,7 +4,6 @@ using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
-using Apptork.Root.Platform.Redis;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
 using StackExchange.Redis;
@@ -25,10 +24,9 @@ public static class IdempotencyExtensions
     public static IServiceCollection AddIdempotency(this IServiceCollection services)
     {
         services.AddScoped<DatabaseIdempotencyStore>();
-        services.AddScoped<IIdempotencyStore>(provider => provider.GetService<IConnectionMultiplexer>() is { } redis
-            ? new RedisIdempotencyStore(
-                redis, provider.GetRequiredService<RedisKeys>(), provider.GetRequiredService<DatabaseIdempotencyStore>(),
-                provider.GetRequiredService<ILogger<RedisIdempotencyStore>>())
+        services.AddSingleton<RedisIdempotencyStore.Outages>();
+        services.AddScoped<IIdempotencyStore>(provider => provider.GetService<IConnectionMultiplexer>() is not null
+            ? ActivatorUtilities.CreateInstance<RedisIdempotencyStore>(provider)
             : provider.GetRequiredService<DatabaseIdempotencyStore>());
         services.AddScoped<IRecurringJob, IdempotencyCleanupJob>();
         return services;

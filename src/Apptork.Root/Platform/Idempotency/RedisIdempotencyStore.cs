@@ -18,7 +18,8 @@ namespace Apptork.Root.Platform.Idempotency;
 /// (ledger entries, generations), so a request run again finds its first effect rather than repeating it.
 /// </remarks>
 public sealed partial class RedisIdempotencyStore(
-    IConnectionMultiplexer redis, RedisKeys keys, DatabaseIdempotencyStore database, ILogger<RedisIdempotencyStore> logger) : IIdempotencyStore
+    IConnectionMultiplexer redis, RedisKeys keys, DatabaseIdempotencyStore database, RedisIdempotencyStore.Outages outages,
+    ILogger<RedisIdempotencyStore> logger) : IIdempotencyStore
 {
     private const string ClaimScript = """
         if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -59,7 +60,11 @@ public sealed partial class RedisIdempotencyStore(
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
-            LogFallingBack(logger, exception);
+            if (outages.Warnings.TryWarn(out var requests))
+            {
+                LogOutage(logger, requests, IdempotencyMiddleware.AbandonedAfter.TotalMinutes, exception);
+            }
+
             return await database.ClaimAsync(request, cancellationToken);
         }
 
@@ -89,7 +94,10 @@ public sealed partial class RedisIdempotencyStore(
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
             // The work is done and committed: the client gets its answer; a replay runs again and finds that work.
-            LogAnswerNotKept(logger, exception);
+            if (outages.Warnings.TryWarn(out var requests))
+            {
+                LogOutage(logger, requests, IdempotencyMiddleware.AbandonedAfter.TotalMinutes, exception);
+            }
         }
     }
 
@@ -101,21 +109,27 @@ public sealed partial class RedisIdempotencyStore(
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
-            LogNotReleased(logger, IdempotencyMiddleware.AbandonedAfter.TotalMinutes, exception);
+            if (outages.Warnings.TryWarn(out var requests))
+            {
+                LogOutage(logger, requests, IdempotencyMiddleware.AbandonedAfter.TotalMinutes, exception);
+            }
         }
     }
 
     private RedisKey Key(IdempotentRequest request) => keys.Named("idempotency", $"{request.UserId:N}:{request.Key}");
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: this request's Idempotency-Key is claimed in the database instead")]
-    private static partial void LogFallingBack(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message =
+        "Redis is unreachable: {Requests} request(s) since the last warning used the database for their Idempotency-Key instead. " +
+        "Answers kept in Redis are not seen meanwhile (a replay runs again and finds its first effect), and a key claimed in Redis " +
+        "stays in progress for up to {Minutes} min.")]
+    private static partial void LogOutage(ILogger logger, long requests, double minutes, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An Idempotency-Key's claim lapsed (over {Minutes} min) before its answer was kept; a replay will run the request again")]
     private static partial void LogClaimLapsed(ILogger logger, double minutes);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: an answer was not kept; a replay will run the request again")]
-    private static partial void LogAnswerNotKept(ILogger logger, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: a failed request's Idempotency-Key was not released; retries are refused as in progress for up to {Minutes} min")]
-    private static partial void LogNotReleased(ILogger logger, double minutes, Exception exception);
+    /// <summary>The process's pace of outage warnings: the store itself lives one request.</summary>
+    public sealed class Outages(TimeProvider time)
+    {
+        public OutageWarningGate Warnings { get; } = new(time);
+    }
 }

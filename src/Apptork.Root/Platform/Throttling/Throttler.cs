@@ -1,3 +1,5 @@
+using Apptork.Root.Platform.Redis;
+
 namespace Apptork.Root.Platform.Throttling;
 
 /// <summary>
@@ -10,11 +12,7 @@ public sealed partial class Throttler(IThrottleStore store, ThrottleRates rates,
     /// <summary>Retry-After of a 503 while the store is unreachable: reconnection is retried within seconds.</summary>
     public static readonly TimeSpan UnavailableRetryAfter = TimeSpan.FromSeconds(5);
 
-    // An outage would otherwise log once per request.
-    private static readonly TimeSpan OutageWarningInterval = TimeSpan.FromSeconds(30);
-
-    private long lastOutageWarning = long.MinValue;
-    private long outageHitsSinceWarning;
+    private readonly OutageWarningGate outageWarnings = new(time);
 
     /// <summary>Counts the hit and throws the 429 (or the fail-closed 503) when the partition is over its limit.</summary>
     /// <returns>The outcome; null when the scope does not limit <paramref name="role"/>.</returns>
@@ -50,17 +48,10 @@ public sealed partial class Throttler(IThrottleStore store, ThrottleRates rates,
 
     private void WarnOfOutage(ThrottleStoreUnavailableException exception)
     {
-        var affected = Interlocked.Increment(ref outageHitsSinceWarning);
-        var now = time.GetTimestamp();
-        var last = Interlocked.Read(ref lastOutageWarning);
-        if ((last != long.MinValue && time.GetElapsedTime(last, now) < OutageWarningInterval)
-            || Interlocked.CompareExchange(ref lastOutageWarning, now, last) != last)
+        if (outageWarnings.TryWarn(out var affected))
         {
-            return;
+            LogOutage(logger, exception.InnerException ?? exception, affected, string.Join(", ", ThrottleScopes.All.Where(ThrottleScopes.FailsClosed)));
         }
-
-        Interlocked.Add(ref outageHitsSinceWarning, -affected);
-        LogOutage(logger, exception.InnerException ?? exception, affected, string.Join(", ", ThrottleScopes.All.Where(ThrottleScopes.FailsClosed)));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message =
