@@ -60,10 +60,7 @@ public sealed partial class RedisIdempotencyStore(
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
-            if (outages.Warnings.TryWarn(out var requests))
-            {
-                LogOutage(logger, requests, IdempotencyMiddleware.AbandonedAfter.TotalMinutes, exception);
-            }
+            WarnOfOutage(exception);
 
             return await database.ClaimAsync(request, cancellationToken);
         }
@@ -94,10 +91,7 @@ public sealed partial class RedisIdempotencyStore(
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
             // The work is done and committed: the client gets its answer; a replay runs again and finds that work.
-            if (outages.Warnings.TryWarn(out var requests))
-            {
-                LogOutage(logger, requests, IdempotencyMiddleware.AbandonedAfter.TotalMinutes, exception);
-            }
+            WarnOfOutage(exception);
         }
     }
 
@@ -109,19 +103,24 @@ public sealed partial class RedisIdempotencyStore(
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
-            if (outages.Warnings.TryWarn(out var requests))
-            {
-                LogOutage(logger, requests, IdempotencyMiddleware.AbandonedAfter.TotalMinutes, exception);
-            }
+            WarnOfOutage(exception);
+        }
+    }
+
+    private void WarnOfOutage(Exception exception)
+    {
+        if (outages.Warnings.TryWarn(out var requests))
+        {
+            LogOutage(logger, requests, IdempotencyMiddleware.AbandonedAfter.TotalMinutes, exception);
         }
     }
 
     private RedisKey Key(IdempotentRequest request) => keys.Named("idempotency", $"{request.UserId:N}:{request.Key}");
 
     [LoggerMessage(Level = LogLevel.Warning, Message =
-        "Redis is unreachable: {Requests} request(s) since the last warning used the database for their Idempotency-Key instead. " +
-        "Answers kept in Redis are not seen meanwhile (a replay runs again and finds its first effect), and a key claimed in Redis " +
-        "stays in progress for up to {Minutes} min.")]
+        "Redis is unreachable: {Requests} Idempotency-Key operation(s) since the last warning could not reach it. Meanwhile keys are " +
+        "claimed in the database; a replay of an answer kept in Redis, or not kept at all, runs again and finds its first effect; " +
+        "a key claimed in Redis stays in progress for up to {Minutes} min.")]
     private static partial void LogOutage(ILogger logger, long requests, double minutes, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "An Idempotency-Key's claim lapsed (over {Minutes} min) before its answer was kept; a replay will run the request again")]
