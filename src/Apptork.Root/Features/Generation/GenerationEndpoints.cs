@@ -84,7 +84,7 @@ public static class GenerationEndpoints
             catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
             {
                 await transaction.RollbackAsync(cancellationToken);
-                return await AlreadyCreatedAsync(db, jobs, userId, generation.IdempotencyKey, cancellationToken);
+                return await AlreadyCreatedAsync(db, jobs, generation, cancellationToken);
             }
 
             if (await ledger.PostWithinTransactionAsync(
@@ -105,13 +105,20 @@ public static class GenerationEndpoints
     /// <summary>
     /// The generation an earlier run of this request created and paid for, whose kept answer was lost: answered as then,
     /// and enqueued again while still queued, in case its process died before enqueuing it (a second job does nothing).
+    /// Another request under the same key is refused as the kept answer would have refused it.
     /// </summary>
     private static async Task<Accepted<GenerationView>> AlreadyCreatedAsync(
-        RootDbContext db, JobEnqueuer jobs, Guid userId, string? idempotencyKey, CancellationToken cancellationToken)
+        RootDbContext db, JobEnqueuer jobs, Generation requested, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
         var earlier = await db.Generations.AsNoTracking()
-            .SingleAsync(candidate => candidate.UserId == userId && candidate.IdempotencyKey == idempotencyKey, cancellationToken);
+            .SingleAsync(candidate => candidate.UserId == requested.UserId && candidate.IdempotencyKey == requested.IdempotencyKey, cancellationToken);
+        if ((earlier.Type, earlier.Prompt, earlier.ImageSize, earlier.MaxOutputTokens) !=
+            (requested.Type, requested.Prompt, requested.ImageSize, requested.MaxOutputTokens))
+        {
+            throw ErrorCatalog.IdempotencyKeyReused.ToException("idempotency_key");
+        }
+
         if (earlier.Status == GenerationStatus.Queued)
         {
             await jobs.EnqueueAsync<GenerationJob>(job => job.RunAsync(earlier.Id, CancellationToken.None));

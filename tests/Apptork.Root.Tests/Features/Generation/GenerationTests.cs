@@ -210,7 +210,7 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
     }
 
     [Theory, MemberData(nameof(Shapes))]
-    public async Task A_request_run_again_after_its_answer_was_lost_finds_its_generation_and_pays_nothing_more(DatabaseShape shape)
+    public async Task A_request_run_again_after_its_answer_was_lost_finds_its_generation_pays_nothing_more_and_another_is_refused(DatabaseShape shape)
     {
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape, Merge(Unthrottled, s3.Settings, new Dictionary<string, string?>
         {
@@ -240,6 +240,11 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         using var again = await client.CreateAsync("text", "only once", key);
         again.StatusCode.ShouldBe(HttpStatusCode.Accepted);
         (await again.Content.ReadFromJsonAsync<GenerationClient.View>(TestJson.Options, Cancel))!.Id.ShouldBe(created.Id);
+
+        // The key's record lost altogether (Redis restarted without persistence): another request under it is still refused.
+        await books.WithDbAsync(db => db.IdempotencyRecords.Where(record => record.UserId == signedIn.User.Id).ExecuteDeleteAsync(Cancel));
+        using var other = await client.CreateAsync("text", "something else", key);
+        await ErrorAssert.SingleAsync(other, (HttpStatusCode)422, "client_error", "idempotency_key_reused", "idempotency_key");
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
             .ShouldBe([(5L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation)]);
         (await books.WithDbAsync(db => db.Generations.CountAsync(Cancel))).ShouldBe(1);
