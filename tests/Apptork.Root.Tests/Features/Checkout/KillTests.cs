@@ -19,7 +19,7 @@ namespace Apptork.Root.Tests.Features.Checkout;
 /// while Stripe and the apps retry everything: whatever was acknowledged before the kill survived, and the retries
 /// add nothing twice.
 /// </summary>
-public sealed class KillTests(PostgresServer postgres, SmtpServer smtp)
+public sealed class KillTests(PostgresServer postgres, SmtpServer smtp, RedisServer redis)
 {
     private const int Users = 8;
     private const int Payments = 160;
@@ -36,6 +36,9 @@ public sealed class KillTests(PostgresServer postgres, SmtpServer smtp)
             ["Throttling:Rates:anon:anonymous"] = "unlimited",
             ["Throttling:Rates:checkout:free"] = "unlimited",
             ["Throttling:Rates:otp:anonymous"] = "unlimited",
+            // As production runs: the checkouts' Idempotency-Keys are in Redis, which outlives the killed process.
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Redis:KeyPrefix"] = $"kill-{Guid.NewGuid():N}:",
         };
         var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres, "kill");
 
