@@ -14,19 +14,11 @@ seconds="${2:-10}"
 connections=32
 path=/api/v1/auth/whoami
 
-as_root() {
-  if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi
-}
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v redis-server >/dev/null || missing+=(redis-server)
-if ((${#missing[@]} > 0)); then
-  as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+source bench/lib.sh
+install_wrk
+start_redis
 
 work="$(mktemp -d)"
-redis_pid=""
 app_pid=""
 stop() {
   local pid="$1"
@@ -34,25 +26,9 @@ stop() {
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
-cleanup() {
-  stop "$app_pid"
-  stop "$redis_pid"
-  rm -rf "$work"
-}
-trap cleanup EXIT
+BENCH_CLEANUP+=('stop "$app_pid"' "rm -rf $work")
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# Published as production is (README): linux-x64, framework-dependent, ReadyToRun.
-dotnet publish src/Apptork.Root -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true --nologo -v quiet -o "$work/app" >/dev/null
-
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >"$work/redis.log" 2>&1 &
-redis_pid=$!
-until redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG; do
-  kill -0 "$redis_pid" 2>/dev/null || { cat "$work/redis.log" >&2; exit 1; }
-  sleep 0.05
-done
+publish_app "$work/app"
 
 # Starts the app with the anon scope at the given rate, waits for it, warms it up; sets app_pid and app_url.
 start_app() {
@@ -61,7 +37,7 @@ start_app() {
   app_url="http://127.0.0.1:$port"
   # From its own folder, as deployed: appsettings.json applies, ./data is created there.
   (cd "$work/app" && exec env \
-    ConnectionStrings__Redis="127.0.0.1:$redis_port" \
+    ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT" \
     Redis__KeyPrefix="bench-$RANDOM$RANDOM:" \
     Throttling__Rates__anon__anonymous="$rate" \
     ./Apptork.Root --Urls "$app_url" >"$work/app.log" 2>&1) &

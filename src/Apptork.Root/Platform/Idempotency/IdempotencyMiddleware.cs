@@ -24,9 +24,10 @@ public static class IdempotencyExtensions
     public static IServiceCollection AddIdempotency(this IServiceCollection services)
     {
         services.AddScoped<DatabaseIdempotencyStore>();
+        services.AddScoped<RedisIdempotencyStore>();
         services.AddSingleton<RedisIdempotencyStore.Outages>();
         services.AddScoped<IIdempotencyStore>(provider => provider.GetService<IConnectionMultiplexer>() is not null
-            ? ActivatorUtilities.CreateInstance<RedisIdempotencyStore>(provider)
+            ? provider.GetRequiredService<RedisIdempotencyStore>()
             : provider.GetRequiredService<DatabaseIdempotencyStore>());
         services.AddScoped<IRecurringJob, IdempotencyCleanupJob>();
         return services;
@@ -49,7 +50,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
     /// <summary>How long an answer is kept: SPEC 7 keeps keys at least 24 hours.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
-    public async Task InvokeAsync(HttpContext context, RootDbContext db, IIdempotencyStore store)
+    public async Task InvokeAsync(HttpContext context)
     {
         if (context.GetEndpoint()?.Metadata.GetMetadata<IdempotentMetadata>() is null
             || context.User.FindFirst(JwtRegisteredClaimNames.Sub)?.Value is not { } subject)
@@ -57,6 +58,10 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
             await next(context);
             return;
         }
+
+        // Resolved here, not as InvokeAsync's parameters: those would be built for every request, idempotent or not.
+        var db = context.RequestServices.GetRequiredService<RootDbContext>();
+        var store = context.RequestServices.GetRequiredService<IIdempotencyStore>();
 
         var key = context.Request.Headers[Header].ToString();
         if (string.IsNullOrWhiteSpace(key))
