@@ -4,6 +4,7 @@ using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Redis;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
 using StackExchange.Redis;
@@ -24,10 +25,11 @@ public static class IdempotencyExtensions
     public static IServiceCollection AddIdempotency(this IServiceCollection services)
     {
         services.AddScoped<DatabaseIdempotencyStore>();
-        services.AddScoped<RedisIdempotencyStore>();
         services.AddSingleton<RedisIdempotencyStore.Outages>();
-        services.AddScoped<IIdempotencyStore>(provider => provider.GetService<IConnectionMultiplexer>() is not null
-            ? provider.GetRequiredService<RedisIdempotencyStore>()
+        services.AddScoped<IIdempotencyStore>(provider => provider.GetService<IConnectionMultiplexer>() is { } redis
+            ? new RedisIdempotencyStore(
+                redis, provider.GetRequiredService<RedisKeys>(), provider.GetRequiredService<DatabaseIdempotencyStore>(),
+                provider.GetRequiredService<RedisIdempotencyStore.Outages>(), provider.GetRequiredService<ILogger<RedisIdempotencyStore>>())
             : provider.GetRequiredService<DatabaseIdempotencyStore>());
         services.AddScoped<IRecurringJob, IdempotencyCleanupJob>();
         return services;
