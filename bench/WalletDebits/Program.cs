@@ -7,8 +7,8 @@ namespace WalletDebits;
 
 /// <summary>
 /// Debits per second through the HTTP API (a bench-only route in the real application's pipeline: token validation,
-/// throttling and the idempotency record in Redis, Ledger.PostAsync) against the same debit in raw SQL on the same database, in the
-/// same run, with the same load loop: spread uniformly over many wallets, and all on one hot wallet.
+/// throttling and the idempotency record in Redis, Ledger.PostAsync) against the same debit in raw SQL on the same
+/// database, in the same run, with the same load loop: spread uniformly over many wallets, and all on one hot wallet.
 /// </summary>
 internal static class WalletDebitsBenchmark
 {

@@ -61,10 +61,6 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
             return;
         }
 
-        // Resolved here, not as InvokeAsync's parameters: those would be built for every request, idempotent or not.
-        var db = context.RequestServices.GetRequiredService<RootDbContext>();
-        var store = context.RequestServices.GetRequiredService<IIdempotencyStore>();
-
         var key = context.Request.Headers[Header].ToString();
         if (string.IsNullOrWhiteSpace(key))
         {
@@ -77,7 +73,11 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
         }
 
         var request = new IdempotentRequest(Guid.Parse(subject), key, await RequestHashAsync(context.Request), time.GetUtcNow());
-        // One connection for the claim, the endpoint's work and the kept answer, instead of a pool checkout (and reset) for each.
+        // Resolved here, not as InvokeAsync's parameters: those would be built for every request, idempotent or not.
+        var db = context.RequestServices.GetRequiredService<RootDbContext>();
+        var store = context.RequestServices.GetRequiredService<IIdempotencyStore>();
+        // One connection for the endpoint's work and, in the database store, the claim and the kept answer, instead of a
+        // pool checkout (and reset) for each.
         await db.Database.OpenConnectionAsync(context.RequestAborted);
         try
         {
