@@ -98,7 +98,7 @@ public static class GenerationEndpoints
         }
 
         // After the commit, so the job finds its row; a process dying in between leaves it to GenerationRecoveryJob.
-        await jobs.EnqueueAsync<GenerationJob>(job => job.RunAsync(generation.Id, CancellationToken.None));
+        await jobs.EnqueueAsync(GenerationJob.For(generation.Id));
         return TypedResults.Accepted($"/api/v1/generations/{generation.Id}", GenerationView.Of(generation, null));
     }
 
@@ -121,7 +121,7 @@ public static class GenerationEndpoints
 
         if (earlier.Status == GenerationStatus.Queued)
         {
-            await jobs.EnqueueAsync<GenerationJob>(job => job.RunAsync(earlier.Id, CancellationToken.None));
+            await jobs.EnqueueAsync(GenerationJob.For(earlier.Id));
         }
 
         return TypedResults.Accepted($"/api/v1/generations/{earlier.Id}", GenerationView.Of(earlier, null));

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Linq.Expressions;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Jobs;
@@ -22,6 +23,9 @@ public sealed partial class GenerationJob(
     TimeProvider time, ILogger<GenerationJob> logger)
 {
     private const int ResultWriteAttempts = 3;
+
+    /// <summary>The job's call for one generation, as every enqueue and schedule of it passes it to Hangfire.</summary>
+    public static Expression<Func<GenerationJob, Task>> For(long generationId) => job => job.RunAsync(generationId, CancellationToken.None);
 
     /// <remarks>
     /// The provider's failures are retried here; what escapes is the infrastructure failing (the database or the job
@@ -63,11 +67,11 @@ public sealed partial class GenerationJob(
             await ReleaseAsync(run, exception.Message, cancellationToken);
             if (delay > TimeSpan.Zero)
             {
-                jobs.Schedule<GenerationJob>(job => job.RunAsync(run.Id, CancellationToken.None), delay);
+                jobs.Schedule(For(run.Id), delay);
             }
             else
             {
-                jobs.Enqueue<GenerationJob>(job => job.RunAsync(run.Id, CancellationToken.None));
+                jobs.Enqueue(For(run.Id));
             }
 
             return;
@@ -114,7 +118,7 @@ public sealed partial class GenerationJob(
             .Select(generation => (DateTimeOffset?)generation.UpdatedAt).SingleOrDefaultAsync(cancellationToken);
         if (running is { } updatedAt)
         {
-            jobs.Schedule<GenerationJob>(job => job.RunAsync(generationId, CancellationToken.None), updatedAt - staleBefore + TimeSpan.FromSeconds(1));
+            jobs.Schedule(For(generationId), updatedAt - staleBefore + TimeSpan.FromSeconds(1));
         }
     }
 
@@ -213,7 +217,7 @@ public sealed partial class GenerationRecoveryJob(RootDbContext db, IBackgroundJ
             .Select(generation => generation.Id).Take(1000).ToListAsync(cancellationToken);
         foreach (var id in stale)
         {
-            jobs.Enqueue<GenerationJob>(job => job.RunAsync(id, CancellationToken.None));
+            jobs.Enqueue(GenerationJob.For(id));
         }
 
         if (stale.Count > 0)

@@ -1,4 +1,5 @@
 using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Redis;
 using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Platform.Throttling;
@@ -9,7 +10,7 @@ namespace Apptork.Root.Platform.Throttling;
 /// repeated declines are what card testing looks like. Kept in the throttling store, so every process sees one count.
 /// Fails closed: while the store is unreachable both calls answer 503.
 /// </summary>
-public sealed class CheckoutLock(IThrottleStore store, ThrottleKeys keys, IOptions<ThrottlingOptions> options)
+public sealed class CheckoutLock(IThrottleStore store, RedisKeys keys, IOptions<ThrottlingOptions> options)
 {
     private const string FailuresKey = "checkout-failures";
     private const string LockKey = "checkout-lock";

@@ -6,7 +6,4 @@ namespace Apptork.Root.Platform.Throttling;
 public sealed class ThrottleKeys(RedisKeys keys)
 {
     public string For(string scope, string role, string partition) => keys.Named($"throttle:{scope}:{role}", partition);
-
-    /// <summary>A key outside the rate scopes, e.g. the checkout lock's counters.</summary>
-    public string Named(string name, string partition) => keys.Named(name, partition);
 }
