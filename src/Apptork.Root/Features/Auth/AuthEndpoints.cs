@@ -3,6 +3,7 @@ using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Auth.Social;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Pagination;
@@ -91,7 +92,7 @@ public static class AuthEndpoints
         var expires = long.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Exp)?.Value, out var seconds)
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : (DateTimeOffset?)null;
-        return TypedResults.Ok(new WhoAmIView(true, principal.UserId(), principal.SessionId(), principal.FindFirst(AccessTokens.RoleClaim)?.Value, expires));
+        return TypedResults.Ok(new WhoAmIView(true, principal.UserId(), principal.SessionId(), principal.FindFirst(CurrentUser.RoleClaim)?.Value, expires));
     }
 
     /// <summary>In the list shape of every collection; a user has one session per device, so it is always one page.</summary>

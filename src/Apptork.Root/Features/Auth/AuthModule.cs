@@ -50,6 +50,7 @@ public static class AuthModule
         services.AddSingleton<AccountEmails>();
         services.AddSingleton<SignInCodeMailer>();
         services.AddScoped<Sessions>();
+        services.AddScoped<AccountRegistration>();
         services.AddScoped<OtpService>();
         services.AddSingleton<IValidator<OtpRequestBody>, OtpRequestBodyValidator>();
         services.AddSingleton<IValidator<OtpVerifyBody>, OtpVerifyBodyValidator>();

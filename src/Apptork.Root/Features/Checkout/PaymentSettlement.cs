@@ -36,10 +36,8 @@ public sealed partial class PaymentSettlement(RootDbContext db, Ledger ledger, C
 {
     public async Task<SettlementOutcome> ApplyAsync(Guid paymentId, PaymentFacts facts, string eventId, string eventType, CancellationToken cancellationToken)
     {
-        var userId = await db.Payments.Where(payment => payment.Id == paymentId).Select(payment => payment.UserId).SingleAsync(cancellationToken);
-        await ledger.EnsureWalletAsync(userId, cancellationToken);
-
         bool failedNow;
+        Guid userId;
         string? deviceIdHash;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
@@ -62,6 +60,7 @@ public sealed partial class PaymentSettlement(RootDbContext db, Ledger ledger, C
             db.ChangeTracker.Clear();
             var payment = await db.Payments.SingleAsync(candidate => candidate.Id == paymentId, cancellationToken);
             failedNow = Merge(payment, facts, now);
+            userId = payment.UserId;
             deviceIdHash = payment.DeviceIdHash;
             await PostAsync(payment, now, cancellationToken);
             await db.SaveChangesAsync(cancellationToken);
@@ -108,8 +107,9 @@ public sealed partial class PaymentSettlement(RootDbContext db, Ledger ledger, C
         var reference = payment.LedgerReference;
         if (payment.PaidAt is not null && payment.CreditedAt is null)
         {
-            await ledger.PostWithinTransactionAsync(
-                payment.UserId, payment.Credits, LedgerEntryKind.Purchase, $"{reference}:purchase", reference, memo: $"{payment.PackId} pack", cancellationToken);
+            await ledger.PostAsync(
+                payment.UserId, payment.Credits, LedgerEntryKind.Purchase, $"{reference}:purchase", reference, @operator: null, memo: $"{payment.PackId} pack",
+                cancellationToken);
             payment.CreditedAt = now;
         }
 
@@ -119,7 +119,7 @@ public sealed partial class PaymentSettlement(RootDbContext db, Ledger ledger, C
             return;
         }
 
-        var reclaimed = await ledger.ReclaimWithinTransactionAsync(
+        var reclaimed = await ledger.ReverseAsync(
             payment.UserId, target - payment.CreditsReversed, $"{reference}:reversal:{target}", reference,
             payment.AmountDisputedLost > 0 ? "Payment lost in a dispute" : "Payment refunded", cancellationToken);
         payment.CreditsReversed = target;

@@ -1,4 +1,5 @@
 using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Platform.Callers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -22,7 +23,7 @@ public sealed class Registration
     /// </summary>
     public byte[]? EmailHash { get; init; }
 
-    /// <summary>The hashed <c>X-Device-Id</c> (<see cref="Auth.ClientInfo.DeviceIdHash"/>), when the client sent one.</summary>
+    /// <summary>The hashed <c>X-Device-Id</c> (<see cref="ClientInfo.DeviceIdHash"/>), when the client sent one.</summary>
     public string? DeviceIdHash { get; init; }
 
     public string? Ip { get; init; }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Apptork.Root.Features.Auth;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;

@@ -61,6 +61,12 @@ public sealed class Generation
     /// </summary>
     public string? IdempotencyKey { get; set; }
 
+    /// <summary>
+    /// The digest of the creating request (<see cref="IdempotentRequest.RequestHash"/>): a re-run under the same key with
+    /// another request is refused, as the kept answer would have refused it. Null for generations created before it was kept.
+    /// </summary>
+    public byte[]? RequestHash { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -88,6 +94,7 @@ public sealed class GenerationConfiguration : IEntityTypeConfiguration<Generatio
         builder.Property(generation => generation.Error).HasMaxLength(Generation.MaxErrorLength);
         builder.Property(generation => generation.ImageSize).HasMaxLength(20);
         builder.Property(generation => generation.IdempotencyKey).HasMaxLength(IdempotencyRecord.MaxKeyLength);
+        builder.Property(generation => generation.RequestHash).HasMaxLength(32);
         builder.HasIndex(generation => new { generation.UserId, generation.Id });
         builder.HasIndex(generation => new { generation.UserId, generation.IdempotencyKey }).IsUnique();
         // The recovery sweep looks for unfinished ones.

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Jobs;
@@ -15,6 +16,7 @@ using Apptork.Root.Platform.Storage;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
 using FluentValidation;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -63,17 +65,17 @@ public static class GenerationEndpoints
         }
 
         var userId = context.User.UserId();
+        var idempotency = context.Features.GetRequiredFeature<IdempotentRequest>();
         var type = body.Type == "image" ? GenerationType.Image : GenerationType.Text;
         var now = time.GetUtcNow();
         var generation = new Generation
         {
             UserId = userId, Type = type, Prompt = body.Prompt!, ImageSize = body.Options?.Size, MaxOutputTokens = body.Options?.MaxOutputTokens,
             Status = GenerationStatus.Queued, Cost = options.Value.CostOf(type),
-            IdempotencyKey = context.Request.Headers[IdempotencyMiddleware.Header].ToString(), CreatedAt = now, UpdatedAt = now,
+            IdempotencyKey = idempotency.Key, RequestHash = idempotency.RequestHash, CreatedAt = now, UpdatedAt = now,
         };
 
         // The generation and its charge commit together: never a charge without a generation, nor a free one.
-        await ledger.EnsureWalletAsync(userId, cancellationToken);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             db.Generations.Add(generation);
@@ -84,16 +86,10 @@ public static class GenerationEndpoints
             catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
             {
                 await transaction.RollbackAsync(cancellationToken);
-                return await AlreadyCreatedAsync(db, jobs, generation, cancellationToken);
+                return await AlreadyCreatedAsync(db, jobs, idempotency, cancellationToken);
             }
 
-            if (await ledger.PostWithinTransactionAsync(
-                    userId, -generation.Cost, LedgerEntryKind.Generation, generation.ChargeKey, generation.Reference, memo: null, cancellationToken) is null)
-            {
-                await transaction.RollbackAsync(cancellationToken);
-                throw ErrorCatalog.InvalidCredit.ToException("credits");
-            }
-
+            await ledger.PostAsync(userId, -generation.Cost, LedgerEntryKind.Generation, generation.ChargeKey, generation.Reference, @operator: null, memo: null, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -108,17 +104,12 @@ public static class GenerationEndpoints
     /// Another request under the same key is refused as the kept answer would have refused it.
     /// </summary>
     private static async Task<Accepted<GenerationView>> AlreadyCreatedAsync(
-        RootDbContext db, JobEnqueuer jobs, Generation requested, CancellationToken cancellationToken)
+        RootDbContext db, JobEnqueuer jobs, IdempotentRequest idempotency, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
         var earlier = await db.Generations.AsNoTracking()
-            .SingleAsync(candidate => candidate.UserId == requested.UserId && candidate.IdempotencyKey == requested.IdempotencyKey, cancellationToken);
-        if ((earlier.Type, earlier.Prompt, earlier.ImageSize, earlier.MaxOutputTokens) !=
-            (requested.Type, requested.Prompt, requested.ImageSize, requested.MaxOutputTokens))
-        {
-            throw ErrorCatalog.IdempotencyKeyReused.ToException("idempotency_key");
-        }
-
+            .SingleAsync(candidate => candidate.UserId == idempotency.UserId && candidate.IdempotencyKey == idempotency.Key, cancellationToken);
+        idempotency.RefuseUnlessSameAs(earlier.RequestHash);
         if (earlier.Status == GenerationStatus.Queued)
         {
             await jobs.EnqueueAsync(GenerationJob.For(earlier.Id));

@@ -183,7 +183,7 @@ public sealed partial class GenerationJob(
                 .SetProperty(generation => generation.CompletedAt, now), CancellationToken.None);
         if (failed == 1)
         {
-            await ledger.PostWithinTransactionAsync(run.UserId, run.Cost, LedgerEntryKind.Refund, run.RefundKey, run.Reference, "Generation failed", CancellationToken.None);
+            await ledger.PostAsync(run.UserId, run.Cost, LedgerEntryKind.Refund, run.RefundKey, run.Reference, @operator: null, "Generation failed", CancellationToken.None);
         }
 
         await transaction.CommitAsync(CancellationToken.None);

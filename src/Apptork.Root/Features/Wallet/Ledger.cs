@@ -33,9 +33,13 @@ public sealed record Reclaimed(long Taken, long Shortfall);
 public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeProvider time)
 {
     /// <summary>
-    /// Adds <paramref name="amount"/> credits (negative: takes them) to the user's wallet and records why.
+    /// Adds <paramref name="amount"/> credits (negative: takes them) to the user's wallet and records why; a credit
+    /// creates the wallet where there is none. Inside the caller's transaction (<c>db.Database.BeginTransactionAsync</c>)
+    /// the posting commits or rolls back with the caller's own writes; otherwise it is atomic on its own.
     /// A second posting with the same <paramref name="idempotencyKey"/> for the user changes nothing and returns the
-    /// first entry; with a different amount, kind or reference it is <c>idempotency_key_reused</c>.
+    /// first entry; with a different amount, kind or reference it is <c>idempotency_key_reused</c>. Inside a transaction,
+    /// the caller makes the key unique to what it holds (a row it inserted or locked): a key reused there fails the
+    /// statement, which on PostgreSQL aborts the caller's transaction.
     /// </summary>
     /// <exception cref="ApiException"><c>invalid_credit</c> (402, attr <c>credits</c>) when the balance cannot cover a debit.</exception>
     public async Task<LedgerPosting> PostAsync(
@@ -58,7 +62,7 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
                 {
                     entry = await ApplyAsync(userId, amount, kind, idempotencyKey, reference, @operator, memo, cancellationToken);
                 }
-                catch (DbException exception) when (DatabaseErrors.IsUniqueViolation(exception))
+                catch (DbException exception) when (DatabaseErrors.IsUniqueViolation(exception) && db.Database.CurrentTransaction is null)
                 {
                     // A replay, or the same key committed first while this one waited for the wallet (PostgreSQL made the insert wait).
                     return await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken)
@@ -87,7 +91,8 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
                     throw new InvalidOperationException($"A credit matched no wallet row even after creating one for user {userId}.");
                 }
 
-                await EnsureWalletAsync(userId, cancellationToken);
+                await statements.CreateWalletAsync(
+                    db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), userId, time.GetUtcNow(), cancellationToken);
             }
         }
         finally
@@ -97,39 +102,24 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
     }
 
     /// <summary>
-    /// Posts inside the transaction the caller holds, so that the posting commits or rolls back together with the
-    /// caller's own writes (a payment's state and its credits). The caller serializes postings with the same key (it
-    /// holds a lock on what the key belongs to) and has made sure the wallet exists (<see cref="EnsureWalletAsync"/>).
+    /// Takes back up to <paramref name="credits"/> from the user, inside the caller's transaction: what the balance
+    /// covers is debited as a <c>reversal</c>, and the rest, credits already spent, is booked to the
+    /// <see cref="SystemAccounts.Shortfall"/> account, so every credit taken back is accounted for on one side or the
+    /// other and no wallet goes negative. The caller holds a lock on what the key belongs to (a payment's row).
     /// </summary>
-    /// <returns>The entry, or null when the balance cannot cover a debit (nothing changed).</returns>
-    public async Task<LedgerEntry?> PostWithinTransactionAsync(
-        Guid userId, long amount, LedgerEntryKind kind, string idempotencyKey, string? reference, string? memo, CancellationToken cancellationToken)
-    {
-        RequireTransaction();
-        var entry = await ApplyAsync(userId, amount, kind, idempotencyKey, reference, @operator: null, memo, cancellationToken);
-        if (entry is null && amount > 0)
-        {
-            throw new InvalidOperationException($"A credit inside a transaction found no wallet for user {userId}; ensure the wallet first.");
-        }
-
-        return entry;
-    }
-
-    /// <summary>
-    /// Takes back up to <paramref name="credits"/> from the user, inside the caller's transaction (as
-    /// <see cref="PostWithinTransactionAsync"/>): what the balance covers is debited as a <c>reversal</c>, and the rest,
-    /// credits already spent, is booked to the <see cref="SystemAccounts.Shortfall"/> account, so every credit taken
-    /// back is accounted for on one side or the other and no wallet goes negative.
-    /// </summary>
-    public async Task<Reclaimed> ReclaimWithinTransactionAsync(
+    public async Task<Reclaimed> ReverseAsync(
         Guid userId, long credits, string idempotencyKey, string reference, string memo, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(credits);
-        RequireTransaction();
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("A reversal runs inside the caller's transaction, with the change that calls for it.");
+        }
+
         // Another posting may spend between the read and the update; the conditional update then matches nothing and we read again.
         while (true)
         {
-            var balance = await db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => wallet.Balance).SingleAsync(cancellationToken);
+            var balance = await db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => wallet.Balance).SingleOrDefaultAsync(cancellationToken);
             var taken = Math.Min(balance, credits);
             if (taken == 0 || await ApplyAsync(userId, -taken, LedgerEntryKind.Reversal, idempotencyKey, reference, @operator: null, memo, cancellationToken) is not null)
             {
@@ -150,29 +140,6 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
         }
     }
 
-    /// <summary>An empty wallet, in its own statement: a concurrent first credit may create it first, which is as good.</summary>
-    public async Task EnsureWalletAsync(Guid userId, CancellationToken cancellationToken)
-    {
-        if (await db.Wallets.AnyAsync(wallet => wallet.UserId == userId, cancellationToken))
-        {
-            return;
-        }
-
-        db.Wallets.Add(new Wallet(userId, 0, time.GetUtcNow()));
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
-        {
-            // Another posting created it between our look and this insert.
-        }
-        finally
-        {
-            db.ChangeTracker.Clear();
-        }
-    }
-
     /// <summary>The conditional update and the entry it explains; null when no row matched (no wallet, or a debit beyond its balance).</summary>
     private async Task<LedgerEntry?> ApplyAsync(
         Guid userId, long amount, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator, string? memo,
@@ -185,14 +152,6 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
         return stored is { } posting
             ? LedgerEntry.Stored(posting.EntryId, userId, amount, posting.BalanceAfter, kind, idempotencyKey, reference, @operator, memo, now)
             : null;
-    }
-
-    private void RequireTransaction()
-    {
-        if (db.Database.CurrentTransaction is null)
-        {
-            throw new InvalidOperationException("This posting must run inside the caller's transaction.");
-        }
     }
 
     private async Task<LedgerPosting?> FindReplayAsync(

@@ -24,6 +24,13 @@ public interface IWalletPostingSql
     Task<StoredPosting?> TryPostAsync(
         DbConnection connection, DbTransaction? transaction, Guid userId, long amount, string kind, string idempotencyKey, string? reference,
         string? operatorName, string? memo, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// An empty wallet for the user unless one exists, inside <paramref name="transaction"/> when given. An existing row,
+    /// even one a concurrent transaction is creating, is no error (the insert waits for it and then does nothing): on
+    /// PostgreSQL an error would abort the caller's transaction.
+    /// </summary>
+    Task CreateWalletAsync(DbConnection connection, DbTransaction? transaction, Guid userId, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -63,6 +70,17 @@ public sealed class PostgresWalletPostingSql : IWalletPostingSql
         };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new StoredPosting(reader.GetInt64(0), reader.GetInt64(1)) : null;
+    }
+
+    public async Task CreateWalletAsync(DbConnection connection, DbTransaction? transaction, Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO wallets (user_id, balance, updated_at) VALUES ($1, 0, $2) ON CONFLICT (user_id) DO NOTHING",
+            (NpgsqlConnection)connection, (NpgsqlTransaction?)transaction)
+        {
+            Parameters = { new NpgsqlParameter<Guid> { TypedValue = userId }, new NpgsqlParameter<DateTimeOffset> { TypedValue = now } },
+        };
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private static NpgsqlParameter<string?> Text(string? value) => new() { TypedValue = value, NpgsqlDbType = NpgsqlDbType.Text };
@@ -136,5 +154,15 @@ public sealed class SqliteWalletPostingSql : IWalletPostingSql
                 await own.DisposeAsync();
             }
         }
+    }
+
+    public async Task CreateWalletAsync(DbConnection connection, DbTransaction? transaction, Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = new SqliteCommand(
+            "INSERT INTO wallets (user_id, balance, updated_at) VALUES ($user, 0, $now) ON CONFLICT (user_id) DO NOTHING",
+            (SqliteConnection)connection, (SqliteTransaction?)transaction);
+        command.Parameters.AddWithValue("$user", userId.ToString().ToUpperInvariant());
+        command.Parameters.AddWithValue("$now", (long)Times.ConvertToProvider(now)!);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

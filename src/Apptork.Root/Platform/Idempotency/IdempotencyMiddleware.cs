@@ -88,6 +88,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
                 return;
             }
 
+            context.Features.Set(request);
             await RunAndKeepAsync(context, request, claim);
         }
         finally
@@ -98,11 +99,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
 
     private static async Task AnswerFromEarlierAsync(HttpContext context, IdempotentRequest request, EarlierRequest earlier)
     {
-        if (!earlier.RequestHash.AsSpan().SequenceEqual(request.RequestHash))
-        {
-            throw ErrorCatalog.IdempotencyKeyReused.ToException("idempotency_key");
-        }
-
+        request.RefuseUnlessSameAs(earlier.RequestHash);
         if (earlier.Answer is not { } answer)
         {
             throw new ApiException([ErrorCatalog.IdempotencyRequestInProgress.At("idempotency_key")], TimeSpan.FromSeconds(1));

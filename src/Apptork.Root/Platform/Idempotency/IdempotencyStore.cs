@@ -1,7 +1,26 @@
+using Apptork.Root.Platform.Errors;
+
 namespace Apptork.Root.Platform.Idempotency;
 
-/// <summary>One request's use of an Idempotency-Key: whose, which key, and the digest of the request it came with.</summary>
-public sealed record IdempotentRequest(Guid UserId, string Key, byte[] RequestHash, DateTimeOffset StartedAt);
+/// <summary>
+/// One request's use of an Idempotency-Key: whose, which key, and the digest of the request it came with (method, path,
+/// query and body). <see cref="IdempotencyMiddleware"/> puts it on <c>HttpContext.Features</c> for the endpoint it runs,
+/// which reads the key there (<c>context.Features.GetRequiredFeature&lt;IdempotentRequest&gt;()</c>), never from the header.
+/// </summary>
+public sealed record IdempotentRequest(Guid UserId, string Key, byte[] RequestHash, DateTimeOffset StartedAt)
+{
+    /// <summary>
+    /// The one rule for a key met again: only the request it was first used with may be answered again; any other is
+    /// refused with <c>idempotency_key_reused</c> (an unknown digest too: the earlier request cannot be told apart).
+    /// </summary>
+    public void RefuseUnlessSameAs(byte[]? earlierRequestHash)
+    {
+        if (earlierRequestHash is null || !earlierRequestHash.AsSpan().SequenceEqual(RequestHash))
+        {
+            throw ErrorCatalog.IdempotencyKeyReused.ToException("idempotency_key");
+        }
+    }
+}
 
 /// <summary>A successful answer, kept so that every replay gets it again.</summary>
 public sealed record KeptAnswer(int StatusCode, string? ContentType, byte[] Body);

@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Wallet;

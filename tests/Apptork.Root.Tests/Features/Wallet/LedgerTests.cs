@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Infrastructure.Hosting;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Features.Auth;

@@ -2,6 +2,7 @@ using System.Globalization;
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;

@@ -4,8 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
-using Apptork.Root.Features.Fraud;
-using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Throttling;
@@ -26,8 +25,7 @@ public sealed partial class OtpService(
     AccountEmails accountEmails,
     SignInCodeMailer mailer,
     Throttler throttler,
-    RegistrationGuard registrations,
-    SignupBonus signupBonus)
+    AccountRegistration registration)
 {
     private const int CodeDigits = 6;
 
@@ -114,17 +112,8 @@ public sealed partial class OtpService(
         var isNew = user is null;
         if (user is null)
         {
-            var decision = await registrations.CheckAsync(challenge.EmailKey, client, cancellationToken);
-            user = await CreateUserAsync(challenge);
-            if (user is not null)
-            {
-                await registrations.RecordAsync(user.Id, challenge.EmailKey, client, decision, cancellationToken);
-                await signupBonus.GrantAsync(user.Id, decision.BonusEligible, cancellationToken);
-            }
-            else
-            {
-                user = await RaceWinnerAsync(challenge);
-            }
+            user = await registration.RegisterAsync(NewUser(challenge), challenge.EmailKey, login: null, client, cancellationToken)
+                ?? await RaceWinnerAsync(challenge);
         }
         else if (!user.CanSignIn)
         {
@@ -135,8 +124,8 @@ public sealed partial class OtpService(
         return new OtpSignIn(pair, isNew);
     }
 
-    /// <summary>The new account; null when a concurrent first sign-in for the address created it first.</summary>
-    private async Task<User?> CreateUserAsync(OtpChallenge challenge)
+    /// <summary>The account the mailbox's owner just proved: its address confirmed, in the language they asked for the code in.</summary>
+    private User NewUser(OtpChallenge challenge)
     {
         var user = new User
         {
@@ -147,21 +136,7 @@ public sealed partial class OtpService(
             CreatedAt = time.GetUtcNow(),
         };
         user.UserName = user.Id.ToString("N");
-        try
-        {
-            var created = await users.CreateAsync(user);
-            if (created.Succeeded)
-            {
-                return user;
-            }
-        }
-        catch (DbUpdateException)
-        {
-            // Two first sign-ins for one address raced and the unique index let one through.
-            db.ChangeTracker.Clear();
-        }
-
-        return null;
+        return user;
     }
 
     /// <summary>The account a concurrent first sign-in created, and recorded the registration of.</summary>

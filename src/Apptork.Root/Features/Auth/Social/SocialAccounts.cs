@@ -1,7 +1,7 @@
 using System.Globalization;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
-using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
@@ -14,8 +14,8 @@ namespace Apptork.Root.Features.Auth.Social;
 /// email: an address can change hands, a subject cannot. An address only ever merges accounts when the provider is
 /// the authority for it; see <see cref="EmailTrust"/>.
 /// </summary>
-public sealed partial class SocialAccounts(
-    RootDbContext db, UserManager<User> users, TimeProvider time, RegistrationGuard registrations, SignupBonus signupBonus, ILogger<SocialAccounts> logger)
+public sealed class SocialAccounts(
+    RootDbContext db, UserManager<User> users, TimeProvider time, AccountRegistration registration, ILogger<SocialAccounts> logger)
 {
     /// <summary>
     /// The account of this identity, creating or linking it on first use. Two first sign-ins racing for one identity
@@ -43,7 +43,7 @@ public sealed partial class SocialAccounts(
         var owner = await users.FindByLoginAsync(profile.Provider, profile.Subject);
         if (owner is null)
         {
-            if (await WroteAsync(() => users.AddLoginAsync(user, Login(profile))))
+            if (await IdentityWrites.SucceededAsync(() => users.AddLoginAsync(user, Login(profile)), logger))
             {
                 return user;
             }
@@ -80,23 +80,13 @@ public sealed partial class SocialAccounts(
                 throw ErrorCatalog.AccountDisabled.ToException();
             }
 
-            return await WroteAsync(() => users.AddLoginAsync(sameAddress, Login(profile))) ? (sameAddress, false) : null;
+            return await IdentityWrites.SucceededAsync(() => users.AddLoginAsync(sameAddress, Login(profile)), logger) ? (sameAddress, false) : null;
         }
 
         var user = NewUser(profile);
         // Deduplication counts the address only when the account holds it, i.e. when the signer proved they own it.
         var emailKey = user.Email is not null && EmailAddresses.TryNormalize(user.Email, out var email) ? email.CanonicalKey : null;
-        var decision = await registrations.CheckAsync(emailKey, client, cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await WroteAsync(() => users.CreateAsync(user)) || !await WroteAsync(() => users.AddLoginAsync(user, Login(profile))))
-        {
-            return null;
-        }
-
-        await registrations.RecordAsync(user.Id, emailKey, client, decision, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        await signupBonus.GrantAsync(user.Id, decision.BonusEligible, cancellationToken);
-        return (user, true);
+        return await registration.RegisterAsync(user, emailKey, Login(profile), client, cancellationToken) is { } created ? (created, true) : null;
     }
 
     /// <summary>
@@ -125,28 +115,4 @@ public sealed partial class SocialAccounts(
     }
 
     private static UserLoginInfo Login(ProviderProfile profile) => new(profile.Provider, profile.Subject, profile.VerifiedEmail);
-
-    /// <summary>False when a unique key (identity, canonical address) or the user's concurrency stamp was taken first.</summary>
-    private async Task<bool> WroteAsync(Func<Task<IdentityResult>> write)
-    {
-        try
-        {
-            var result = await write();
-            if (!result.Succeeded)
-            {
-                // IdentityResult prints as "Failed : DuplicateEmail,LoginAlreadyAssociated".
-                LogWriteRefused(logger, result);
-            }
-
-            return result.Succeeded;
-        }
-        catch (DbUpdateException exception)
-        {
-            LogWriteRefused(logger, exception.InnerException?.Message ?? exception.Message);
-            return false;
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "A provider sign-in lost a race or was refused by Identity: {Reason}")]
-    private static partial void LogWriteRefused(ILogger logger, object reason);
 }

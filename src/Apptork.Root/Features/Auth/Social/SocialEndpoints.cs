@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Pagination;

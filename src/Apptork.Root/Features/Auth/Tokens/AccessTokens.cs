@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Platform.Callers;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -10,8 +11,6 @@ namespace Apptork.Root.Features.Auth.Tokens;
 public sealed class AccessTokens(AuthKeys keys, IOptions<AuthOptions> options, TimeProvider time)
 {
     public const string TokenType = "at+jwt";
-    public const string SessionClaim = "sid";
-    public const string RoleClaim = "role";
 
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
@@ -33,8 +32,8 @@ public sealed class AccessTokens(AuthKeys keys, IOptions<AuthOptions> options, T
             Claims = new Dictionary<string, object>
             {
                 [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
-                [SessionClaim] = sessionId.ToString(),
-                [RoleClaim] = user.Role,
+                [CurrentUser.SessionClaim] = sessionId.ToString(),
+                [CurrentUser.RoleClaim] = user.Role,
                 [JwtRegisteredClaimNames.Jti] = Guid.CreateVersion7().ToString("N"),
             },
         });
@@ -57,16 +56,6 @@ public sealed class AccessTokens(AuthKeys keys, IOptions<AuthOptions> options, T
         ValidateIssuerSigningKey = true,
         ClockSkew = TimeSpan.FromSeconds(30),
         NameClaimType = JwtRegisteredClaimNames.Sub,
-        RoleClaimType = RoleClaim,
+        RoleClaimType = CurrentUser.RoleClaim,
     };
-}
-
-public static class CurrentUser
-{
-    /// <summary>The signed-in user's id, from the validated access token.</summary>
-    public static Guid UserId(this ClaimsPrincipal principal) =>
-        Guid.Parse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub) ?? throw new InvalidOperationException("No subject: the endpoint must require authorization."));
-
-    public static Guid SessionId(this ClaimsPrincipal principal) =>
-        Guid.Parse(principal.FindFirstValue(AccessTokens.SessionClaim) ?? throw new InvalidOperationException("No session claim."));
 }

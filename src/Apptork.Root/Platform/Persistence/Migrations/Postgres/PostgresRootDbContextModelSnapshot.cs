@@ -900,6 +900,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(8000)")
                         .HasColumnName("prompt");
 
+                    b.Property<byte[]>("RequestHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea")
+                        .HasColumnName("request_hash");
+
                     b.Property<Guid?>("ResultFileId")
                         .HasColumnType("uuid")
                         .HasColumnName("result_file_id");

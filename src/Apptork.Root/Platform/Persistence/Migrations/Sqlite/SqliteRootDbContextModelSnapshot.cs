@@ -887,6 +887,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("prompt");
 
+                    b.Property<byte[]>("RequestHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB")
+                        .HasColumnName("request_hash");
+
                     b.Property<Guid?>("ResultFileId")
                         .HasColumnType("TEXT")
                         .HasColumnName("result_file_id");

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Apptork.Root.Features.Auth;
+namespace Apptork.Root.Platform.Callers;
 
-/// <summary>What a mobile or web client says about itself in headers (SPEC 2), trimmed to sane sizes.</summary>
+/// <summary>What a mobile or web client says about itself in headers, trimmed to sane sizes.</summary>
 public sealed record ClientInfo(string? Ip, string? DeviceIdHash, string? Platform, string? AppVersion, string? UserAgent)
 {
     public static ClientInfo From(HttpContext context)
