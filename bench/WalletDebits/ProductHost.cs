@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Throttling;
 using Microsoft.AspNetCore.Builder;

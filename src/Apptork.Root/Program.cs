@@ -13,12 +13,12 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
 {
     var builder = WebApplication.CreateBuilder(hostArgs);
     builder.AddPlatform();
-    builder.Services.AddFraud();
+    builder.AddFraud();
     builder.AddAuth();
-    builder.Services.AddWallet();
-    builder.Services.AddCheckout();
-    builder.Services.AddFiles();
-    builder.Services.AddGeneration(builder.Configuration);
+    builder.AddWallet();
+    builder.AddCheckout();
+    builder.AddFiles();
+    builder.AddGeneration();
 
     // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
     await using var app = builder.Build();

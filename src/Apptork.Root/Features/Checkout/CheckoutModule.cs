@@ -5,8 +5,9 @@ namespace Apptork.Root.Features.Checkout;
 
 public static class CheckoutModule
 {
-    public static IServiceCollection AddCheckout(this IServiceCollection services)
+    public static WebApplicationBuilder AddCheckout(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSettings<PaymentsOptions>(PaymentsOptions.Section)
             .PostConfigure<RuntimeShape>((options, shape) => options.Provider ??= shape.IsEmbedded ? PaymentProvider.Development : PaymentProvider.None);
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PaymentsOptions>, PaymentsSettingsValidator>();
@@ -17,6 +18,6 @@ public static class CheckoutModule
         services.AddScoped<PaymentSettlement>();
         services.AddScoped<StripeWebhooks>();
         services.AddSingleton<IValidator<CheckoutSessionBody>, CheckoutSessionBodyValidator>();
-        return services;
+        return builder;
     }
 }

@@ -1,4 +1,3 @@
-using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;

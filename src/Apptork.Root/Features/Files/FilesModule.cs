@@ -4,6 +4,9 @@ namespace Apptork.Root.Features.Files;
 
 public static class FilesModule
 {
-    public static IServiceCollection AddFiles(this IServiceCollection services) =>
-        services.AddSingleton<IValidator<UploadBody>, UploadBodyValidator>();
+    public static WebApplicationBuilder AddFiles(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IValidator<UploadBody>, UploadBodyValidator>();
+        return builder;
+    }
 }

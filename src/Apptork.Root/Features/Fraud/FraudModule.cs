@@ -8,13 +8,14 @@ namespace Apptork.Root.Features.Fraud;
 /// </summary>
 public static class FraudModule
 {
-    public static IServiceCollection AddFraud(this IServiceCollection services)
+    public static WebApplicationBuilder AddFraud(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSingleton(_ => DisposableEmailDomains.Shipped);
         services.AddSingleton<EmailDomainPolicy>();
         services.AddHostedService<DisposableEmailDomainsWarmUp>();
         services.AddSettings<RegistrationOptions>(RegistrationOptions.Section);
         services.AddScoped<RegistrationGuard>();
-        return services;
+        return builder;
     }
 }

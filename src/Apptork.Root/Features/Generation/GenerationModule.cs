@@ -7,8 +7,9 @@ namespace Apptork.Root.Features.Generation;
 
 public static class GenerationModule
 {
-    public static IServiceCollection AddGeneration(this IServiceCollection services, IConfiguration configuration)
+    public static WebApplicationBuilder AddGeneration(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSettings<GenerationOptions>(GenerationOptions.Section);
         services.AddSettings<AiOptions>(AiOptions.Section)
             .PostConfigure<RuntimeShape>((options, shape) => options.Provider ??= shape.IsEmbedded ? AiProvider.Offline : AiProvider.None);
@@ -22,16 +23,6 @@ public static class GenerationModule
         services.AddScoped<GenerationJob>();
         services.AddScoped<IRecurringJob, GenerationRecoveryJob>();
         services.AddSingleton<IValidator<GenerationBody>, GenerationBodyValidator>();
-        return services;
+        return builder;
     }
-}
-
-/// <summary>With <c>Ai__Provider=None</c> no generation is created; one queued before the switch fails (and is refunded) rather than wait.</summary>
-internal sealed class UnavailableGenerationProvider : IGenerationProvider
-{
-    public Task<string> GenerateTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken) => throw Unavailable();
-
-    public Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken) => throw Unavailable();
-
-    private static InvalidOperationException Unavailable() => new("Ai__Provider is None: no AI provider is configured.");
 }

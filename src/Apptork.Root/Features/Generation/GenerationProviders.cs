@@ -176,3 +176,13 @@ public sealed class OfflineGenerationProvider : IGenerationProvider
         png.Write(crc);
     }
 }
+
+/// <summary>With <c>Ai__Provider=None</c> no generation is created; one queued before the switch fails (and is refunded) rather than wait.</summary>
+internal sealed class UnavailableGenerationProvider : IGenerationProvider
+{
+    public Task<string> GenerateTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken) => throw Unavailable();
+
+    public Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken) => throw Unavailable();
+
+    private static InvalidOperationException Unavailable() => new("Ai__Provider is None: no AI provider is configured.");
+}

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;

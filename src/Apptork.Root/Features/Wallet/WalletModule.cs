@@ -8,8 +8,9 @@ namespace Apptork.Root.Features.Wallet;
 
 public static class WalletModule
 {
-    public static IServiceCollection AddWallet(this IServiceCollection services)
+    public static WebApplicationBuilder AddWallet(this WebApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddSettings<WalletOptions>(WalletOptions.Section);
         services.AddScoped<Ledger>();
         services.AddSingleton<IWalletPostingSql>(provider => provider.GetRequiredService<RuntimeShape>().Database == DatabaseProvider.Postgres
@@ -20,6 +21,6 @@ public static class WalletModule
         services.AddScoped<LedgerReconciliation>();
         services.AddScoped<IRecurringJob, LedgerReconciliationJob>();
         services.AddSingleton<IValidator<TransactionFilter>, TransactionFilterValidator>();
-        return services;
+        return builder;
     }
 }

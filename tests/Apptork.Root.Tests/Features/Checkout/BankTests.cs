@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Callers;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;

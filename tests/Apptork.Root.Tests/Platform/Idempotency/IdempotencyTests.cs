@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Idempotency;
