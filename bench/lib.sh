@@ -1,7 +1,7 @@
 # Shared by the benchmarks: throwaway servers on loopback, stopped when the calling script exits.
 # shellcheck shell=bash
 
-# Publishes the application as production does (README): linux-x64, framework-dependent, ReadyToRun.
+# Publishes the application as production does (docs/production.md): linux-x64, framework-dependent, ReadyToRun.
 publish_app() {
   dotnet publish src/Apptork.Root -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
     --nologo -v quiet -o "$1" >/dev/null

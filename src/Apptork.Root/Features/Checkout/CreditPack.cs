@@ -26,7 +26,7 @@ public sealed class CreditPack
 
     public List<CreditPackName> Names { get; set; } = [];
 
-    /// <summary>The name in the request's language, its parent, English, or the id: the fallback chain of SPEC 11.</summary>
+    /// <summary>The name in the request's language, its parent, English, or the id: the same fallback chain as static texts (fr-CA, then fr, then English).</summary>
     public string NameFor(CultureInfo culture)
     {
         for (var candidate = culture; !Equals(candidate, CultureInfo.InvariantCulture); candidate = candidate.Parent)

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 namespace Apptork.Root.Features.Fraud;
 
 /// <summary>
-/// What was known about the client when an account was created (SPEC 5, deduplication). Kept when the account is
+/// What was known about the client when an account was created (for deduplication). Kept when the account is
 /// deleted, so a deleted account still counts; it therefore holds no address, only a keyed hash of it.
 /// </summary>
 public sealed class Registration

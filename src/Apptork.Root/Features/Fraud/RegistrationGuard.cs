@@ -25,7 +25,7 @@ public enum RegistrationSignal
 public sealed record LinkedAccount(Guid UserId, IReadOnlyList<RegistrationSignal> Signals);
 
 /// <summary>
-/// Deduplication at registration (SPEC 5): decides, just before an account is created, whether it may be and whether
+/// Deduplication at registration: decides, just before an account is created, whether it may be and whether
 /// it may get the signup bonus, and records what was known about the client once it is. Only called for new
 /// accounts, so an existing account signing in is never affected.
 /// </summary>

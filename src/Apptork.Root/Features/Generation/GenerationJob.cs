@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Apptork.Root.Features.Generation;
 
 /// <summary>
-/// Runs one generation. Idempotent (DESIGN 8): a run first claims the generation with a conditional UPDATE, so a
+/// Runs one generation. Idempotent (a job may be delivered twice): a run first claims the generation with a conditional UPDATE, so a
 /// duplicate delivery of the job, or the run of another worker, does nothing while one is under way; a run whose worker
 /// died is claimed again once it is stale. Results are stored under keys derived from the generation, so a repeated
 /// run overwrites rather than adds; the final failure refunds through the ledger with the generation's refund key,

@@ -37,7 +37,7 @@ public static class IdempotencyExtensions
 }
 
 /// <summary>
-/// SPEC 7's idempotency for every endpoint marked <c>.Idempotent()</c>: the first request with a key runs and its answer
+/// Idempotency for every endpoint marked <c>.Idempotent()</c>: the first request with a key runs and its answer
 /// is kept; a replay with the same key and the same request gets that answer again and changes nothing; a replay while
 /// the first is still running is 409 <c>idempotency_request_in_progress</c> with Retry-After; the same key with another
 /// request is 422 <c>idempotency_key_reused</c>. Keys are scoped per user. A request that fails (an error, not an answer
@@ -49,7 +49,7 @@ public sealed class IdempotencyMiddleware(RequestDelegate next, TimeProvider tim
     public const string Header = "Idempotency-Key";
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long an answer is kept: SPEC 7 keeps keys at least 24 hours.</summary>
+    /// <summary>How long an answer is kept: at least 24 hours, so a client retrying after a day-long outage still gets it.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
     public async Task InvokeAsync(HttpContext context)

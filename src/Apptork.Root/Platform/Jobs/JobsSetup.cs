@@ -18,7 +18,7 @@ public interface IRecurringJob
     /// <summary>A cron expression (UTC), e.g. <see cref="Cron.Hourly()"/>.</summary>
     string Schedule { get; }
 
-    /// <summary>Idempotent: it may run twice, and a second run changes nothing (DESIGN 8).</summary>
+    /// <summary>Idempotent: it may run twice, and a second run changes nothing (a job may be delivered twice: after a crash, a retry or a recovery sweep).</summary>
     Task RunAsync(CancellationToken cancellationToken);
 }
 

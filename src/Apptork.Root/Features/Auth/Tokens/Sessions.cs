@@ -175,7 +175,7 @@ public sealed partial class Sessions(
     private static partial void LogReuse(ILogger logger, Guid sessionId, Guid userId);
 }
 
-/// <summary>The sign-in response: SPEC 4's token pair.</summary>
+/// <summary>The sign-in response: a short-lived access token and the refresh token that renews it.</summary>
 public sealed record TokenPair(string AccessToken, string RefreshToken, string TokenType, int ExpiresIn, int RefreshExpiresIn, UserView User);
 
 public sealed record SessionView(
