@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Auth.Tokens;
+using Apptork.Root.Features.Checkout;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
