@@ -37,7 +37,7 @@ public static class CheckoutEndpoints
         return checkout;
     }
 
-    /// <summary>Stripe's webhook, mapped outside the API's throttled group.</summary>
+    /// <summary>Stripe's webhook: exempt from throttling, the scopes of any group it is mapped in included.</summary>
     public static IEndpointRouteBuilder MapCheckoutWebhooks(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/checkout/webhooks/stripe", ReceiveStripeWebhookAsync)

@@ -15,6 +15,9 @@ public static class CheckoutModule
         services.AddScoped<StripeGateway>();
         services.AddKeyedScoped<IPaymentGateway>(PaymentProvider.Stripe, (provider, _) => provider.GetRequiredService<StripeGateway>());
         services.AddKeyedSingleton<IPaymentGateway, DevelopmentGateway>(PaymentProvider.Development);
+        services.AddSettings<CheckoutLockOptions>(CheckoutLockOptions.Section);
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<CheckoutLockOptions>, CheckoutLockOptions.Validator>();
+        services.AddSingleton<CheckoutLock>();
         services.AddScoped<PaymentSettlement>();
         services.AddScoped<StripeWebhooks>();
         services.AddSingleton<IValidator<CheckoutSessionBody>, CheckoutSessionBodyValidator>();

@@ -10,6 +10,10 @@ namespace Apptork.Root.Platform.Throttling;
 /// binding, validation, the database), after authentication so the caller's user and role are known. Anonymous callers
 /// are counted per client IP, signed-in ones per user id.
 /// </summary>
+/// <remarks>
+/// Not ASP.NET Core's rate limiting middleware: it applies one policy per endpoint and shows a granted lease to nothing,
+/// so it could neither count a group's scopes and the endpoint's own in order nor send the RateLimit headers on success.
+/// </remarks>
 public sealed class ThrottleMiddleware(RequestDelegate next, Throttler throttler, ErrorResponseWriter writer)
 {
     public async Task InvokeAsync(HttpContext context)

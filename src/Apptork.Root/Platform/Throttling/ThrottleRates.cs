@@ -92,20 +92,10 @@ public sealed class ThrottleRates
             }
         }
 
-        if (!Rate.TryParse(options.CheckoutLock.Failures, out var failures) || failures.IsUnlimited)
-        {
-            problems.Add($"{ThrottlingOptions.Section}__CheckoutLock__Failures is '{options.CheckoutLock.Failures}', not a rate; write it like 5/hour.");
-        }
-
-        if (!Rate.TryParseDuration(options.CheckoutLock.Duration, out _))
-        {
-            problems.Add($"{ThrottlingOptions.Section}__CheckoutLock__Duration is '{options.CheckoutLock.Duration}', not a duration; write it like 24h, 30m or 1d.");
-        }
-
         return (rates, problems);
     }
 
-    /// <summary>Refuses to start, naming the setting, when a rate or the checkout lock is mistyped.</summary>
+    /// <summary>Refuses to start, naming the setting, when a rate is mistyped.</summary>
     internal sealed class Validator : IValidateOptions<ThrottlingOptions>
     {
         public ValidateOptionsResult Validate(string? name, ThrottlingOptions options)

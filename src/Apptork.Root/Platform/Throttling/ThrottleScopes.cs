@@ -1,6 +1,6 @@
 namespace Apptork.Root.Platform.Throttling;
 
-/// <summary>The throttling scopes of SPEC 6. Each has its own rates per role (<see cref="ThrottleRates"/>).</summary>
+/// <summary>The throttling scopes. Each has its own rates per role (<see cref="ThrottleRates"/>).</summary>
 public static class ThrottleScopes
 {
     /// <summary>Every request of a caller without an access token, per client IP.</summary>
@@ -15,7 +15,7 @@ public static class ThrottleScopes
     /// <summary>Creating AI generations, per user, by role.</summary>
     public const string AiGeneration = "ai_generation";
 
-    /// <summary>Creating checkouts, per user; failed payments also lock checkout (<see cref="CheckoutLock"/>).</summary>
+    /// <summary>Creating checkouts, per user.</summary>
     public const string Checkout = "checkout";
 
     public static IReadOnlyList<string> All { get; } = [Anon, Otp, User, AiGeneration, Checkout];

@@ -6,7 +6,7 @@ namespace Apptork.Root.Platform.Throttling;
 
 public static class ThrottlingSetup
 {
-    /// <summary>The scopes, their rates, the checkout lock, and their store: Redis when configured, this process otherwise.</summary>
+    /// <summary>The scopes, their rates, and their store: Redis when configured, this process otherwise.</summary>
     public static IServiceCollection AddThrottling(this IServiceCollection services)
     {
         services.AddSettings<ThrottlingOptions>(ThrottlingOptions.Section);
@@ -17,7 +17,6 @@ public static class ThrottlingSetup
             : new InProcessThrottleStore(provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ThrottleKeys>();
         services.AddSingleton<Throttler>();
-        services.AddSingleton<CheckoutLock>();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Apptork.Root.Features.Checkout;
 using Apptork.Root.Platform.Networking;
 using Apptork.Root.Platform.Throttling;
 using Microsoft.Extensions.Options;
@@ -65,12 +66,14 @@ public sealed class RateTests
     [Fact]
     public void A_mistyped_setting_is_refused_by_its_name()
     {
-        var options = new ThrottlingOptions { CheckoutLock = new CheckoutLockOptions { Failures = "many", Duration = "forever" } };
+        var options = new ThrottlingOptions();
         options.Rates["otp"] = new() { ["email"] = "5 per hour" };
         options.Rates["otps"] = new() { ["anonymous"] = "5/hour" };
+        var checkoutLock = new CheckoutLockOptions { Failures = "many", Duration = "forever" };
 
         var refusal = Should.Throw<OptionsValidationException>(() => ThrottleRates.From(Options.Create(options)));
-        refusal.Failures.ShouldBe([
+        var lockRefusal = new CheckoutLockOptions.Validator().Validate(Options.DefaultName, checkoutLock);
+        refusal.Failures.Concat(lockRefusal.Failures ?? []).ShouldBe([
             "Throttling__Rates__otp__email is '5 per hour', not a rate; write it like 10/minute, 100/10m, 5/2s or unlimited.",
             "Throttling__Rates__otps names no scope; the scopes are anon, otp, user, ai_generation, checkout.",
             "Throttling__CheckoutLock__Failures is 'many', not a rate; write it like 5/hour.",

@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Auth.Tokens;
+using Apptork.Root.Features.Checkout;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Tests.Infrastructure.Hosting;
@@ -21,13 +22,15 @@ public enum ThrottleShape
 
 /// <summary>
 /// Settings and test-only endpoints for throttling tests: the scopes no product endpoint uses yet (<c>ai_generation</c>,
-/// <c>checkout</c> and its lock), run inside the product's whole pipeline.
+/// <c>checkout</c> and its lock) and an exemption inside a throttled group, run inside the product's whole pipeline.
 /// </summary>
 public static class ThrottleProbe
 {
     public const string Generations = "/__throttle/generations";
     public const string CheckoutSessions = "/__throttle/checkout/sessions";
     public const string FailedPayments = "/__throttle/checkout/failed-payments";
+    public const string CountedInGroup = "/__throttle/group/counted";
+    public const string ExemptInGroup = "/__throttle/group/exempt";
 
     public static TheoryData<ThrottleShape> Shapes => new(ThrottleShape.Embedded, ThrottleShape.Production);
 
@@ -73,6 +76,9 @@ public static class ThrottleProbe
                     return TypedResults.NoContent();
                 })
                 .RequireAuthorization();
+            var group = probe.MapGroup("/group").Throttle(ThrottleScopes.Anon, ThrottleScopes.User);
+            group.MapGet("/counted", () => TypedResults.NoContent());
+            group.MapGet("/exempt", () => TypedResults.NoContent()).ExemptFromThrottling("A test of the exemption.");
         },
         clock is null ? null : services => services.AddSingleton<TimeProvider>(clock));
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Tests.Features.Auth;
@@ -136,6 +138,37 @@ public sealed class ThrottlingTests(PostgresServer postgres, RedisServer redis)
                 scopes.ShouldContain(ThrottleScopes.Otp, endpoint.DisplayName);
             }
         }
+    }
+
+    [Fact]
+    public async Task An_exempt_endpoint_sheds_the_scopes_of_its_group()
+    {
+        await using var app = await RootApp.StartAsync(
+            TestDatabases.For(postgres), DatabaseShape.Sqlite, ThrottleProbe.Settings(ThrottleShape.Embedded, redis, (AnonRate, "1/minute")), ThrottleProbe.Extensions());
+        var client = app.Client();
+
+        using (var counted = await client.GetAsync(ThrottleProbe.CountedInGroup, Cancel))
+        {
+            counted.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        }
+
+        using (var refused = await client.GetAsync(ThrottleProbe.CountedInGroup, Cancel))
+        {
+            refused.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests, "the group's anon scope applies");
+        }
+
+        for (var hit = 0; hit < 3; hit++)
+        {
+            using var exempt = await client.GetAsync(ThrottleProbe.ExemptInGroup, Cancel);
+            exempt.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+            exempt.Headers.Contains("RateLimit").ShouldBeFalse("nothing is counted for an exempt endpoint");
+        }
+
+        var endpoint = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Single(candidate => candidate.RoutePattern.RawText == ThrottleProbe.ExemptInGroup);
+        endpoint.Metadata.GetOrderedMetadata<ThrottleMetadata>().ShouldBeEmpty();
+        endpoint.Metadata.GetOrderedMetadata<ApiErrorsMetadata>().SelectMany(declared => declared.Errors)
+            .ShouldNotContain(ErrorCatalog.Throttled, "the OpenAPI document does not promise a 429 that never comes");
     }
 
     [Theory, MemberData(nameof(Shapes))]

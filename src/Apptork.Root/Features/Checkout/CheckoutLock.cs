@@ -1,8 +1,9 @@
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Redis;
+using Apptork.Root.Platform.Throttling;
 using Microsoft.Extensions.Options;
 
-namespace Apptork.Root.Platform.Throttling;
+namespace Apptork.Root.Features.Checkout;
 
 /// <summary>
 /// Locks checkout for a user, and for a device whoever signs in on it, after repeated failed payments
@@ -10,14 +11,14 @@ namespace Apptork.Root.Platform.Throttling;
 /// repeated declines are what card testing looks like. Kept in the throttling store, so every process sees one count.
 /// Fails closed: while the store is unreachable both calls answer 503.
 /// </summary>
-public sealed class CheckoutLock(IThrottleStore store, RedisKeys keys, IOptions<ThrottlingOptions> options)
+public sealed class CheckoutLock(IThrottleStore store, RedisKeys keys, IOptions<CheckoutLockOptions> options)
 {
     private const string FailuresKey = "checkout-failures";
     private const string LockKey = "checkout-lock";
 
-    // Reading options.Value runs the validator (ThrottleRates.Validator), which refuses both settings unless they parse.
-    private readonly Rate failures = Rate.Parse(options.Value.CheckoutLock.Failures);
-    private readonly Rate lockWindow = new(1, Rate.ParseDuration(options.Value.CheckoutLock.Duration));
+    // Reading options.Value runs the validator (CheckoutLockOptions.Validator), which refuses both settings unless they parse.
+    private readonly Rate failures = Rate.Parse(options.Value.Failures);
+    private readonly Rate lockWindow = new(1, Rate.ParseDuration(options.Value.Duration));
 
     /// <summary>Counts a failed payment against the user and the device; the one that reaches the limit locks its subject.</summary>
     /// <param name="deviceIdHash">The hashed <c>X-Device-Id</c>, when the client sent one.</param>
