@@ -32,7 +32,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
         api.MapGroup("/checkout").MapCheckoutEndpoints();
         api.MapGroup("/files").MapFileEndpoints();
         api.MapGroup("/generations").MapGenerationEndpoints();
-        app.MapCheckoutWebhooks();
+        // Outside the API's prefix: a web page, and a well-known URI whose path is fixed (RFC 8615).
         app.MapDevelopmentPaymentPage();
         app.MapJwks();
     }

@@ -34,19 +34,12 @@ public static class CheckoutEndpoints
             .RequireAuthorization()
             .ProducesErrors(ErrorCatalog.NotFound)
             .WithSummary("Where a purchase stands (pending, paid, failed, expired, partially_refunded, refunded).");
-        return checkout;
-    }
-
-    /// <summary>Stripe's webhook: exempt from throttling, the scopes of any group it is mapped in included.</summary>
-    public static IEndpointRouteBuilder MapCheckoutWebhooks(this IEndpointRouteBuilder app)
-    {
-        app.MapPost("/api/v1/checkout/webhooks/stripe", ReceiveStripeWebhookAsync)
-            .WithTags("Checkout")
+        checkout.MapPost("/webhooks/stripe", ReceiveStripeWebhookAsync)
             .ExemptFromThrottling("Stripe delivers bursts from few addresses and a refused delivery only comes back later; its signature admits it.")
             .ProducesErrors(ErrorCatalog.PaymentsNotConfigured, ErrorCatalog.InvalidSignature, ErrorCatalog.WebhookApiVersionMismatch,
                 ErrorCatalog.ParseError, ErrorCatalog.ServiceUnavailable)
             .WithSummary("Stripe's event deliveries, verified by their signature; each event is processed once.");
-        return app;
+        return checkout;
     }
 
     private static async Task<Ok<CursorPage<CreditPackView>>> ListPacksAsync(RootDbContext db, CancellationToken cancellationToken)
