@@ -337,7 +337,7 @@ public sealed class TokenTests(PostgresServer postgres)
     private static async Task<JsonElement> RunJoseAsync(string jwksUrl, string token, string issuer, string audience)
     {
         var peers = Path.Combine(ServerHost.FindRepositoryRoot(), "tests", "peers");
-        var startInfo = new ProcessStartInfo("node") { WorkingDirectory = peers, RedirectStandardOutput = true, RedirectStandardError = true };
+        var startInfo = new ProcessStartInfo(ServerHost.RequireExecutable("node", "the jose peer (verify-jwt.mjs)")) { WorkingDirectory = peers, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { "verify-jwt.mjs", jwksUrl, token, issuer, audience })
         {
             startInfo.ArgumentList.Add(argument);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using Xunit;
 
-namespace Apptork.Root.Tests.Platform;
+namespace Apptork.Root.Tests.Platform.Errors;
 
 /// <summary>
 /// Walks every route the application maps and sends each one the requests clients get wrong (another method,
