@@ -83,8 +83,10 @@ public sealed class KilledProcessTests(PostgresServer postgres, SmtpServer smtp,
             using var http = new HttpClient { BaseAddress = new Uri(url) };
             var next = -1;
             using var killed = new CancellationTokenSource();
+            var seed = TestSeed.Next();
             var clients = Enumerable.Range(0, 16).Select(client => Task.Run(async () =>
             {
+                var random = new Random(seed + client);
                 while (!killed.IsCancellationRequested)
                 {
                     try
@@ -92,7 +94,7 @@ public sealed class KilledProcessTests(PostgresServer postgres, SmtpServer smtp,
                         if (client % 4 == 0)
                         {
                             var key = Guid.NewGuid().ToString("N");
-                            var token = tokens[Random.Shared.Next(Users)];
+                            var token = tokens[random.Next(Users)];
                             attemptedSessions[key] = token;
                             using var response = await StartCheckoutAsync(http, token, key, killed.Token);
                             if (response.StatusCode == HttpStatusCode.Created)

@@ -102,7 +102,9 @@ public sealed class LedgerConcurrencyTests(PostgresServer postgres, RedisServer 
         }
 
         var signatures = await stripe.SignAsync(events.Select(stripeEvent => stripeEvent.Json).ToList());
-        var undelivered = new ConcurrentQueue<int>(Enumerable.Range(0, events.Count).OrderBy(_ => Random.Shared.Next()));
+        var seed = TestSeed.Next();
+        var shuffle = new Random(seed);
+        var undelivered = new ConcurrentQueue<int>(Enumerable.Range(0, events.Count).OrderBy(_ => shuffle.Next()));
         var delivered = new ConcurrentBag<int>();
         var acknowledgedDebits = new ConcurrentDictionary<(Guid User, string Key), (long Credits, string Answer)>();
         var refusedDebits = new ConcurrentBag<(Guid User, string Key)>();
@@ -113,7 +115,7 @@ public sealed class LedgerConcurrencyTests(PostgresServer postgres, RedisServer 
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
         {
-            var random = new Random(client);
+            var random = new Random(seed + 1 + client);
             var http = instances[client % instances.Length];
             while (clock.Elapsed < Duration)
             {
