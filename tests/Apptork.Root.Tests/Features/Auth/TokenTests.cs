@@ -4,12 +4,14 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Apptork.Root.Features.Auth;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -69,26 +71,76 @@ public sealed class TokenTests(PostgresServer postgres)
     }
 
     [Fact]
-    public async Task An_expired_access_token_is_refused_within_thirty_seconds_of_skew()
+    public async Task An_access_token_is_accepted_up_to_thirty_seconds_after_it_expired_and_refused_after()
     {
         var databases = TestDatabases.For(postgres);
         var connectionString = await databases.CreatePostgresAsync();
-        var past = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(-15).AddSeconds(-31));
+        // The issuer signs on a clock set back, the validator checks on the real one: both started before any token is
+        // made, so the tokens' ages when checked are what is set here plus a second or two. A fake clock only moves
+        // forward, so it starts before the first token's time.
+        var past = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-1));
         await using var issuer = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString,
             extensions: new RootApp.TestExtensions(Services: services => services.AddSingleton<TimeProvider>(past)));
-        var stale = await new AuthClient(issuer).SignInAsync("stale@example.com");
-        past.SetUtcNow(DateTimeOffset.UtcNow.AddMinutes(-15).AddSeconds(20));
-        var nearlyStale = await new AuthClient(issuer).SignInAsync("fresh@example.com");
-
         await using var validator = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString);
+        var lifetime = TimeSpan.FromMinutes(issuer.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Jwt.AccessTokenMinutes);
+
+        past.SetUtcNow(DateTimeOffset.UtcNow - lifetime - TimeSpan.FromSeconds(40));
+        var beyondSkew = await new AuthClient(issuer).SignInAsync("stale@example.com");
+        past.SetUtcNow(DateTimeOffset.UtcNow - lifetime - TimeSpan.FromSeconds(10));
+        var withinSkew = await new AuthClient(issuer).SignInAsync("nearly.stale@example.com");
+        new JsonWebToken(withinSkew.AccessToken).ValidTo.ShouldBeLessThan(DateTime.UtcNow, "the token accepted below has expired");
+
         var auth = new AuthClient(validator);
-        using (var expired = await auth.GetAsync("/api/v1/auth/me", stale.AccessToken))
+        using (var accepted = await auth.GetAsync("/api/v1/auth/me", withinSkew.AccessToken))
         {
-            await ErrorAssert.SingleAsync(expired, HttpStatusCode.Unauthorized, "client_error", "authentication_failed");
+            accepted.StatusCode.ShouldBe(HttpStatusCode.OK, "expired 10 s ago: inside the 30 s of clock skew");
         }
 
-        using var withinSkew = await auth.GetAsync("/api/v1/auth/me", nearlyStale.AccessToken);
-        withinSkew.StatusCode.ShouldBe(HttpStatusCode.OK);
+        using var refused = await auth.GetAsync("/api/v1/auth/me", beyondSkew.AccessToken);
+        await ErrorAssert.SingleAsync(refused, HttpStatusCode.Unauthorized, "client_error", "authentication_failed");
+    }
+
+    [Fact]
+    public async Task A_token_signed_with_our_key_for_another_issuer_audience_or_type_is_authentication_failed()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        var auth = new AuthClient(app);
+        var signedIn = await auth.SignInAsync("pinned@example.com");
+        var jwt = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Jwt;
+        var genuine = new JsonWebToken(signedIn.AccessToken);
+        var ourKey = app.Services.GetRequiredService<AuthKeys>().SigningCredentials;
+        string Sign(string issuer, string audience, string type) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            TokenType = type,
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            Claims = new Dictionary<string, object>
+            {
+                ["sub"] = genuine.Subject,
+                ["sid"] = genuine.GetClaim("sid").Value,
+                ["role"] = genuine.GetClaim("role").Value,
+            },
+            SigningCredentials = ourKey,
+        });
+
+        // Made the same way with our issuer, audience and type, the token opens the door: a refusal below is the one claim's doing.
+        using (var control = await auth.GetAsync("/api/v1/auth/me", Sign(jwt.Issuer, jwt.Audience, "at+jwt")))
+        {
+            control.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        foreach (var (changed, token) in new[]
+        {
+            ("issuer", Sign("someone-else", jwt.Audience, "at+jwt")),
+            ("audience", Sign(jwt.Issuer, "someone-elses-api", "at+jwt")),
+            ("typ of an id token", Sign(jwt.Issuer, jwt.Audience, "JWT")),
+        })
+        {
+            using var response = await auth.GetAsync("/api/v1/auth/me", token);
+            response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, $"another {changed}");
+            await ErrorAssert.SingleAsync(response, HttpStatusCode.Unauthorized, "client_error", "authentication_failed");
+        }
     }
 
     [Fact]
@@ -337,7 +389,7 @@ public sealed class TokenTests(PostgresServer postgres)
     private static async Task<JsonElement> RunJoseAsync(string jwksUrl, string token, string issuer, string audience)
     {
         var peers = Path.Combine(ServerHost.FindRepositoryRoot(), "tests", "peers");
-        var startInfo = new ProcessStartInfo("node") { WorkingDirectory = peers, RedirectStandardOutput = true, RedirectStandardError = true };
+        var startInfo = new ProcessStartInfo(ServerHost.RequireExecutable("node", "the jose peer (verify-jwt.mjs)")) { WorkingDirectory = peers, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { "verify-jwt.mjs", jwksUrl, token, issuer, audience })
         {
             startInfo.ArgumentList.Add(argument);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Apptork.Root.Features.Auth.Tokens;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -8,6 +9,7 @@ using Xunit;
 
 namespace Apptork.Root.Tests.Features.Auth;
 
+[Fast]
 public sealed class ValidatedTokenCacheTests
 {
     private static readonly ECDsaSecurityKey Key = new(ECDsa.Create(ECCurve.NamedCurves.nistP256)) { KeyId = "k1" };

@@ -1,10 +1,12 @@
 using Apptork.Root.Features.Fraud;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Shouldly;
 using Xunit;
 
 namespace Apptork.Root.Tests.Features.Fraud;
 
+[Fast]
 public sealed class DisposableEmailDomainsTests
 {
     private static DisposableEmailDomains Shipped => DisposableEmailDomains.Shipped;

@@ -1,9 +1,11 @@
 using Apptork.Root.Features.Fraud;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Shouldly;
 using Xunit;
 
 namespace Apptork.Root.Tests.Features.Fraud;
 
+[Fast]
 public sealed class EmailAddressesTests
 {
     private static readonly string LongestLocalPart = new('a', EmailAddresses.MaxLocalPartLength);

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.EntityFrameworkCore;
@@ -96,7 +97,7 @@ public sealed class EmailDomainPolicyTests(PostgresServer postgres)
         mixedCase.Message.ShouldContain("ck_email_domain_rules_domain_lower_case");
     }
 
-    [Fact]
+    [Fact, Fast]
     public void A_rule_is_refused_for_something_that_is_not_a_domain() =>
         Should.Throw<ArgumentException>(() => EmailDomainRule.Create("*.example.com", EmailDomainRuleKind.Block, note: null, DateTimeOffset.UtcNow));
 

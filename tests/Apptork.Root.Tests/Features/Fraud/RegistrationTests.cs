@@ -1,4 +1,7 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Features.Auth;
@@ -119,7 +122,12 @@ public sealed class RegistrationTests(PostgresServer postgres)
         registrations.Single(registration => registration.UserId == original.User.Id).BonusEligible.ShouldBeTrue();
         registrations.Single(registration => registration.UserId == original.User.Id).Ip.ShouldBeNull("the deleted account's IP address is erased");
         registrations.Single(registration => registration.UserId == recreated.User.Id).BonusEligible.ShouldBeFalse();
-        registrations.ShouldAllBe(registration => registration.EmailHash!.Length == 32, "only a keyed hash of the address is kept");
+        // Only a keyed hash of the canonical address is kept: a plain hash could be found again by hashing known addresses.
+        EmailAddresses.TryNormalize("returning@example.com", out var normalized).ShouldBeTrue();
+        var canonical = Encoding.UTF8.GetBytes(normalized.CanonicalKey);
+        var keyed = HMACSHA256.HashData(app.Services.GetRequiredService<AuthKeys>().RegistrationKey, canonical);
+        keyed.ShouldNotBe(SHA256.HashData(canonical));
+        registrations.ShouldAllBe(registration => registration.EmailHash!.SequenceEqual(keyed), "both registrations keep the keyed hash of the one mailbox");
     }
 
     [Theory, MemberData(nameof(Shapes))]

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
@@ -138,7 +138,8 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         (await new WalletBooks(api).WithDbAsync(db => db.Generations.CountAsync(Cancel))).ShouldBe(2);
     }
 
-    [Theory]
+    // Deadlines beyond the 90 s waits inside, for a stall outside them (a start-up, a wallet call).
+    [Theory(Timeout = 180_000), Long]
     [InlineData(AiBehaviour.Fail)]
     [InlineData(AiBehaviour.Hang)]
     [InlineData(AiBehaviour.Garbage)]
@@ -169,7 +170,7 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
     /// One refusal: the job writes the result again, without asking the provider again. Three, as many as the job tries:
     /// the failure escapes to Hangfire's retry, which runs the generation again once its claim is stale.
     /// </summary>
-    [Theory]
+    [Theory(Timeout = 180_000), Long]
     [InlineData(1, 1)]
     [InlineData(3, 2)]
     public async Task A_result_the_database_refuses_to_store_is_written_again_or_generated_again_and_never_refunded(int refusedWrites, int providerCalls)
@@ -341,96 +342,4 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
 
         return merged;
     }
-}
-
-/// <summary>Creates and polls generations over HTTP as an app does.</summary>
-public sealed class GenerationClient(RootApp app, string accessToken)
-{
-    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
-    private readonly HttpClient http = app.Client();
-
-    public async Task<HttpResponseMessage> CreateAsync(string type, string prompt, string idempotencyKey, object? options = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/generations") { Content = JsonContent.Create(new { type, prompt, options }) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        request.Headers.Add("Idempotency-Key", idempotencyKey);
-        return await http.SendAsync(request, Cancel);
-    }
-
-    public async Task<View> CreateOkAsync(string type, string prompt, object? options = null)
-    {
-        using var response = await CreateAsync(type, prompt, Guid.NewGuid().ToString(), options);
-        response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Cancel));
-        return (await response.Content.ReadFromJsonAsync<View>(TestJson.Options, Cancel))!;
-    }
-
-    public async Task<View> GetAsync(long id)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{id}");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        using var response = await http.SendAsync(request, Cancel);
-        response.StatusCode.ShouldBe(HttpStatusCode.OK);
-        return (await response.Content.ReadFromJsonAsync<View>(TestJson.Options, Cancel))!;
-    }
-
-    public async Task<IReadOnlyList<View>> ListAsync()
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/generations");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        using var response = await http.SendAsync(request, Cancel);
-        return (await response.Content.ReadFromJsonAsync<Page>(TestJson.Options, Cancel))!.Results;
-    }
-
-    /// <summary>The generation's server-sent events, read until the server ends the stream; each is also handed to <paramref name="received"/>.</summary>
-    public async Task<IReadOnlyList<SseItem<View>>> EventsAsync(long id, Action<View>? received = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{id}/events");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Cancel);
-        response.StatusCode.ShouldBe(HttpStatusCode.OK);
-        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
-        await using var stream = await response.Content.ReadAsStreamAsync(Cancel);
-        var events = new List<SseItem<View>>();
-        await foreach (var item in SseParser.Create(stream, (_, data) => JsonSerializer.Deserialize<View>(data, TestJson.Options)!).EnumerateAsync(Cancel))
-        {
-            events.Add(item);
-            received?.Invoke(item.Data);
-        }
-
-        return events;
-    }
-
-    /// <summary>Polls until the generation reaches <paramref name="status"/>, failing on any other final one.</summary>
-    public async Task<View> WaitAsync(long id, string status, TimeSpan? patience = null)
-    {
-        var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var view = await GetAsync(id);
-            if (view.Status == status)
-            {
-                return view;
-            }
-
-            view.Status.ShouldBeOneOf(["queued", "running"], $"generation {id} ended {view.Status}, expected {status}");
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new ShouldAssertException($"Generation {id} was still {view.Status}, not {status}. The application logged:\n{JobLog()}");
-            }
-
-            // Slow enough to stay inside the user scope's rate while a generation retries.
-            await Task.Delay(250, Cancel);
-        }
-    }
-
-    /// <summary>What the application said about its jobs and generations, for the message of a wait that timed out.</summary>
-    private string JobLog() => string.Join('\n', app.Logs.Entries
-        .Where(entry => entry.Level >= LogLevel.Warning || entry.Category.StartsWith("Hangfire", StringComparison.Ordinal) || entry.Category.Contains("Generation", StringComparison.Ordinal))
-        .TakeLast(40)
-        .Select(entry => $"{entry.Level} {entry.Category}: {entry.Message} {entry.Exception?.GetType().Name} {entry.Exception?.Message}"));
-
-    public sealed record View(long Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl);
-
-    public sealed record Page(IReadOnlyList<View> Results, string? NextCursor);
 }

@@ -3,6 +3,7 @@ using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Wallet;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Hangfire;
@@ -22,7 +23,8 @@ public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    [Fact]
+    /// <summary>A deadline beyond the rescue's own patience (three minutes), so a stall fails the run instead of hanging it.</summary>
+    [Fact(Timeout = 360_000), Long]
     public async Task A_generation_whose_worker_is_killed_mid_job_ends_once_charged_once_refunded_never()
     {
         await using var ai = await LocalOpenAi.StartAsync();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -47,6 +48,7 @@ public sealed class RootApp : WebApplicationFactory<Program>
     public static async Task<RootApp> StartOnAsync(
         DatabaseShape shape, string connectionString, IReadOnlyDictionary<string, string?>? settings = null, TestExtensions? extensions = null)
     {
+        Category.RefuseInFastTest("an application host");
         var all = new Dictionary<string, string?>
         {
             ["Database:Provider"] = shape.ToString(),

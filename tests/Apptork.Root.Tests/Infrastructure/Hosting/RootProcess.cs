@@ -58,6 +58,7 @@ public static class RootProcess
     /// <summary>Starts the binary and returns at once; disposing kills it if it still runs.</summary>
     public static Running Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string? workingDirectory = null)
     {
+        Servers.ServerHost.RequireServers("the Apptork.Root binary as a child process");
         var startInfo = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Apptork.Root"))
         {
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,

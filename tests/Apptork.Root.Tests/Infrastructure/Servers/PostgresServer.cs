@@ -1,4 +1,5 @@
 using System.Globalization;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Npgsql;
 using Xunit;
 
@@ -24,11 +25,22 @@ public sealed class PostgresServer : IAsyncLifetime
     private string? adminConnectionString;
 
     /// <summary>Connects as the superuser to the "postgres" database.</summary>
-    public string AdminConnectionString =>
-        adminConnectionString ?? throw new InvalidOperationException($"{ServerName} has not been started.");
+    public string AdminConnectionString
+    {
+        get
+        {
+            ServerHost.RequireServers(ServerName);
+            return adminConnectionString ?? throw new InvalidOperationException($"{ServerName} has not been started.");
+        }
+    }
 
     public async ValueTask InitializeAsync()
     {
+        if (Category.ServersDisabled)
+        {
+            return;
+        }
+
         var binaries = FindNewestBinDirectory();
         directory = ServerHost.CreateMemoryBackedDirectory("apptork-postgres-");
         var dataDirectory = Path.Combine(directory.FullName, "data");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Xunit;
 
 namespace Apptork.Root.Tests.Infrastructure.Servers;
@@ -19,12 +20,24 @@ public sealed class RedisServer : IAsyncLifetime
     private int port;
 
     /// <summary>host:port, as StackExchange.Redis takes it.</summary>
-    public string ConnectionString => port != 0
-        ? $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"
-        : throw new InvalidOperationException($"{ServerName} has not been started.");
+    public string ConnectionString
+    {
+        get
+        {
+            ServerHost.RequireServers(ServerName);
+            return port != 0
+                ? $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}"
+                : throw new InvalidOperationException($"{ServerName} has not been started.");
+        }
+    }
 
     public async ValueTask InitializeAsync()
     {
+        if (Category.ServersDisabled)
+        {
+            return;
+        }
+
         directory = ServerHost.CreateTemporaryDirectory("apptork-redis-");
         port = ServerHost.FreeLoopbackPort();
         await StartAsync();

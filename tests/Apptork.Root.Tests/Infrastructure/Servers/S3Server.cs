@@ -1,4 +1,5 @@
 using System.Globalization;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Xunit;
 
 namespace Apptork.Root.Tests.Infrastructure.Servers;
@@ -17,7 +18,14 @@ public sealed class S3Server : IAsyncLifetime
     private string? serviceUrl;
 
     /// <summary>http://127.0.0.1:port, to use with path-style addressing.</summary>
-    public string ServiceUrl => serviceUrl ?? throw new InvalidOperationException($"{ServerName} has not been started.");
+    public string ServiceUrl
+    {
+        get
+        {
+            ServerHost.RequireServers(ServerName);
+            return serviceUrl ?? throw new InvalidOperationException($"{ServerName} has not been started.");
+        }
+    }
 
     /// <summary>S3rver's fixed credentials.</summary>
     public string AccessKey => "S3RVER";
@@ -41,6 +49,11 @@ public sealed class S3Server : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        if (Category.ServersDisabled)
+        {
+            return;
+        }
+
         var node = ServerHost.RequireExecutable("node", ServerName);
         var peers = Path.Combine(ServerHost.FindRepositoryRoot(), "tests", "peers");
         var script = ServerHost.RequireFile(Path.Combine(peers, "s3rver.mjs"), ServerName);

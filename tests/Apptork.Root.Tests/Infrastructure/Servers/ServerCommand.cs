@@ -38,6 +38,7 @@ internal static class ServerCommand
 
     public static ProcessStartInfo CreateStartInfo(IReadOnlyList<string> command)
     {
+        ServerHost.RequireServers(command[0]);
         var startInfo = new ProcessStartInfo(command[0])
         {
             UseShellExecute = false,

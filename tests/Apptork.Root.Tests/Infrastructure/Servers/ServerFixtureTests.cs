@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Xml.Linq;
+using Apptork.Root.Tests.Infrastructure.Hosting;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
@@ -113,7 +114,7 @@ public sealed class ServerFixtureTests(PostgresServer postgres, RedisServer redi
     {
         var objectUri = new Uri($"{s3.ServiceUrl}/{s3.Bucket}/fixture-test/{Guid.NewGuid():N}.bin");
         var bytes = new byte[70_000];
-        Random.Shared.NextBytes(bytes);
+        new Random(TestSeed.Next()).NextBytes(bytes);
 
         using (var put = await Http.PutAsync(objectUri, new ByteArrayContent(bytes), Cancellation))
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Apptork.Root.Tests.Infrastructure.Categories;
 
 namespace Apptork.Root.Tests.Infrastructure.Servers;
 
@@ -38,8 +39,23 @@ internal static class ServerHost
         throw new InvalidOperationException($"No Apptork.Root.slnx above {AppContext.BaseDirectory}: the tests must run from a clone of the repository.");
     }
 
+    /// <summary>
+    /// Called by everything that starts or reaches a server or a child process. Fails a test marked [Fast], whose promise
+    /// is that it needs none, and anything at all in a run started without servers (<c>./test.sh --fast</c>).
+    /// </summary>
+    public static void RequireServers(string what)
+    {
+        Category.RefuseInFastTest(what);
+        if (Category.ServersDisabled)
+        {
+            throw new InvalidOperationException(
+                $"{Category.CurrentName()} needs {what}, but this run started no servers ({Category.NoServersVariable}=1, as ./test.sh --fast sets it).");
+        }
+    }
+
     public static string RequireExecutable(string name, string serverName)
     {
+        RequireServers(serverName);
         var searchPath = (Environment.GetEnvironmentVariable("PATH") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Concat(StandardBinaryDirectories);

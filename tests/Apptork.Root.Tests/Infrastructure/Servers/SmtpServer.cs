@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Xunit;
 
 namespace Apptork.Root.Tests.Infrastructure.Servers;
@@ -26,7 +27,14 @@ public sealed class SmtpServer : IAsyncLifetime
 
     public string Host => "127.0.0.1";
 
-    public int Port => port != 0 ? port : throw new InvalidOperationException($"{ServerName} has not been started.");
+    public int Port
+    {
+        get
+        {
+            ServerHost.RequireServers(ServerName);
+            return port != 0 ? port : throw new InvalidOperationException($"{ServerName} has not been started.");
+        }
+    }
 
     /// <summary>Every message received so far, in order of arrival.</summary>
     public IReadOnlyList<ReceivedMail> Received
@@ -42,6 +50,11 @@ public sealed class SmtpServer : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        if (Category.ServersDisabled)
+        {
+            return;
+        }
+
         var node = ServerHost.RequireExecutable("node", ServerName);
         var peers = Path.Combine(ServerHost.FindRepositoryRoot(), "tests", "peers");
         var script = ServerHost.RequireFile(Path.Combine(peers, "smtp.mjs"), ServerName);

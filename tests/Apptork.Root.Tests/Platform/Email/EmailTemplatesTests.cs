@@ -1,12 +1,14 @@
 using System.Globalization;
 using Apptork.Root.Platform.Email;
 using Apptork.Root.Platform.Localization;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Microsoft.Extensions.Options;
 using Shouldly;
 using Xunit;
 
 namespace Apptork.Root.Tests.Platform.Email;
 
+[Fast]
 public sealed class EmailTemplatesTests
 {
     private static readonly EmailTemplates Templates = new(Options.Create(new EmailOptions()));

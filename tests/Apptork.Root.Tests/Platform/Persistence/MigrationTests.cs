@@ -1,4 +1,5 @@
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.EntityFrameworkCore;
@@ -47,7 +48,7 @@ public sealed class MigrationTests(PostgresServer postgres)
         (await db.Database.GetAppliedMigrationsAsync(Cancel)).ShouldNotBeEmpty();
     }
 
-    [Fact]
+    [Fact, Fast]
     public void Each_provider_has_migrations_matching_the_model()
     {
         using var sqlite = Sqlite("Data Source=:memory:");
@@ -58,7 +59,7 @@ public sealed class MigrationTests(PostgresServer postgres)
         npgsql.Database.GetMigrations().ShouldNotBeEmpty();
     }
 
-    [Fact]
+    [Fact, Fast]
     public void Both_providers_agree_on_tables_columns_keys_and_indexes()
     {
         using var sqlite = Sqlite("Data Source=:memory:");

@@ -2,12 +2,14 @@ using System.Net;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Platform.Networking;
 using Apptork.Root.Platform.Throttling;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Microsoft.Extensions.Options;
 using Shouldly;
 using Xunit;
 
 namespace Apptork.Root.Tests.Platform.Throttling;
 
+[Fast]
 public sealed class RateTests
 {
     [Theory]

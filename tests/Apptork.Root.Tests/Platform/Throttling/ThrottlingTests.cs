@@ -1,11 +1,15 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Tests.Features.Auth;
+using Apptork.Root.Tests.Features.Checkout;
+using Apptork.Root.Tests.Features.Generation;
+using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.AspNetCore.Routing;
@@ -192,6 +196,44 @@ public sealed class ThrottlingTests(PostgresServer postgres, RedisServer redis)
         await AllowedThenRefusedAsync(auth, HttpMethod.Post, ThrottleProbe.Generations, premium, 2, "\"ai_generation\";q=2;w=60");
     }
 
+    [Fact]
+    public async Task The_checkout_and_generation_routes_count_in_their_own_scopes()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, new Dictionary<string, string?>
+        {
+            ["Throttling:Rates:checkout:free"] = "1/hour",
+            ["Throttling:Rates:ai_generation:free"] = "1/minute",
+        });
+        var signedIn = await new AuthClient(app).SignInAsync("real.routes@example.com");
+        await new WalletBooks(app).PostAsync(signedIn.User.Id, 10, "grant", LedgerEntryKind.Adjustment);
+
+        var checkout = new CheckoutClient(app);
+        using (var allowed = await checkout.StartAsync(signedIn.AccessToken, "starter"))
+        {
+            allowed.StatusCode.ShouldBe(HttpStatusCode.Created);
+            Header(allowed, "RateLimit-Policy").ShouldContain("\"checkout\";q=1;w=3600");
+        }
+
+        using (var refused = await checkout.StartAsync(signedIn.AccessToken, "starter"))
+        {
+            await ErrorAssert.SingleAsync(refused, HttpStatusCode.TooManyRequests, "client_error", "throttled");
+            Header(refused, "RateLimit").ShouldContain("\"checkout\";r=0;");
+        }
+
+        var generations = new GenerationClient(app, signedIn.AccessToken);
+        using (var allowed = await generations.CreateAsync("text", "counted", Guid.NewGuid().ToString()))
+        {
+            allowed.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            Header(allowed, "RateLimit-Policy").ShouldContain("\"ai_generation\";q=1;w=60");
+        }
+
+        using (var refused = await generations.CreateAsync("text", "one too many", Guid.NewGuid().ToString()))
+        {
+            await ErrorAssert.SingleAsync(refused, HttpStatusCode.TooManyRequests, "client_error", "throttled");
+            Header(refused, "RateLimit").ShouldContain("\"ai_generation\";r=0;");
+        }
+    }
+
     [Theory, MemberData(nameof(Shapes))]
     public async Task Codes_for_one_address_are_capped_whichever_ips_ask_for_them(ThrottleShape shape)
     {
@@ -284,11 +326,20 @@ public sealed class ThrottlingTests(PostgresServer postgres, RedisServer redis)
     {
         await using var ownRedis = new RedisServer();
         await ownRedis.InitializeAsync();
+        await using var stripe = await LocalStripe.StartAsync();
         // A rate too small for batches: every hit goes to Redis, so the outage shows at once.
-        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres,
-            ThrottleProbe.Settings(ThrottleShape.Production, ownRedis, ("Throttling:Rates:anon:anonymous", "20/minute")), ThrottleProbe.Extensions());
+        var settings = ThrottleProbe.Settings(ThrottleShape.Production, ownRedis, ("Throttling:Rates:anon:anonymous", "20/minute"));
+        foreach (var (key, value) in stripe.Settings)
+        {
+            settings[key] = value;
+        }
+
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres, settings, ThrottleProbe.Extensions());
         var auth = new AuthClient(app);
         var token = (await auth.SignInAsync("outage@example.com")).AccessToken;
+        var checkout = new CheckoutClient(app);
+        // The real checkout route lets this caller through while Redis is up: a refusal below is the outage's doing.
+        await checkout.StartOkAsync(token, "starter");
 
         await ownRedis.StopAsync();
 
@@ -305,10 +356,17 @@ public sealed class ThrottlingTests(PostgresServer postgres, RedisServer redis)
             closed.Headers.RetryAfter!.Delta.ShouldBe(TimeSpan.FromSeconds(5));
         }
 
-        using (var checkout = await SendAsync(auth, ThrottleProbe.CheckoutSessions, token, deviceId: null))
+        using (var probe = await SendAsync(auth, ThrottleProbe.CheckoutSessions, token, deviceId: null))
         {
-            await ErrorAssert.SingleAsync(checkout, HttpStatusCode.ServiceUnavailable, "server_error", "service_unavailable");
+            await ErrorAssert.SingleAsync(probe, HttpStatusCode.ServiceUnavailable, "server_error", "service_unavailable");
         }
+
+        using (var realCheckout = await checkout.StartAsync(token, "starter"))
+        {
+            await ErrorAssert.SingleAsync(realCheckout, HttpStatusCode.ServiceUnavailable, "server_error", "service_unavailable");
+        }
+
+        (await new WalletBooks(app).WithDbAsync(db => db.Payments.CountAsync(Cancel))).ShouldBe(1, "no checkout was started during the outage");
 
         app.Logs.Entries.Count(entry => entry.Level == LogLevel.Warning && entry.Message.StartsWith("Throttling store unreachable", StringComparison.Ordinal))
             .ShouldBe(1, "the warning is rate-limited, not one per request");

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Apptork.Root.Tests.Platform;
+namespace Apptork.Root.Tests.Platform.Errors;
 
 /// <summary>
 /// Test-only routes that provoke each kind of failure through the product's real pipeline: body binding and

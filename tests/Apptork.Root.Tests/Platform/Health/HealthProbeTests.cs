@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using Xunit;
 
-namespace Apptork.Root.Tests.Platform;
+namespace Apptork.Root.Tests.Platform.Health;
 
 public sealed class HealthProbeTests(PostgresServer postgres)
 {

@@ -6,12 +6,13 @@ using System.Text.RegularExpressions;
 using Apptork.Root.Platform.Email;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Localization;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Shouldly;
 using Xunit;
 
-namespace Apptork.Root.Tests.Platform;
+namespace Apptork.Root.Tests.Platform.Localization;
 
 public sealed partial class LocalizationTests(PostgresServer postgres)
 {
@@ -29,7 +30,7 @@ public sealed partial class LocalizationTests(PostgresServer postgres)
         from culture in LocalizationSetup.SupportedCultures
         select (texts, culture.Name));
 
-    [Theory, MemberData(nameof(TextsAndLanguages))]
+    [Theory, MemberData(nameof(TextsAndLanguages)), Fast]
     public void Every_static_text_has_its_own_translation_with_the_same_placeholders(string texts, string language)
     {
         var (resources, requiredKeys) = StaticTexts[texts];
@@ -62,7 +63,7 @@ public sealed partial class LocalizationTests(PostgresServer postgres)
         missing.ShouldBeEmpty($"{texts} keys without a {language} translation");
     }
 
-    [Fact]
+    [Fact, Fast]
     public void Catalog_codes_are_unique_stable_snake_case()
     {
         ErrorCatalog.All.Select(definition => definition.Code).ShouldBeUnique();

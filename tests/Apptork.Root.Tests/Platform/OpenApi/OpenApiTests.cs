@@ -2,10 +2,11 @@ using System.Text.Json;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
+using Apptork.Root.Tests.Platform.Errors;
 using Shouldly;
 using Xunit;
 
-namespace Apptork.Root.Tests.Platform;
+namespace Apptork.Root.Tests.Platform.OpenApi;
 
 public sealed class OpenApiTests(PostgresServer postgres)
 {

@@ -7,11 +7,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using Xunit;
 
-namespace Apptork.Root.Tests.Platform;
+namespace Apptork.Root.Tests.Platform.Errors;
 
 /// <summary>
 /// Walks every route the application maps and sends each one the requests clients get wrong (another method,
-/// no credentials, a broken body, a wrong content type, a bad id): whatever fails must fail in the standard payload.
+/// no credentials, a broken body, a wrong content type, a bad id): each is the client's mistake, so each must be
+/// answered with a 4xx, never a 5xx, and in the standard payload.
 /// </summary>
 public sealed class EndpointWalkTests(PostgresServer postgres)
 {
@@ -20,7 +21,7 @@ public sealed class EndpointWalkTests(PostgresServer postgres)
     public static TheoryData<DatabaseShape> Shapes => DatabaseShapes.Both;
 
     [Theory, MemberData(nameof(Shapes))]
-    public async Task No_non_2xx_response_anywhere_has_another_shape(DatabaseShape shape)
+    public async Task Every_route_answers_wrong_anonymous_requests_with_a_client_error_in_the_standard_shape(DatabaseShape shape)
     {
         // Hundreds of anonymous requests from one address: unthrottled, so each route answers for itself (429s: ThrottlingTests).
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape, new Dictionary<string, string?>
@@ -37,6 +38,7 @@ public sealed class EndpointWalkTests(PostgresServer postgres)
 
         var client = app.Client("fr");
         var checkedErrors = 0;
+        var serverErrors = new List<string>();
         foreach (var route in routes)
         {
             foreach (var method in Methods)
@@ -46,6 +48,11 @@ public sealed class EndpointWalkTests(PostgresServer postgres)
                     using (request)
                     using (var response = await client.SendAsync(request, TestContext.Current.CancellationToken))
                     {
+                        if ((int)response.StatusCode >= 500)
+                        {
+                            serverErrors.Add($"{method} {route} ({request.Content?.Headers.ContentType?.MediaType ?? "no body"}): {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)}");
+                        }
+
                         if ((int)response.StatusCode >= 400)
                         {
                             await ErrorAssert.ReadAsync(response);
@@ -57,6 +64,7 @@ public sealed class EndpointWalkTests(PostgresServer postgres)
             }
         }
 
+        serverErrors.ShouldBeEmpty();
         checkedErrors.ShouldBeGreaterThan(routes.Count);
     }
 

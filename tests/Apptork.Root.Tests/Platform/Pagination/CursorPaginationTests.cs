@@ -1,5 +1,6 @@
 using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using Xunit;
 
-namespace Apptork.Root.Tests.Platform.Persistence;
+namespace Apptork.Root.Tests.Platform.Pagination;
 
 /// <summary>The keyset pagination helper translates and pages correctly on both providers.</summary>
 public sealed class CursorPaginationTests(PostgresServer postgres)
@@ -47,7 +48,7 @@ public sealed class CursorPaginationTests(PostgresServer postgres)
         seen.ShouldBe(Enumerable.Range(1, 45).Reverse().Select(number => $"row-{number:00}"));
     }
 
-    [Fact]
+    [Fact, Fast]
     public void Cursors_round_trip_and_forgeries_are_rejected()
     {
         Cursor.Decode(Cursor.Encode(1234567890123)).ShouldBe(1234567890123);

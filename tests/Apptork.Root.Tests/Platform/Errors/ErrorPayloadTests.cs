@@ -8,21 +8,12 @@ using Microsoft.Extensions.Logging;
 using Shouldly;
 using Xunit;
 
-namespace Apptork.Root.Tests.Platform;
+namespace Apptork.Root.Tests.Platform.Errors;
 
 /// <summary>Every way a request can fail ends in the one standard payload, in both runtime shapes.</summary>
-public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
+public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncDisposable
 {
     private readonly Dictionary<DatabaseShape, RootApp> apps = [];
-
-    public async ValueTask InitializeAsync()
-    {
-        var databases = TestDatabases.For(postgres);
-        foreach (var shape in Enum.GetValues<DatabaseShape>())
-        {
-            apps[shape] = await RootApp.StartAsync(databases, shape, extensions: ErrorProbe.Extensions);
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {
@@ -34,12 +25,24 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
 
     public static TheoryData<DatabaseShape> Shapes => DatabaseShapes.Both;
 
+    /// <summary>Started on first use: a test of one shape starts only that shape's application, not both.</summary>
+    private async Task<RootApp> AppAsync(DatabaseShape shape)
+    {
+        if (!apps.TryGetValue(shape, out var app))
+        {
+            app = await RootApp.StartAsync(TestDatabases.For(postgres), shape, extensions: ErrorProbe.Extensions);
+            apps[shape] = app;
+        }
+
+        return app;
+    }
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Theory, MemberData(nameof(Shapes))]
     public async Task Unknown_route_is_not_found(DatabaseShape shape)
     {
-        using var response = await apps[shape].Client().GetAsync("/api/v1/does-not-exist", Cancel);
+        using var response = await (await AppAsync(shape)).Client().GetAsync("/api/v1/does-not-exist", Cancel);
         var error = await ErrorAssert.SingleAsync(response, HttpStatusCode.NotFound, "client_error", "not_found");
         error.Detail.ShouldBe("Not found.");
     }
@@ -47,7 +50,7 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
     [Theory, MemberData(nameof(Shapes))]
     public async Task Wrong_method_is_method_not_allowed_with_allow_header(DatabaseShape shape)
     {
-        using var response = await apps[shape].Client().DeleteAsync("/__probe/boom", Cancel);
+        using var response = await (await AppAsync(shape)).Client().DeleteAsync("/__probe/boom", Cancel);
         await ErrorAssert.SingleAsync(response, HttpStatusCode.MethodNotAllowed, "client_error", "method_not_allowed");
         response.Content.Headers.Allow.ShouldContain("GET");
     }
@@ -78,7 +81,7 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
     public async Task Wrong_content_type_is_unsupported_media_type(DatabaseShape shape)
     {
         using var content = new StringContent("customer_name=Ana", Encoding.UTF8, "application/x-www-form-urlencoded");
-        using var response = await apps[shape].Client().PostAsync("/__probe/orders", content, Cancel);
+        using var response = await (await AppAsync(shape)).Client().PostAsync("/__probe/orders", content, Cancel);
         await ErrorAssert.SingleAsync(response, HttpStatusCode.UnsupportedMediaType, "client_error", "unsupported_media_type");
     }
 
@@ -114,16 +117,16 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
     [Theory, MemberData(nameof(Shapes))]
     public async Task Unparsable_query_parameter_is_invalid_and_a_missing_one_required(DatabaseShape shape)
     {
-        using var unparsable = await apps[shape].Client().GetAsync("/__probe/count?count=many", Cancel);
+        using var unparsable = await (await AppAsync(shape)).Client().GetAsync("/__probe/count?count=many", Cancel);
         await ErrorAssert.SingleAsync(unparsable, HttpStatusCode.BadRequest, "validation_error", "invalid", "count");
-        using var missing = await apps[shape].Client().GetAsync("/__probe/count", Cancel);
+        using var missing = await (await AppAsync(shape)).Client().GetAsync("/__probe/count", Cancel);
         await ErrorAssert.SingleAsync(missing, HttpStatusCode.BadRequest, "validation_error", "required", "count");
     }
 
     [Theory, MemberData(nameof(Shapes))]
     public async Task Unauthenticated_carries_www_authenticate(DatabaseShape shape)
     {
-        using var response = await apps[shape].Client().GetAsync("/__probe/status/401", Cancel);
+        using var response = await (await AppAsync(shape)).Client().GetAsync("/__probe/status/401", Cancel);
         await ErrorAssert.SingleAsync(response, HttpStatusCode.Unauthorized, "client_error", "not_authenticated");
         response.Headers.WwwAuthenticate.ShouldNotBeEmpty();
     }
@@ -131,14 +134,14 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
     [Theory, MemberData(nameof(Shapes))]
     public async Task Forbidden_is_permission_denied(DatabaseShape shape)
     {
-        using var response = await apps[shape].Client().GetAsync("/__probe/status/403", Cancel);
+        using var response = await (await AppAsync(shape)).Client().GetAsync("/__probe/status/403", Cancel);
         await ErrorAssert.SingleAsync(response, HttpStatusCode.Forbidden, "client_error", "permission_denied");
     }
 
     [Theory, MemberData(nameof(Shapes))]
     public async Task Throttled_carries_retry_after_and_says_when(DatabaseShape shape)
     {
-        using var response = await apps[shape].Client("de").GetAsync("/__probe/throttled", Cancel);
+        using var response = await (await AppAsync(shape)).Client("de").GetAsync("/__probe/throttled", Cancel);
         var error = await ErrorAssert.SingleAsync(response, HttpStatusCode.TooManyRequests, "client_error", "throttled");
         response.Headers.RetryAfter!.Delta.ShouldBe(TimeSpan.FromSeconds(42));
         error.Detail.ShouldBe("Die Anfrage wurde gedrosselt. Wieder verfügbar in 42 Sekunden.");
@@ -147,7 +150,7 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
     [Theory, MemberData(nameof(Shapes))]
     public async Task Bare_429_from_a_framework_component_still_says_when(DatabaseShape shape)
     {
-        using var response = await apps[shape].Client().GetAsync("/__probe/status/429", Cancel);
+        using var response = await (await AppAsync(shape)).Client().GetAsync("/__probe/status/429", Cancel);
         var error = await ErrorAssert.SingleAsync(response, HttpStatusCode.TooManyRequests, "client_error", "throttled");
         response.Headers.RetryAfter.ShouldNotBeNull();
         error.Detail.ShouldNotContain("{wait}");
@@ -156,7 +159,7 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
     [Theory, MemberData(nameof(Shapes))]
     public async Task Unhandled_exception_is_a_500_that_leaks_nothing_and_is_logged_with_the_correlation_id(DatabaseShape shape)
     {
-        using var response = await apps[shape].Client().GetAsync("/__probe/boom", Cancel);
+        using var response = await (await AppAsync(shape)).Client().GetAsync("/__probe/boom", Cancel);
         var error = await ErrorAssert.SingleAsync(response, HttpStatusCode.InternalServerError, "server_error", "error");
         var body = await response.Content.ReadAsStringAsync(Cancel);
         body.ShouldNotContain("hunter2");
@@ -165,7 +168,7 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
         error.Detail.ShouldContain("X-Correlation-Id");
 
         var correlationId = response.Headers.GetValues("X-Correlation-Id").ShouldHaveSingleItem();
-        var logged = apps[shape].Logs.Entries.Where(entry => entry.Level == LogLevel.Error && entry.Exception?.Message == ErrorProbe.SecretInException).ToList();
+        var logged = (await AppAsync(shape)).Logs.Entries.Where(entry => entry.Level == LogLevel.Error && entry.Exception?.Message == ErrorProbe.SecretInException).ToList();
         logged.ShouldHaveSingleItem().Message.ShouldContain(correlationId);
         logged[0].Scope["CorrelationId"].ShouldBe(correlationId);
     }
@@ -175,19 +178,19 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
     {
         using var kept = new HttpRequestMessage(HttpMethod.Get, "/healthz/live");
         kept.Headers.Add("X-Correlation-Id", "mobile-7f3a9c21");
-        using var keptResponse = await apps[shape].Client().SendAsync(kept, Cancel);
+        using var keptResponse = await (await AppAsync(shape)).Client().SendAsync(kept, Cancel);
         keptResponse.Headers.GetValues("X-Correlation-Id").ShouldBe(["mobile-7f3a9c21"]);
 
         using var hostile = new HttpRequestMessage(HttpMethod.Get, "/healthz/live");
         hostile.Headers.TryAddWithoutValidation("X-Correlation-Id", "x\"; DROP TABLE users; --");
-        using var hostileResponse = await apps[shape].Client().SendAsync(hostile, Cancel);
+        using var hostileResponse = await (await AppAsync(shape)).Client().SendAsync(hostile, Cancel);
         hostileResponse.Headers.GetValues("X-Correlation-Id").Single().ShouldMatch("^[0-9a-f]{32}$");
     }
 
     [Theory, MemberData(nameof(Shapes))]
     public async Task Pagination_input_errors_name_their_parameter(DatabaseShape shape)
     {
-        var client = apps[shape].Client();
+        var client = (await AppAsync(shape)).Client();
         using var tooMany = await client.GetAsync("/__probe/page?limit=500", Cancel);
         (await ErrorAssert.SingleAsync(tooMany, HttpStatusCode.BadRequest, "validation_error", "max_value", "limit")).Detail.ShouldContain("100");
         using var zero = await client.GetAsync("/__probe/page?limit=0", Cancel);
@@ -216,6 +219,6 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncLifetime
     {
         using var content = new StringContent(json, Encoding.UTF8);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return await apps[shape].Client().PostAsync(path, content, Cancel);
+        return await (await AppAsync(shape)).Client().PostAsync(path, content, Cancel);
     }
 }

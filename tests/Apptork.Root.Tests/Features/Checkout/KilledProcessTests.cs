@@ -6,6 +6,7 @@ using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Wallet;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.EntityFrameworkCore;
@@ -19,14 +20,15 @@ namespace Apptork.Root.Tests.Features.Checkout;
 /// while Stripe and the apps retry everything: whatever was acknowledged before the kill survived, and the retries
 /// add nothing twice.
 /// </summary>
-public sealed class KillTests(PostgresServer postgres, SmtpServer smtp, RedisServer redis)
+public sealed class KilledProcessTests(PostgresServer postgres, SmtpServer smtp, RedisServer redis)
 {
     private const int Users = 8;
     private const int Payments = 160;
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    [Fact]
+    /// <summary>A deadline, so a process that stalls instead of dying fails the run instead of hanging it.</summary>
+    [Fact(Timeout = 300_000), Long]
     public async Task A_process_killed_mid_run_loses_nothing_acknowledged_and_retries_duplicate_nothing()
     {
         await using var stripe = await LocalStripe.StartAsync();
@@ -81,8 +83,10 @@ public sealed class KillTests(PostgresServer postgres, SmtpServer smtp, RedisSer
             using var http = new HttpClient { BaseAddress = new Uri(url) };
             var next = -1;
             using var killed = new CancellationTokenSource();
+            var seed = TestSeed.Next();
             var clients = Enumerable.Range(0, 16).Select(client => Task.Run(async () =>
             {
+                var random = new Random(seed + client);
                 while (!killed.IsCancellationRequested)
                 {
                     try
@@ -90,7 +94,7 @@ public sealed class KillTests(PostgresServer postgres, SmtpServer smtp, RedisSer
                         if (client % 4 == 0)
                         {
                             var key = Guid.NewGuid().ToString("N");
-                            var token = tokens[Random.Shared.Next(Users)];
+                            var token = tokens[random.Next(Users)];
                             attemptedSessions[key] = token;
                             using var response = await StartCheckoutAsync(http, token, key, killed.Token);
                             if (response.StatusCode == HttpStatusCode.Created)
@@ -123,6 +127,7 @@ public sealed class KillTests(PostgresServer postgres, SmtpServer smtp, RedisSer
 
             while (acknowledgedEvents.Count < events.Count / 3)
             {
+                doomed.HasExited.ShouldBeFalse($"The process died before it was killed:\n{doomed.Output}");
                 await Task.Delay(10, Cancel);
             }
 
