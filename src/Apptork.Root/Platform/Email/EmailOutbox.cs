@@ -40,7 +40,7 @@ public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, 
     public bool Enqueue(EmailMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (!EmailAddresses.TryParseMailbox(message.To, out _))
+        if (!MailboxAddresses.TryParseMailbox(message.To, out _))
         {
             throw new ArgumentException("The recipient is not one email address.", nameof(message));
         }
@@ -51,7 +51,7 @@ public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, 
             return true;
         }
 
-        LogNotQueued(logger, EmailAddresses.Mask(message.To), Capacity);
+        LogNotQueued(logger, MailboxAddresses.Mask(message.To), Capacity);
         return false;
     }
 
@@ -103,7 +103,7 @@ public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, 
 
     private async Task SendWithRetriesAsync(EmailMessage message, CancellationToken cancellationToken)
     {
-        var recipient = EmailAddresses.Mask(message.To);
+        var recipient = MailboxAddresses.Mask(message.To);
         var attempts = RetryDelays.Length + 1;
         for (var attempt = 1; ; attempt++)
         {
@@ -158,7 +158,7 @@ public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, 
         var text = exception is SmtpCommandException command
             ? $"SMTP {(int)command.StatusCode} ({command.ErrorCode}): {command.Message}"
             : $"{exception.GetType().Name}: {exception.Message}";
-        return text.Replace(to, EmailAddresses.Mask(to), StringComparison.OrdinalIgnoreCase);
+        return text.Replace(to, MailboxAddresses.Mask(to), StringComparison.OrdinalIgnoreCase);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Email to {Recipient} sent (attempt {Attempt}, {ElapsedMs:0} ms)")]

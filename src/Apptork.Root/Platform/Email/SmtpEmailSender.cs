@@ -38,7 +38,7 @@ public sealed class SmtpEmailSender(IOptions<EmailOptions> options) : IEmailSend
 
     internal static MimeMessage Compose(EmailMessage message, string from)
     {
-        var sender = EmailAddresses.ParseMailbox(from);
+        var sender = MailboxAddresses.ParseMailbox(from);
         var mime = new MimeMessage
         {
             Subject = message.Subject,
@@ -47,7 +47,7 @@ public sealed class SmtpEmailSender(IOptions<EmailOptions> options) : IEmailSend
             Body = new BodyBuilder { TextBody = message.TextBody, HtmlBody = message.HtmlBody }.ToMessageBody(),
         };
         mime.From.Add(sender);
-        mime.To.Add(EmailAddresses.ParseMailbox(message.To));
+        mime.To.Add(MailboxAddresses.ParseMailbox(message.To));
         // RFC 3834: out-of-office and other auto-responders must not answer it.
         mime.Headers.Add("Auto-Submitted", "auto-generated");
         return mime;

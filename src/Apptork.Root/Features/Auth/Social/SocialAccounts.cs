@@ -85,7 +85,7 @@ public sealed partial class SocialAccounts(
 
         var user = NewUser(profile);
         // Deduplication counts the address only when the account holds it, i.e. when the signer proved they own it.
-        var emailKey = user.Email is not null && EmailAddresses.TryNormalize(user.Email, out var email) ? email.CanonicalKey : null;
+        var emailKey = user.Email is not null && EmailNormalizer.TryNormalize(user.Email, out var email) ? email.CanonicalKey : null;
         var decision = await registrations.CheckAsync(emailKey, client, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (!await WroteAsync(() => users.CreateAsync(user)) || !await WroteAsync(() => users.AddLoginAsync(user, Login(profile))))
