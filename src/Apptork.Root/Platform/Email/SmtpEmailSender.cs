@@ -32,7 +32,7 @@ public sealed class SmtpEmailSender(IOptions<EmailOptions> options) : IEmailSend
         }
         catch (Exception exception) when (exception is IOException or SmtpProtocolException or TimeoutException)
         {
-            // The server has accepted the message; failing now would have the outbox send it twice.
+            // The server has accepted the message; failing now would have the queue send it twice.
         }
     }
 
