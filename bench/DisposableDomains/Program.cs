@@ -32,7 +32,7 @@ for (var round = 0; round < Rounds; round++)
     Measure("IsDisposable (FrozenSet, span parents)", domains, shipped.IsDisposable);
     Measure("HashSet, Substring parents", domains, domain => IsListed(baseline, domain));
     Measure("HashSet, span parents", domains, domain => IsListedBySpans(baselineSpans, domain));
-    Measure("EmailAddresses.TryNormalize", addresses, address => EmailAddresses.TryNormalize(address, out _));
+    Measure("EmailNormalizer.TryNormalize", addresses, address => EmailNormalizer.TryNormalize(address, out _));
     Measure("MailAddress.TryCreate", addresses, address => MailAddress.TryCreate(address, out _));
 }
 
@@ -42,7 +42,7 @@ Console.WriteLine($"load into FrozenSet (warm):        {loadMilliseconds,7:F1} m
 Console.WriteLine($"load into HashSet (warm, baseline): {baselineLoadMilliseconds,6:F1} ms, {baselineRetainedBytes / 1048576.0,5:F1} MiB retained");
 Report("IsDisposable (FrozenSet, span parents)", "HashSet, Substring parents", "lookups");
 Report("HashSet, span parents", "HashSet, Substring parents", "lookups");
-Report("EmailAddresses.TryNormalize", "MailAddress.TryCreate", "addresses");
+Report("EmailNormalizer.TryNormalize", "MailAddress.TryCreate", "addresses");
 return 0;
 
 void Measure(string name, string[] inputs, Func<string, bool> operation)

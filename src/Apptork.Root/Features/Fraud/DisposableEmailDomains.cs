@@ -45,7 +45,7 @@ public sealed class DisposableEmailDomains
 
     /// <summary>
     /// True when <paramref name="domain"/> or one of its parent domains is listed: one set lookup per label.
-    /// Expects a domain as <see cref="EmailAddresses"/> normalizes it (lower-case punycode, no trailing dot).
+    /// Expects a domain as <see cref="EmailNormalizer"/> normalizes it (lower-case punycode, no trailing dot).
     /// </summary>
     public bool IsDisposable(string domain)
     {

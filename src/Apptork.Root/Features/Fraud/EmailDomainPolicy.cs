@@ -35,7 +35,7 @@ public sealed class EmailDomainPolicy(DisposableEmailDomains disposableDomains, 
     /// <exception cref="ArgumentException"><paramref name="domain"/> is not a valid domain name.</exception>
     public async ValueTask<EmailDomainDecision> DecideAsync(string domain, CancellationToken cancellationToken)
     {
-        if (!EmailAddresses.TryNormalizeDomain(domain, out var normalized))
+        if (!EmailNormalizer.TryNormalizeDomain(domain, out var normalized))
         {
             throw new ArgumentException($"'{domain}' is not a valid domain name.", nameof(domain));
         }

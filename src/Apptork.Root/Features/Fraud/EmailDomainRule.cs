@@ -25,7 +25,7 @@ public sealed class EmailDomainRule
 
     public long Id { get; private set; }
 
-    /// <summary>Lower-case punycode without a trailing dot, as <see cref="EmailAddresses.TryNormalizeDomain"/> gives it.</summary>
+    /// <summary>Lower-case punycode without a trailing dot, as <see cref="EmailNormalizer.TryNormalizeDomain"/> gives it.</summary>
     public string Domain { get; private set; }
 
     public EmailDomainRuleKind Kind { get; set; }
@@ -38,7 +38,7 @@ public sealed class EmailDomainRule
     /// <summary>A rule for <paramref name="domain"/>, normalized so that it matches what addresses normalize to.</summary>
     /// <exception cref="ArgumentException">The domain is not a valid domain name.</exception>
     public static EmailDomainRule Create(string domain, EmailDomainRuleKind kind, string? note, DateTimeOffset createdAt) =>
-        EmailAddresses.TryNormalizeDomain(domain, out var normalized)
+        EmailNormalizer.TryNormalizeDomain(domain, out var normalized)
             ? new EmailDomainRule(normalized, kind, note, createdAt)
             : throw new ArgumentException($"'{domain}' is not a valid domain name.", nameof(domain));
 }
@@ -53,7 +53,7 @@ public sealed class EmailDomainRuleConfiguration : IEntityTypeConfiguration<Emai
             // Rules are looked up by the normalized domain; a mixed-case row would never match anything.
             table.HasCheckConstraint("ck_email_domain_rules_domain_lower_case", "domain = lower(domain)"));
         builder.HasKey(rule => rule.Id);
-        builder.Property(rule => rule.Domain).HasMaxLength(EmailAddresses.MaxDomainLength);
+        builder.Property(rule => rule.Domain).HasMaxLength(EmailNormalizer.MaxDomainLength);
         builder.HasIndex(rule => rule.Domain).IsUnique();
         builder.Property(rule => rule.Kind).HasConversion<string>().HasMaxLength(16);
         builder.Property(rule => rule.Note).HasMaxLength(MaxNoteLength);

@@ -4,5 +4,5 @@ namespace Apptork.Root.Platform.Email;
 public sealed record EmailMessage(string To, string Subject, string TextBody, string HtmlBody)
 {
     // A record prints every property, and a message that reaches a log line through {Message} must not carry its code there.
-    public override string ToString() => $"Email to {EmailAddresses.Mask(To)}: {Subject}";
+    public override string ToString() => $"Email to {MailboxAddresses.Mask(To)}: {Subject}";
 }

@@ -27,7 +27,7 @@ public sealed class EmailSettingsValidator(RuntimeShape shape) : IValidateOption
             failures.Add("Email__Smtp__Host is required when Email__Provider=Smtp (e.g. smtp.example.com).");
         }
 
-        if (!EmailAddresses.TryParseMailbox(options.From, out _))
+        if (!MailboxAddresses.TryParseMailbox(options.From, out _))
         {
             failures.Add($"Email__From is '{options.From}', which is not one email address; use e.g. \"My App <no-reply@example.com>\".");
         }

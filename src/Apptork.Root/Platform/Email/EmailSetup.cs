@@ -6,7 +6,7 @@ namespace Apptork.Root.Platform.Email;
 public static class EmailSetup
 {
     /// <summary>
-    /// Email settings (checked at start), the templates, the outbox and its background senders. The provider is chosen
+    /// Email settings (checked at start), the templates, the in-memory queue and its background senders. The provider is chosen
     /// from the validated settings when first needed, not while composing, so the <c>migrate</c> command never reads them.
     /// </summary>
     public static IServiceCollection AddEmail(this IServiceCollection services)
@@ -21,9 +21,9 @@ public static class EmailSetup
             _ => provider.GetRequiredService<LogEmailSender>(),
         });
         services.AddSingleton<EmailTemplates>();
-        services.AddSingleton<EmailOutbox>();
-        services.AddSingleton<IEmailOutbox>(provider => provider.GetRequiredService<EmailOutbox>());
-        services.AddHostedService(provider => provider.GetRequiredService<EmailOutbox>());
+        services.AddSingleton<BackgroundEmailQueue>();
+        services.AddSingleton<IEmailQueue>(provider => provider.GetRequiredService<BackgroundEmailQueue>());
+        services.AddHostedService(provider => provider.GetRequiredService<BackgroundEmailQueue>());
         return services;
     }
 }

@@ -118,7 +118,7 @@ public sealed partial class EmailTemplates(IOptions<EmailOptions> options)
     /// <summary>The sender's display name, or its domain when it has none.</summary>
     private string AppName()
     {
-        var from = EmailAddresses.ParseMailbox(options.Value.From);
+        var from = MailboxAddresses.ParseMailbox(options.Value.From);
         return string.IsNullOrWhiteSpace(from.Name) ? from.Domain : from.Name;
     }
 

@@ -32,13 +32,13 @@ public sealed class SmtpEmailSender(IOptions<EmailOptions> options) : IEmailSend
         }
         catch (Exception exception) when (exception is IOException or SmtpProtocolException or TimeoutException)
         {
-            // The server has accepted the message; failing now would have the outbox send it twice.
+            // The server has accepted the message; failing now would have the queue send it twice.
         }
     }
 
     internal static MimeMessage Compose(EmailMessage message, string from)
     {
-        var sender = EmailAddresses.ParseMailbox(from);
+        var sender = MailboxAddresses.ParseMailbox(from);
         var mime = new MimeMessage
         {
             Subject = message.Subject,
@@ -47,7 +47,7 @@ public sealed class SmtpEmailSender(IOptions<EmailOptions> options) : IEmailSend
             Body = new BodyBuilder { TextBody = message.TextBody, HtmlBody = message.HtmlBody }.ToMessageBody(),
         };
         mime.From.Add(sender);
-        mime.To.Add(EmailAddresses.ParseMailbox(message.To));
+        mime.To.Add(MailboxAddresses.ParseMailbox(message.To));
         // RFC 3834: out-of-office and other auto-responders must not answer it.
         mime.Headers.Add("Auto-Submitted", "auto-generated");
         return mime;

@@ -39,7 +39,7 @@ public sealed partial class AuthClient(RootApp app, string? acceptLanguage = nul
 
     /// <summary>
     /// The newest code mailed to this address, once every code this client asked for has arrived: mail leaves
-    /// through the outbox after the request has answered. The embedded shape's Log provider writes it to the log;
+    /// through the email queue after the request has answered. The embedded shape's Log provider writes it to the log;
     /// the production shape mails the SMTP peer.
     /// </summary>
     public async Task<string> LastCodeForAsync(string email)

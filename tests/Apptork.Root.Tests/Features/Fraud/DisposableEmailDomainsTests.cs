@@ -69,14 +69,14 @@ public sealed class DisposableEmailDomainsTests
     [Theory, MemberData(nameof(DisposableAddresses))]
     public void Known_disposable_domains_and_their_subdomains_are_disposable(string address)
     {
-        EmailAddresses.TryNormalize(address, out var email).ShouldBeTrue();
+        EmailNormalizer.TryNormalize(address, out var email).ShouldBeTrue();
         Shipped.IsDisposable(email.Domain).ShouldBeTrue();
     }
 
     [Theory, MemberData(nameof(RealProviderAddresses))]
     public void Major_real_providers_are_not_disposable(string address)
     {
-        EmailAddresses.TryNormalize(address, out var email).ShouldBeTrue();
+        EmailNormalizer.TryNormalize(address, out var email).ShouldBeTrue();
         Shipped.IsDisposable(email.Domain).ShouldBeFalse();
     }
 
@@ -91,7 +91,7 @@ public sealed class DisposableEmailDomainsTests
         lines.Length.ShouldBeGreaterThan(100_000);
         Shipped.Count.ShouldBe(lines.Length);
         lines.ShouldBeUnique();
-        var notNormalized = lines.Where(line => !EmailAddresses.TryNormalizeDomain(line, out var domain) || domain != line).Take(5).ToArray();
+        var notNormalized = lines.Where(line => !EmailNormalizer.TryNormalizeDomain(line, out var domain) || domain != line).Take(5).ToArray();
         notNormalized.ShouldBeEmpty("lines that are not lower-case punycode domains");
         lines.ShouldAllBe(line => Shipped.IsDisposable(line));
     }

@@ -8,8 +8,8 @@ namespace Apptork.Root.Tests.Features.Fraud;
 [Fast]
 public sealed class EmailAddressesTests
 {
-    private static readonly string LongestLocalPart = new('a', EmailAddresses.MaxLocalPartLength);
-    private static readonly string LongestLabel = new('b', EmailAddresses.MaxLabelLength);
+    private static readonly string LongestLocalPart = new('a', EmailNormalizer.MaxLocalPartLength);
+    private static readonly string LongestLabel = new('b', EmailNormalizer.MaxLabelLength);
     private static readonly string LongestAddress = $"{LongestLocalPart}@{LongestLabel}.{LongestLabel}.{new string('d', 57)}.com";
 
     /// <summary>Input, the address to mail to, and the canonical key accounts are unique on.</summary>
@@ -125,7 +125,7 @@ public sealed class EmailAddressesTests
     [Theory, MemberData(nameof(Accepted))]
     public void Well_formed_addresses_are_cleaned_and_keyed_by_mailbox(string input, string address, string canonicalKey)
     {
-        EmailAddresses.TryNormalize(input, out var result).ShouldBeTrue();
+        EmailNormalizer.TryNormalize(input, out var result).ShouldBeTrue();
         result.Address.ShouldBe(address);
         result.CanonicalKey.ShouldBe(canonicalKey);
         result.Domain.ShouldBe(address[(address.LastIndexOf('@') + 1)..]);
@@ -134,15 +134,15 @@ public sealed class EmailAddressesTests
     [Theory, MemberData(nameof(Refused))]
     public void Malformed_addresses_are_refused(string? input, string why)
     {
-        EmailAddresses.TryNormalize(input, out var result).ShouldBeFalse(why);
+        EmailNormalizer.TryNormalize(input, out var result).ShouldBeFalse(why);
         result.ShouldBeNull();
     }
 
     [Fact]
     public void Tagged_googlemail_and_plain_gmail_are_the_same_person()
     {
-        EmailAddresses.TryNormalize("a.b+x@googlemail.com", out var tagged).ShouldBeTrue();
-        EmailAddresses.TryNormalize("ab@gmail.com", out var plain).ShouldBeTrue();
+        EmailNormalizer.TryNormalize("a.b+x@googlemail.com", out var tagged).ShouldBeTrue();
+        EmailNormalizer.TryNormalize("ab@gmail.com", out var plain).ShouldBeTrue();
         tagged.CanonicalKey.ShouldBe(plain.CanonicalKey);
         tagged.Address.ShouldNotBe(plain.Address);
     }
@@ -152,11 +152,11 @@ public sealed class EmailAddressesTests
     {
         var unicodeDomain = string.Join('.', Enumerable.Repeat(new string('ü', 20), 7)) + ".de";
         var input = $"{LongestLocalPart}@{unicodeDomain}";
-        input.Length.ShouldBeLessThan(EmailAddresses.MaxAddressLength);
+        input.Length.ShouldBeLessThan(EmailNormalizer.MaxAddressLength);
 
-        EmailAddresses.TryNormalizeDomain(unicodeDomain, out var domain).ShouldBeTrue();
-        (LongestLocalPart.Length + 1 + domain.Length).ShouldBeGreaterThan(EmailAddresses.MaxAddressLength);
-        EmailAddresses.TryNormalize(input, out _).ShouldBeFalse();
+        EmailNormalizer.TryNormalizeDomain(unicodeDomain, out var domain).ShouldBeTrue();
+        (LongestLocalPart.Length + 1 + domain.Length).ShouldBeGreaterThan(EmailNormalizer.MaxAddressLength);
+        EmailNormalizer.TryNormalize(input, out _).ShouldBeFalse();
     }
 
     [Theory]
@@ -164,7 +164,7 @@ public sealed class EmailAddressesTests
     [InlineData("sub.Bücher.de", "sub.xn--bcher-kva.de")]
     public void Domains_for_operator_rules_normalize_like_addresses(string input, string expected)
     {
-        EmailAddresses.TryNormalizeDomain(input, out var domain).ShouldBeTrue();
+        EmailNormalizer.TryNormalizeDomain(input, out var domain).ShouldBeTrue();
         domain.ShouldBe(expected);
     }
 
@@ -175,5 +175,5 @@ public sealed class EmailAddressesTests
     [InlineData("user@example.com")]
     [InlineData("10.0.0.1")]
     public void Things_that_are_not_domains_are_refused_as_rule_domains(string input) =>
-        EmailAddresses.TryNormalizeDomain(input, out _).ShouldBeFalse();
+        EmailNormalizer.TryNormalizeDomain(input, out _).ShouldBeFalse();
 }

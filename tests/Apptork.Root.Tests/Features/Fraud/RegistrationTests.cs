@@ -123,7 +123,7 @@ public sealed class RegistrationTests(PostgresServer postgres)
         registrations.Single(registration => registration.UserId == original.User.Id).Ip.ShouldBeNull("the deleted account's IP address is erased");
         registrations.Single(registration => registration.UserId == recreated.User.Id).BonusEligible.ShouldBeFalse();
         // Only a keyed hash of the canonical address is kept: a plain hash could be found again by hashing known addresses.
-        EmailAddresses.TryNormalize("returning@example.com", out var normalized).ShouldBeTrue();
+        EmailNormalizer.TryNormalize("returning@example.com", out var normalized).ShouldBeTrue();
         var canonical = Encoding.UTF8.GetBytes(normalized.CanonicalKey);
         var keyed = HMACSHA256.HashData(app.Services.GetRequiredService<AuthKeys>().RegistrationKey, canonical);
         keyed.ShouldNotBe(SHA256.HashData(canonical));

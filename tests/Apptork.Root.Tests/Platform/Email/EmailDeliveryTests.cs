@@ -12,7 +12,7 @@ using Xunit;
 
 namespace Apptork.Root.Tests.Platform.Email;
 
-/// <summary>Mail through the real host and its outbox, to a real SMTP server (or to none), as an operator configures it.</summary>
+/// <summary>Mail through the real host and its email queue, to a real SMTP server (or to none), as an operator configures it.</summary>
 public sealed class EmailDeliveryTests(PostgresServer postgres, SmtpServer smtp)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -29,7 +29,7 @@ public sealed class EmailDeliveryTests(PostgresServer postgres, SmtpServer smtp)
         var message = app.Services.GetRequiredService<EmailTemplates>().SignInCode(to, "482913", TimeSpan.FromMinutes(10), Spanish);
 
         var clock = Stopwatch.StartNew();
-        app.Services.GetRequiredService<IEmailOutbox>().Enqueue(message).ShouldBeTrue();
+        app.Services.GetRequiredService<IEmailQueue>().Enqueue(message).ShouldBeTrue();
         var queued = clock.Elapsed;
         var mail = await smtp.WaitForMessageAsync(received => received.To.Contains(to), Patience);
         TestContext.Current.TestOutputHelper?.WriteLine(
@@ -117,7 +117,7 @@ public sealed class EmailDeliveryTests(PostgresServer postgres, SmtpServer smtp)
             response.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
 
-        var failure = await WaitForLogAsync(app, entry => entry.Category == typeof(EmailOutbox).FullName && entry.Level == LogLevel.Error);
+        var failure = await WaitForLogAsync(app, entry => entry.Category == typeof(BackgroundEmailQueue).FullName && entry.Level == LogLevel.Error);
         TestContext.Current.TestOutputHelper?.WriteLine($"final failure logged after {clock.ElapsedMilliseconds} ms: {failure.Message}");
         failure.Message.ShouldContain("Email to j***@example.com was not sent (gave up after 4 attempt(s))");
         failure.Message.ShouldContain("Connection refused");
@@ -145,7 +145,7 @@ public sealed class EmailDeliveryTests(PostgresServer postgres, SmtpServer smtp)
         Enqueue(app, to, "664201", English);
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromMilliseconds(500), "enqueueing never waits for SMTP");
 
-        var failure = await WaitForLogAsync(app, entry => entry.Category == typeof(EmailOutbox).FullName && entry.Level == LogLevel.Error);
+        var failure = await WaitForLogAsync(app, entry => entry.Category == typeof(BackgroundEmailQueue).FullName && entry.Level == LogLevel.Error);
         TestContext.Current.TestOutputHelper?.WriteLine($"final failure logged after {clock.ElapsedMilliseconds} ms: {failure.Message}");
         failure.Message.ShouldContain("Email to s***@example.com was not sent (gave up after 4 attempt(s))");
         ShouldNotHaveLogged(app, to, "664201");
@@ -160,7 +160,7 @@ public sealed class EmailDeliveryTests(PostgresServer postgres, SmtpServer smtp)
         Enqueue(app, to, "300117", English);
 
         await smtp.WaitForMessageAsync(received => received.To.Contains(to), Patience);
-        var retry = app.Logs.Entries.Single(entry => entry.Level == LogLevel.Warning && entry.Category == typeof(EmailOutbox).FullName);
+        var retry = app.Logs.Entries.Single(entry => entry.Level == LogLevel.Warning && entry.Category == typeof(BackgroundEmailQueue).FullName);
         retry.Message.ShouldContain("Email to g***@example.com failed on attempt 1 of 4: SMTP 451");
         await WaitForLogAsync(app, entry => entry.Message.StartsWith("Email to g***@example.com sent (attempt 2", StringComparison.Ordinal));
         smtp.Received.Count(received => received.To.Contains(to)).ShouldBe(1);
@@ -175,10 +175,10 @@ public sealed class EmailDeliveryTests(PostgresServer postgres, SmtpServer smtp)
 
         Enqueue(app, to, "808808", English);
 
-        var failure = await WaitForLogAsync(app, entry => entry.Category == typeof(EmailOutbox).FullName && entry.Level == LogLevel.Error);
+        var failure = await WaitForLogAsync(app, entry => entry.Category == typeof(BackgroundEmailQueue).FullName && entry.Level == LogLevel.Error);
         failure.Message.ShouldContain("Email to r***@example.com was not sent (permanent failure after 1 attempt(s)): SMTP 550");
         failure.Message.ShouldContain("<r***@example.com>: mailbox unavailable", Case.Sensitive, "the server quoted the address; the log masks it");
-        app.Logs.Entries.ShouldNotContain(entry => entry.Level == LogLevel.Warning && entry.Category == typeof(EmailOutbox).FullName);
+        app.Logs.Entries.ShouldNotContain(entry => entry.Level == LogLevel.Warning && entry.Category == typeof(BackgroundEmailQueue).FullName);
         ShouldNotHaveLogged(app, to, "808808");
     }
 
@@ -201,13 +201,13 @@ public sealed class EmailDeliveryTests(PostgresServer postgres, SmtpServer smtp)
     }
 
     [Fact]
-    public async Task The_outbox_refuses_a_recipient_that_is_not_one_address()
+    public async Task The_email_queue_refuses_a_recipient_that_is_not_one_address()
     {
         await using var app = await StartAsync([]);
-        var outbox = app.Services.GetRequiredService<IEmailOutbox>();
+        var emailQueue = app.Services.GetRequiredService<IEmailQueue>();
 
-        Should.Throw<ArgumentException>(() => outbox.Enqueue(new EmailMessage("someone", "subject", "text", "<p>html</p>")));
-        Should.Throw<ArgumentException>(() => outbox.Enqueue(new EmailMessage("a@example.com, b@example.com", "subject", "text", "<p>html</p>")));
+        Should.Throw<ArgumentException>(() => emailQueue.Enqueue(new EmailMessage("someone", "subject", "text", "<p>html</p>")));
+        Should.Throw<ArgumentException>(() => emailQueue.Enqueue(new EmailMessage("a@example.com, b@example.com", "subject", "text", "<p>html</p>")));
     }
 
     private Task<RootApp> StartAsync(Dictionary<string, string?> settings) =>
@@ -233,7 +233,7 @@ public sealed class EmailDeliveryTests(PostgresServer postgres, SmtpServer smtp)
     private static void Enqueue(RootApp app, string to, string code, CultureInfo culture)
     {
         var message = app.Services.GetRequiredService<EmailTemplates>().SignInCode(to, code, TimeSpan.FromMinutes(10), culture);
-        app.Services.GetRequiredService<IEmailOutbox>().Enqueue(message).ShouldBeTrue();
+        app.Services.GetRequiredService<IEmailQueue>().Enqueue(message).ShouldBeTrue();
     }
 
     private static async Task<CapturedLogs.LogEntry> WaitForLogAsync(RootApp app, Func<CapturedLogs.LogEntry, bool> match)

@@ -7,14 +7,14 @@ namespace Apptork.Root.Features.Auth.Otp;
 /// The mails of email sign-in, in the user's language. Queued, never sent inline: the request must answer in the same
 /// time whether or not a mail goes out, and must not wait for an SMTP server.
 /// </summary>
-public sealed class SignInCodeMailer(IEmailOutbox outbox, EmailTemplates templates)
+public sealed class SignInCodeMailer(IEmailQueue emailQueue, EmailTemplates templates)
 {
     public void SendCode(string email, string code, int validMinutes, CultureInfo culture) =>
-        outbox.Enqueue(templates.SignInCode(email, code, TimeSpan.FromMinutes(validMinutes), culture));
+        emailQueue.Enqueue(templates.SignInCode(email, code, TimeSpan.FromMinutes(validMinutes), culture));
 
     public void SendLockNotice(string email, DateTimeOffset lockedUntil, CultureInfo culture) =>
-        outbox.Enqueue(templates.SignInLocked(email, lockedUntil, culture));
+        emailQueue.Enqueue(templates.SignInLocked(email, lockedUntil, culture));
 
     public void SendEmailChangedNotice(string previousEmail, string newEmail, CultureInfo culture) =>
-        outbox.Enqueue(templates.EmailChanged(previousEmail, newEmail, culture));
+        emailQueue.Enqueue(templates.EmailChanged(previousEmail, newEmail, culture));
 }

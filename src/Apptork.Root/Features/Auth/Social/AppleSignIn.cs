@@ -6,7 +6,7 @@ namespace Apptork.Root.Features.Auth.Social;
 public sealed class AppleSignIn(AppleSignInOptions options, IHttpClientFactory httpClients, TimeProvider time, ILogger<AppleSignIn> logger) : ISocialProvider
 {
     private readonly IdTokenVerifier verifier = new(
-        new ProviderKeySet(SocialProviders.Apple, new Uri(options.JwksUrl), httpClients, time, logger),
+        new ProviderSigningKeys(SocialProviders.Apple, new Uri(options.JwksUrl), httpClients, time, logger),
         options.ClientIds.ToArray(),
         [options.Issuer],
         time);

@@ -12,7 +12,7 @@ public interface ISocialProvider
 public sealed class GoogleSignIn(GoogleSignInOptions options, IHttpClientFactory httpClients, TimeProvider time, ILogger<GoogleSignIn> logger) : ISocialProvider
 {
     private readonly IdTokenVerifier verifier = new(
-        new ProviderKeySet(SocialProviders.Google, new Uri(options.JwksUrl), httpClients, time, logger),
+        new ProviderSigningKeys(SocialProviders.Google, new Uri(options.JwksUrl), httpClients, time, logger),
         options.ClientIds.ToArray(),
         options.ValidIssuers,
         time);

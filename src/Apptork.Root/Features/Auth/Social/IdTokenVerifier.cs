@@ -4,7 +4,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Apptork.Root.Features.Auth.Social;
 
 /// <summary>Verifies OpenID Connect ID tokens of one provider (Google, Apple) against its published keys.</summary>
-public sealed class IdTokenVerifier(ProviderKeySet keys, IReadOnlyList<string> clientIds, IReadOnlyList<string> issuers, TimeProvider time)
+public sealed class IdTokenVerifier(ProviderSigningKeys keys, IReadOnlyList<string> clientIds, IReadOnlyList<string> issuers, TimeProvider time)
 {
     private static readonly JsonWebTokenHandler Handler = new();
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);

@@ -85,7 +85,7 @@ public sealed class SocialAccounts(
 
         var user = NewUser(profile);
         // Deduplication counts the address only when the account holds it, i.e. when the signer proved they own it.
-        var emailKey = user.Email is not null && EmailAddresses.TryNormalize(user.Email, out var email) ? email.CanonicalKey : null;
+        var emailKey = user.Email is not null && EmailNormalizer.TryNormalize(user.Email, out var email) ? email.CanonicalKey : null;
         return await registration.RegisterAsync(user, emailKey, Login(profile), client, cancellationToken) is { } created ? (created, true) : null;
     }
 

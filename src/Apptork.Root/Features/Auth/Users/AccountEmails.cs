@@ -13,7 +13,7 @@ public sealed class AccountEmails(EmailDomainPolicy domains)
     /// <summary>The accepted address, or a field error at <paramref name="attr"/>: <c>invalid</c> or <c>disposable_email</c>.</summary>
     public async Task<AccountEmail> AcceptAsync(string rawEmail, string attr, CancellationToken cancellationToken)
     {
-        if (!EmailAddresses.TryNormalize(rawEmail, out var email))
+        if (!EmailNormalizer.TryNormalize(rawEmail, out var email))
         {
             throw ErrorCatalog.Invalid.ToException(attr);
         }
@@ -32,7 +32,7 @@ public sealed class AccountEmails(EmailDomainPolicy domains)
 public sealed class AccountLookupNormalizer : ILookupNormalizer
 {
     public string? NormalizeEmail(string? email) =>
-        email is null ? null : EmailAddresses.TryNormalize(email, out var normalized) ? normalized.CanonicalKey : email.Trim().ToLowerInvariant();
+        email is null ? null : EmailNormalizer.TryNormalize(email, out var normalized) ? normalized.CanonicalKey : email.Trim().ToLowerInvariant();
 
     public string? NormalizeName(string? name) => name?.ToUpperInvariant();
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using MailKit;
@@ -9,16 +10,17 @@ namespace Apptork.Root.Platform.Email;
 /// <summary>
 /// An in-memory queue in front of <see cref="IEmailSender"/>, drained by a few senders in the background, each retrying
 /// transient failures (connection problems, SMTP 4xx) with backoff. On a graceful stop it takes no more mail and sends
-/// what is queued until the host's shutdown timeout. A crash loses what is queued: acceptable for sign-in codes and
-/// notices, since a user who gets no code asks again; mail that must survive a crash waits for the durable jobs
-/// (Hangfire) that come later.
+/// what is queued until the host's shutdown timeout. Not an outbox: nothing is stored, so a crash loses what is
+/// queued. Acceptable for sign-in codes and notices, since a user who gets no code asks again; mail that must survive
+/// a crash waits for the durable jobs (Hangfire) that come later.
 /// </summary>
 /// <remarks>
 /// Logs name recipients masked (<c>j***@example.com</c>) and never include bodies, which may hold a code; server
 /// replies are logged with the recipient's address masked too, since servers often quote it.
 /// </remarks>
-public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, ILogger<EmailOutbox> logger)
-    : BackgroundService, IEmailOutbox
+[SuppressMessage("Naming", "CA1711:Identifiers should not have incorrect suffix", Justification = "A queue of mail, which is what the name should say; not a collection type.")]
+public sealed partial class BackgroundEmailQueue(IEmailSender sender, TimeProvider time, ILogger<BackgroundEmailQueue> logger)
+    : BackgroundService, IEmailQueue
 {
     /// <summary>A bound, so an SMTP outage costs a fixed amount of memory instead of growing with traffic; past it, mail is dropped and logged.</summary>
     private const int Capacity = 1000;
@@ -40,7 +42,7 @@ public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, 
     public bool Enqueue(EmailMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (!EmailAddresses.TryParseMailbox(message.To, out _))
+        if (!MailboxAddresses.TryParseMailbox(message.To, out _))
         {
             throw new ArgumentException("The recipient is not one email address.", nameof(message));
         }
@@ -51,7 +53,7 @@ public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, 
             return true;
         }
 
-        LogNotQueued(logger, EmailAddresses.Mask(message.To), Capacity);
+        LogNotQueued(logger, MailboxAddresses.Mask(message.To), Capacity);
         return false;
     }
 
@@ -103,7 +105,7 @@ public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, 
 
     private async Task SendWithRetriesAsync(EmailMessage message, CancellationToken cancellationToken)
     {
-        var recipient = EmailAddresses.Mask(message.To);
+        var recipient = MailboxAddresses.Mask(message.To);
         var attempts = RetryDelays.Length + 1;
         for (var attempt = 1; ; attempt++)
         {
@@ -158,7 +160,7 @@ public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, 
         var text = exception is SmtpCommandException command
             ? $"SMTP {(int)command.StatusCode} ({command.ErrorCode}): {command.Message}"
             : $"{exception.GetType().Name}: {exception.Message}";
-        return text.Replace(to, EmailAddresses.Mask(to), StringComparison.OrdinalIgnoreCase);
+        return text.Replace(to, MailboxAddresses.Mask(to), StringComparison.OrdinalIgnoreCase);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Email to {Recipient} sent (attempt {Attempt}, {ElapsedMs:0} ms)")]
@@ -173,7 +175,7 @@ public sealed partial class EmailOutbox(IEmailSender sender, TimeProvider time, 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure while sending an email")]
     private static partial void LogUnexpected(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Email to {Recipient} was dropped: the outbox is full ({Capacity} messages) or the process is stopping")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Email to {Recipient} was dropped: the queue is full ({Capacity} messages) or the process is stopping")]
     private static partial void LogNotQueued(ILogger logger, string recipient, int capacity);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The host's shutdown timeout ran out with {Count} email(s) unsent; they are lost")]

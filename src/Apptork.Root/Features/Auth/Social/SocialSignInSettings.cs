@@ -4,64 +4,6 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Apptork.Root.Features.Auth.Social;
 
-/// <summary>The <c>Auth__Google__*</c> settings. Sign-in with Google is on when at least one client id is set.</summary>
-public sealed class GoogleSignInOptions
-{
-    public const string Section = "Auth:Google";
-
-    /// <summary>The OAuth client ids (iOS, Android, web) whose ID tokens are accepted: the tokens' <c>aud</c>.</summary>
-    public IList<string> ClientIds { get; } = [];
-
-    public string Issuer { get; set; } = "https://accounts.google.com";
-
-    public string JwksUrl { get; set; } = "https://www.googleapis.com/oauth2/v3/certs";
-
-    /// <summary>Google signs with either spelling of its issuer, with or without the scheme.</summary>
-    public IReadOnlyList<string> ValidIssuers =>
-        Issuer.StartsWith("https://", StringComparison.Ordinal) ? [Issuer, Issuer["https://".Length..]] : [Issuer];
-}
-
-/// <summary>
-/// The <c>Auth__Apple__*</c> settings. Sign-in with Apple is on when at least one client id (bundle id or Services
-/// ID) is set; the team id, key id and .p8 private key additionally let the server exchange authorization codes for
-/// Apple refresh tokens, which it revokes when the account is deleted.
-/// </summary>
-public sealed class AppleSignInOptions
-{
-    public const string Section = "Auth:Apple";
-
-    public IList<string> ClientIds { get; } = [];
-
-    public string Issuer { get; set; } = "https://appleid.apple.com";
-
-    public string JwksUrl { get; set; } = "https://appleid.apple.com/auth/keys";
-
-    public string? TeamId { get; set; }
-
-    public string? KeyId { get; set; }
-
-    /// <summary>The .p8 key from Apple's developer site: its PEM text, or the path of the file.</summary>
-    public string? PrivateKey { get; set; }
-
-    public string TokenUrl { get; set; } = "https://appleid.apple.com/auth/token";
-
-    public string RevokeUrl { get; set; } = "https://appleid.apple.com/auth/revoke";
-}
-
-/// <summary>The <c>Auth__GitHub__*</c> settings of a GitHub OAuth app. Sign-in with GitHub is on when the client id is set.</summary>
-public sealed class GitHubSignInOptions
-{
-    public const string Section = "Auth:GitHub";
-
-    public string? ClientId { get; set; }
-
-    public string? ClientSecret { get; set; }
-
-    public string TokenUrl { get; set; } = "https://github.com/login/oauth/access_token";
-
-    public string ApiUrl { get; set; } = "https://api.github.com";
-}
-
 /// <summary>
 /// Reads the providers' settings once at start and refuses the ones that could only fail later, at a user's
 /// sign-in, naming the setting the way an operator sets it.

@@ -3,7 +3,11 @@ using MimeKit;
 
 namespace Apptork.Root.Platform.Email;
 
-internal static class EmailAddresses
+/// <summary>
+/// Addresses the way mail headers carry them (a MimeKit mailbox, with an optional display name), for the mail we send,
+/// and masked for the logs. Which addresses an account may use is <see cref="Features.Fraud.EmailNormalizer"/>'s call.
+/// </summary>
+internal static class MailboxAddresses
 {
     // MimeKit takes "someone" alone for an address by default; mail to or from it could never be delivered.
     private static readonly ParserOptions Parser = new() { AllowAddressesWithoutDomain = false };

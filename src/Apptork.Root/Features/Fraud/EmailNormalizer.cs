@@ -5,7 +5,7 @@ using System.Globalization;
 
 namespace Apptork.Root.Features.Fraud;
 
-/// <summary>An email address that passed <see cref="EmailAddresses.TryNormalize"/>.</summary>
+/// <summary>An email address that passed <see cref="EmailNormalizer.TryNormalize"/>.</summary>
 /// <param name="Address">Where to send mail: trimmed, the local part as typed, the domain lower-case ASCII (punycode) without a trailing dot.</param>
 /// <param name="Domain">The domain of <paramref name="Address"/>: what disposable-domain checks and operator rules look at.</param>
 /// <param name="CanonicalKey">
@@ -37,7 +37,7 @@ public sealed record NormalizedEmail(string Address, string Domain, string Canon
 /// Unicode domain grows when converted to punycode).</item>
 /// </list>
 /// </remarks>
-public static class EmailAddresses
+public static class EmailNormalizer
 {
     public const int MaxAddressLength = 254;
     public const int MaxLocalPartLength = 64;
