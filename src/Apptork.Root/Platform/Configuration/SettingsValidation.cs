@@ -1,11 +1,11 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Platform.Configuration;
 
-public static partial class SettingsValidation
+public static class SettingsValidation
 {
     /// <summary>
     /// Binds <typeparamref name="TOptions"/> from <paramref name="section"/>, validates its data annotations (and those
@@ -28,41 +28,81 @@ public static partial class SettingsValidation
     private static void Bind<TOptions>(IConfigurationSection section, TOptions options)
         where TOptions : class
     {
+        var unconvertible = Unconvertible(section, typeof(TOptions)).ToList();
+        if (unconvertible.Count > 0)
+        {
+            throw new OptionsValidationException(section.Path, typeof(TOptions), unconvertible);
+        }
+
+        section.Bind(options);
+    }
+
+    /// <summary>
+    /// Every value the binder could not convert, found before binding with the converters the binder itself uses
+    /// (<see cref="TypeDescriptor.GetConverter(Type)"/>): the binder stops at the first such value with an exception
+    /// that carries the setting only in its message text, and a refusal must name every bad setting.
+    /// </summary>
+    private static IEnumerable<string> Unconvertible(IConfigurationSection section, Type settingsType)
+    {
+        foreach (var child in section.GetChildren())
+        {
+            var property = settingsType.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            var type = property is null ? null : Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (type is null)
+            {
+                continue;
+            }
+
+            if (IsOwnSettingsClass(type))
+            {
+                foreach (var failure in Unconvertible(child, type))
+                {
+                    yield return failure;
+                }
+            }
+            else if (!string.IsNullOrEmpty(child.Value) && type != typeof(string) && !Converts(type, child.Value))
+            {
+                yield return $"{ToEnvironmentName(child.Path)} is '{child.Value}', which is not {ExpectedValue(type)}.";
+            }
+        }
+    }
+
+    private static bool Converts(Type type, string value)
+    {
+        var converter = TypeDescriptor.GetConverter(type);
+        if (!converter.CanConvertFrom(typeof(string)))
+        {
+            return true;
+        }
+
         try
         {
-            section.Bind(options);
+            converter.ConvertFromInvariantString(value);
+            return true;
         }
-        catch (InvalidOperationException exception) when (ConversionFailure().Match(exception.Message) is { Success: true } failure)
+        catch (Exception exception) when (exception is ArgumentException or FormatException or NotSupportedException or OverflowException)
         {
-            var path = failure.Groups["path"].Value;
-            var expected = ExpectedValue(typeof(TOptions), path[(section.Path.Length + 1)..].Split(':'));
-            throw new OptionsValidationException(section.Path, typeof(TOptions),
-                [$"{ToEnvironmentName(path)} is '{failure.Groups["value"].Value}', which is not {expected}."]);
+            return false;
         }
     }
 
-    private static string ExpectedValue(Type options, IEnumerable<string> propertyPath)
+    private static string ExpectedValue(Type type) => type switch
     {
-        Type? type = options;
-        foreach (var name in propertyPath)
-        {
-            type = type?.GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.PropertyType;
-        }
+        { IsEnum: true } => $"one of {string.Join(", ", Enum.GetNames(type))}",
+        _ when type == typeof(bool) => "true or false",
+        _ when type == typeof(int) || type == typeof(long) => "a whole number",
+        _ => $"a valid {type.Name}",
+    };
 
-        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
-        return type switch
-        {
-            { IsEnum: true } => $"one of {string.Join(", ", Enum.GetNames(type))}",
-            _ when type == typeof(bool) => "true or false",
-            _ when type == typeof(int) || type == typeof(long) => "a whole number",
-            _ => $"a valid {type?.Name ?? "value"}",
-        };
-    }
+    /// <summary>A nested settings class is a nested section (<c>Email__Smtp__Port</c>); framework types are values here.</summary>
+    private static bool IsOwnSettingsClass(Type type) => type.IsClass && type.Assembly == typeof(SettingsValidation).Assembly;
 
-    // The binder's wording (Microsoft.Extensions.Configuration.Binder); any other failure keeps its own exception.
-    [GeneratedRegex("^Failed to convert configuration value '(?<value>.*)' at '(?<path>[^']+)' to type '[^']+'\\.$", RegexOptions.Singleline)]
-    private static partial Regex ConversionFailure();
-
+    /// <summary>
+    /// DataAnnotations' <see cref="Validator"/> over the settings and their nested sections. Not the options validation
+    /// source generator (<c>[OptionsValidator]</c>): it names a failed member by its class path
+    /// (<c>EmailOptions.Smtp.Port</c>) and ignores display names, so its messages could name the setting the way the
+    /// operator sets it (<c>Email__Smtp__Port</c>) only by rewriting their text.
+    /// </summary>
     private sealed class AnnotatedSettingsValidator<TOptions>(string section) : IValidateOptions<TOptions>
         where TOptions : class
     {
@@ -84,8 +124,7 @@ public static partial class SettingsValidation
             // Only our own classes: framework types are values here, and some refer to themselves (CultureInfo.Parent).
             foreach (var property in settings.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
             {
-                if (property.PropertyType.IsClass && property.PropertyType.Assembly == typeof(SettingsValidation).Assembly
-                    && property.GetIndexParameters().Length == 0 && property.GetValue(settings) is { } nested)
+                if (IsOwnSettingsClass(property.PropertyType) && property.GetIndexParameters().Length == 0 && property.GetValue(settings) is { } nested)
                 {
                     Collect(nested, $"{prefix}__{property.Name}", failures);
                 }
