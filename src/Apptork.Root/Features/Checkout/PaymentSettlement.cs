@@ -2,7 +2,6 @@ using Apptork.Root.Features.Fraud;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
-using Apptork.Root.Platform.Throttling;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apptork.Root.Features.Checkout;

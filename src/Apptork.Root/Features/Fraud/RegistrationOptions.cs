@@ -12,7 +12,7 @@ public enum SharedDevicePolicy
     Refuse,
 }
 
-/// <summary><c>Fraud__Registration__*</c>: the deduplication policy applied when an account is created (SPEC 5).</summary>
+/// <summary><c>Fraud__Registration__*</c>: the deduplication policy applied when an account is created.</summary>
 public sealed class RegistrationOptions
 {
     public const string Section = "Fraud:Registration";

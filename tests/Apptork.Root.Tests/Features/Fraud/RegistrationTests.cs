@@ -15,7 +15,7 @@ using Xunit;
 
 namespace Apptork.Root.Tests.Features.Fraud;
 
-/// <summary>Deduplication at registration (SPEC 5): every test client signs up from 127.0.0.1.</summary>
+/// <summary>Deduplication at registration: every test client signs up from 127.0.0.1.</summary>
 public sealed class RegistrationTests(PostgresServer postgres)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;

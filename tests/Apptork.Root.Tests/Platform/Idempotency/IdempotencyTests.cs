@@ -27,7 +27,7 @@ public enum KeyStore
     Redis,
 }
 
-/// <summary>SPEC 7's Idempotency-Key on a money-moving POST (a test-only route), with the keys in each store.</summary>
+/// <summary>The Idempotency-Key on a money-moving POST (a test-only route), with the keys in each store.</summary>
 public sealed class IdempotencyTests(PostgresServer postgres, RedisServer redis)
 {
     private const string Charges = "/__probe/charges";
