@@ -67,6 +67,8 @@ public static class PlatformModule
             options.AddDocumentTransformer<ErrorResponsesTransformer>();
             options.AddOperationTransformer<ErrorResponsesTransformer>();
             options.AddOperationTransformer<IdempotencyKeyTransformer>();
+            options.AddDocumentTransformer<BearerSecurityTransformer>();
+            options.AddOperationTransformer<BearerSecurityTransformer>();
         });
 
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section);

@@ -53,6 +53,46 @@ public sealed class OpenApiTests(PostgresServer postgres)
         page.ShouldContain("openapi/v1.json");
     }
 
+    [Fact]
+    public async Task Operations_that_need_a_token_declare_the_bearer_scheme_and_the_others_declare_none()
+    {
+        var root = await ApiDocumentAsync();
+        var scheme = root.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearerAuth");
+        scheme.GetProperty("type").GetString().ShouldBe("http");
+        scheme.GetProperty("scheme").GetString().ShouldBe("bearer");
+        scheme.GetProperty("bearerFormat").GetString().ShouldBe("JWT");
+
+        foreach (var (name, operation) in Operations(root))
+        {
+            operation.TryGetProperty("security", out _).ShouldBeTrue($"{name} says nothing of security");
+        }
+
+        SecurityOf(root, "get", "/api/v1/wallet").ShouldBe(["bearerAuth"]);
+        SecurityOf(root, "patch", "/api/v1/auth/me").ShouldBe(["bearerAuth"]);
+        SecurityOf(root, "post", "/api/v1/auth/otp/request").ShouldBeEmpty();
+        SecurityOf(root, "get", "/api/v1/checkout/packs").ShouldBeEmpty();
+        SecurityOf(root, "post", "/api/v1/checkout/webhooks/stripe").ShouldBeEmpty();
+    }
+
+    private async Task<JsonElement> ApiDocumentAsync()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        using var document = JsonDocument.Parse(await app.Client().GetStringAsync("/openapi/v1.json", Cancel));
+        return document.RootElement.Clone();
+    }
+
+    private static List<(string Name, JsonElement Operation)> Operations(JsonElement root) =>
+        root.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Name: $"{operation.Name} {path.Name}", Operation: operation.Value)))
+            .ToList();
+
+    private static JsonElement OperationOf(JsonElement root, string method, string path) =>
+        root.GetProperty("paths").GetProperty(path).GetProperty(method);
+
+    private static List<string> SecurityOf(JsonElement root, string method, string path) =>
+        OperationOf(root, method, path).GetProperty("security").EnumerateArray()
+            .SelectMany(requirement => requirement.EnumerateObject().Select(scheme => scheme.Name)).ToList();
+
     private static string? ErrorSchemaReference(JsonElement response) =>
         response.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString();
 }
