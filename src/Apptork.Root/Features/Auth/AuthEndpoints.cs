@@ -26,27 +26,41 @@ public static class AuthEndpoints
         auth.WithTags("Auth");
         auth.MapPost("/otp/request", RequestOtpAsync).Validate<OtpRequestBody>().Throttle(ThrottleScopes.Otp)
             .ProducesErrors(ErrorCatalog.DisposableEmail)
-            .WithSummary("Mails a one-time sign-in code; the answer is the same whether or not an account exists.");
+            .WithName("auth_otp_request").WithSummary("Request a sign-in code")
+            .WithDescription("Mails a one-time sign-in code; the answer is the same whether or not an account exists.");
         auth.MapPost("/otp/verify", VerifyOtpAsync).Validate<OtpVerifyBody>().Throttle(ThrottleScopes.Otp)
             .ProducesErrors(ErrorCatalog.OtpExpired, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked, ErrorCatalog.AccountDisabled)
-            .WithSummary("Exchanges the code for a token pair; creates the account on first sign-in.");
+            .WithName("auth_otp_verify").WithSummary("Sign in with the code")
+            .WithDescription("Exchanges the code for a token pair; creates the account on first sign-in.");
         auth.MapPost("/token/refresh", RefreshAsync).Validate<RefreshTokenBody>()
             .ProducesErrors(ErrorCatalog.InvalidToken, ErrorCatalog.TokenReused, ErrorCatalog.AccountDisabled)
-            .WithSummary("Rotates a refresh token. A token used twice outside a short grace window ends its session.");
+            .WithName("auth_token_refresh").WithSummary("Refresh the tokens")
+            .WithDescription("Rotates a refresh token. A token used twice outside a short grace window ends its session.");
         auth.MapPost("/logout", LogoutAsync).Validate<RefreshTokenBody>()
-            .WithSummary("Ends the session of a refresh token.");
+            .WithName("auth_logout").WithSummary("Sign out")
+            .WithDescription("Ends the session of a refresh token.");
 
         auth.MapGet("/whoami", WhoAmI)
-            .WithSummary("What the presented access token says, read from its claims alone (no database): cheap for clients to poll.");
+            .WithName("auth_whoami").WithSummary("Read the access token")
+            .WithDescription("What the presented access token says, read from its claims alone (no database): cheap for clients to poll.");
 
         var signedIn = auth.MapGroup(string.Empty).RequireAuthorization();
-        signedIn.MapGet("/sessions", ListSessionsAsync).WithSummary("The signed-in user's active sessions, one per device.");
-        signedIn.MapDelete("/sessions/{id:guid}", RevokeSessionAsync).WithSummary("Ends one of the user's sessions.");
-        signedIn.MapGet("/me", GetMeAsync).ProducesErrors(ErrorCatalog.AccountDisabled);
-        signedIn.MapPatch("/me", UpdateMeAsync).Validate<UpdateMeBody>().ProducesErrors(ErrorCatalog.AccountDisabled);
+        signedIn.MapGet("/sessions", ListSessionsAsync)
+            .WithName("auth_sessions_list").WithSummary("List sessions")
+            .WithDescription("The signed-in user's active sessions, one per device.");
+        signedIn.MapDelete("/sessions/{id:guid}", RevokeSessionAsync)
+            .WithName("auth_sessions_delete").WithSummary("End a session")
+            .WithDescription("Ends one of the user's sessions.");
+        signedIn.MapGet("/me", GetMeAsync).ProducesErrors(ErrorCatalog.AccountDisabled)
+            .WithName("auth_me_get").WithSummary("Get the account")
+            .WithDescription("The signed-in user's account.");
+        signedIn.MapPatch("/me", UpdateMeAsync).Validate<UpdateMeBody>().ProducesErrors(ErrorCatalog.AccountDisabled)
+            .WithName("auth_me_update").WithSummary("Update the account")
+            .WithDescription("Changes the display name or the locale: a field left out or null stays as it is; an empty display name clears it.");
         signedIn.MapAccountEndpoints();
         signedIn.MapDelete("/me", DeleteMeAsync)
-            .WithSummary("Deletes the account: sessions revoked, personal data erased, ledger kept anonymous.");
+            .WithName("auth_me_delete").WithSummary("Delete the account")
+            .WithDescription("Deletes the account: sessions revoked, personal data erased, ledger kept anonymous.");
         auth.MapSocialEndpoints();
         return auth;
     }
@@ -58,7 +72,8 @@ public static class AuthEndpoints
         {
             context.Response.Headers.CacheControl = "public, max-age=300";
             return TypedResults.Json(new { keys = keys.SigningKeys.Select(PublicJwk.From) });
-        }).WithTags("Auth").WithSummary("JSON Web Key Set of the access-token signing keys.");
+        }).WithTags("Auth").WithName("auth_jwks").WithSummary("Get the token signing keys")
+            .WithDescription("JSON Web Key Set of the access-token signing keys.");
         return endpoints;
     }
 

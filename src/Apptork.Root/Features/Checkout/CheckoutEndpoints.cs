@@ -22,23 +22,27 @@ public static class CheckoutEndpoints
     {
         checkout.WithTags("Checkout");
         checkout.MapGet("/packs", ListPacksAsync)
-            .WithSummary("The credit packs on sale, names in the request's language.");
+            .WithName("checkout_packs_list").WithSummary("List credit packs")
+            .WithDescription("The credit packs on sale, names in the request's language.");
         checkout.MapPost("/sessions", CreateSessionAsync)
             .RequireAuthorization()
             .Throttle(ThrottleScopes.Checkout)
             .Idempotent()
             .Validate<CheckoutSessionBody>()
             .ProducesErrors(ErrorCatalog.PaymentsNotConfigured, ErrorCatalog.CheckoutLocked, ErrorCatalog.ServiceUnavailable)
-            .WithSummary("Starts buying a pack: returns the page to open (checkout) or the secret for a native payment sheet (payment_sheet).");
+            .WithName("checkout_sessions_create").WithSummary("Start a purchase")
+            .WithDescription("Starts buying a pack: returns the page to open (checkout) or the secret for a native payment sheet (payment_sheet).");
         checkout.MapGet("/sessions/{id:guid}", GetSessionAsync)
             .RequireAuthorization()
             .ProducesErrors(ErrorCatalog.NotFound)
-            .WithSummary("Where a purchase stands (pending, paid, failed, expired, partially_refunded, refunded).");
+            .WithName("checkout_sessions_get").WithSummary("Get a purchase")
+            .WithDescription("Where a purchase stands (pending, paid, failed, expired, partially_refunded, refunded).");
         checkout.MapPost("/webhooks/stripe", ReceiveStripeWebhookAsync)
             .ExemptFromThrottling("Stripe delivers bursts from few addresses and a refused delivery only comes back later; its signature admits it.")
             .ProducesErrors(ErrorCatalog.PaymentsNotConfigured, ErrorCatalog.InvalidSignature, ErrorCatalog.WebhookApiVersionMismatch,
                 ErrorCatalog.ParseError, ErrorCatalog.ServiceUnavailable)
-            .WithSummary("Stripe's event deliveries, verified by their signature; each event is processed once.");
+            .WithTags("Webhooks").WithName("webhooks_stripe").WithSummary("Receive Stripe events")
+            .WithDescription("Stripe's event deliveries, verified by their signature; each event is processed once.");
         return checkout;
     }
 

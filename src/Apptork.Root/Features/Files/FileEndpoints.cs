@@ -19,13 +19,16 @@ public static class FileEndpoints
         files.WithTags("Files").RequireAuthorization();
         files.MapPost("/uploads", SignUploadAsync).Validate<UploadBody>()
             .ProducesErrors(ErrorCatalog.UnsupportedFileType, ErrorCatalog.FileTooLarge)
-            .WithSummary("Signs an upload: PUT the bytes to upload_url with upload_headers, then POST /files/{id}/complete.");
+            .WithName("files_uploads_create").WithSummary("Start an upload")
+            .WithDescription("Signs an upload: PUT the bytes to upload_url with upload_headers, then POST /files/{id}/complete.");
         files.MapPost("/{id:guid}/complete", CompleteAsync)
             .ProducesErrors(ErrorCatalog.NotFound, ErrorCatalog.UploadIncomplete, ErrorCatalog.UploadMismatch)
-            .WithSummary("Confirms an upload: the stored bytes must be of the declared size and content type.");
+            .WithName("files_complete").WithSummary("Complete an upload")
+            .WithDescription("Confirms an upload: the stored bytes must be of the declared size and content type.");
         files.MapGet("/{id:guid}", GetAsync)
             .ProducesErrors(ErrorCatalog.NotFound)
-            .WithSummary("A file's metadata and, once ready, a short-lived download URL.");
+            .WithName("files_get").WithSummary("Get a file")
+            .WithDescription("A file's metadata and, once ready, a short-lived download URL.");
         return files;
     }
 

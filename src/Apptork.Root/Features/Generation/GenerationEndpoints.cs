@@ -36,16 +36,20 @@ public static class GenerationEndpoints
             .Idempotent()
             .Validate<GenerationBody>()
             .ProducesErrors(ErrorCatalog.AiNotConfigured, ErrorCatalog.FeatureDisabled, ErrorCatalog.InvalidCredit)
-            .WithSummary("Creates a text or image generation: debits its cost and queues it; poll GET /generations/{id}.");
+            .WithName("generations_create").WithSummary("Create a generation")
+            .WithDescription("Creates a text or image generation: debits its cost and queues it; poll GET /generations/{id}.");
         generations.MapGet("/{id:long}", GetAsync)
             .ProducesErrors(ErrorCatalog.NotFound)
-            .WithSummary("A generation: its status, and its result once succeeded (images with a short-lived download URL).");
+            .WithName("generations_get").WithSummary("Get a generation")
+            .WithDescription("A generation: its status, and its result once succeeded (images with a short-lived download URL).");
         generations.MapGet("/{id:long}/events", EventsAsync)
             .ProducesErrors(ErrorCatalog.NotFound)
-            .WithSummary("The generation as server-sent events: a `generation` event now and at each change of status, until it succeeds or fails.");
+            .WithName("generations_events").WithSummary("Follow a generation")
+            .WithDescription("The generation as server-sent events: a `generation` event now and at each change of status, until it succeeds or fails.");
         generations.MapGet(string.Empty, ListAsync)
             .ProducesErrors(ErrorCatalog.InvalidCursor)
-            .WithSummary("The user's generations, newest first.");
+            .WithName("generations_list").WithSummary("List generations")
+            .WithDescription("The user's generations, newest first.");
         return generations;
     }
 

@@ -18,10 +18,12 @@ public static class WalletEndpoints
     {
         wallet.WithTags("Wallet").RequireAuthorization();
         wallet.MapGet(string.Empty, GetWalletAsync)
-            .WithSummary("The user's balance in credits (0 before their first credit).");
+            .WithName("wallet_get").WithSummary("Get the balance")
+            .WithDescription("The user's balance in credits (0 before their first credit).");
         wallet.MapGet("/transactions", ListTransactionsAsync).Validate<TransactionFilter>()
             .ProducesErrors(ErrorCatalog.InvalidCursor)
-            .WithSummary("The user's ledger entries, newest first; filters: kind, from (inclusive) and to (exclusive), ISO-8601 UTC.");
+            .WithName("wallet_transactions_list").WithSummary("List transactions")
+            .WithDescription("The user's ledger entries, newest first; filters: kind, from (inclusive) and to (exclusive), ISO-8601 UTC.");
         return wallet;
     }
 

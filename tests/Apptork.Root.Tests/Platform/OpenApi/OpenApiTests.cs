@@ -74,6 +74,35 @@ public sealed class OpenApiTests(PostgresServer postgres)
         SecurityOf(root, "post", "/api/v1/checkout/webhooks/stripe").ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task Every_operation_has_a_unique_snake_case_operation_id()
+    {
+        var root = await ApiDocumentAsync();
+        var ids = Operations(root).Select(entry =>
+            entry.Operation.TryGetProperty("operationId", out var id) ? id.GetString() : $"(none on {entry.Name})").ToList();
+        ids.ShouldAllBe(id => System.Text.RegularExpressions.Regex.IsMatch(id!, "^[a-z][a-z0-9]*(_[a-z0-9]+)*$"));
+        ids.ShouldBeUnique();
+        OperationOf(root, "post", "/api/v1/auth/otp/request").GetProperty("operationId").GetString().ShouldBe("auth_otp_request");
+        OperationOf(root, "get", "/api/v1/wallet").GetProperty("operationId").GetString().ShouldBe("wallet_get");
+        OperationOf(root, "get", "/api/v1/wallet/transactions").GetProperty("operationId").GetString().ShouldBe("wallet_transactions_list");
+        OperationOf(root, "post", "/api/v1/generations").GetProperty("operationId").GetString().ShouldBe("generations_create");
+    }
+
+    [Fact]
+    public async Task Every_operation_has_a_few_word_summary_and_a_description()
+    {
+        var root = await ApiDocumentAsync();
+        foreach (var (name, operation) in Operations(root))
+        {
+            var summary = operation.TryGetProperty("summary", out var value) ? value.GetString()! : string.Empty;
+            summary.ShouldNotBeNullOrWhiteSpace(name);
+            summary.Split(' ').Length.ShouldBeLessThanOrEqualTo(6, $"{name}: {summary}");
+            summary.ShouldNotEndWith(".", name);
+            operation.TryGetProperty("description", out var description).ShouldBeTrue($"{name} has no description");
+            description.GetString().ShouldNotBeNullOrWhiteSpace(name);
+        }
+    }
+
     private async Task<JsonElement> ApiDocumentAsync()
     {
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);

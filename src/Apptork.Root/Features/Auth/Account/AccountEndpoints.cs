@@ -22,12 +22,15 @@ public static class AccountEndpoints
     {
         signedIn.MapPost("/me/email", RequestEmailChangeAsync).Validate<OtpRequestBody>().Throttle(ThrottleScopes.Otp)
             .ProducesErrors(ErrorCatalog.DisposableEmail)
-            .WithSummary("Mails a code to the new address; whether it is taken is told only after the code.");
+            .WithName("auth_me_email_change").WithSummary("Change the email address")
+            .WithDescription("Mails a code to the new address; whether it is taken is told only after the code.");
         signedIn.MapPost("/me/email/verify", VerifyEmailChangeAsync).Validate<OtpVerifyBody>().Throttle(ThrottleScopes.Otp)
             .ProducesErrors(ErrorCatalog.OtpExpired, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked, ErrorCatalog.EmailInUse)
-            .WithSummary("Switches the account to the new address and tells the old one.");
+            .WithName("auth_me_email_verify").WithSummary("Confirm the new email address")
+            .WithDescription("Switches the account to the new address and tells the old one.");
         signedIn.MapGet("/me/export", ExportAsync)
-            .WithSummary("Everything the service keeps about the user, as one JSON document (data portability).");
+            .WithName("auth_me_export").WithSummary("Export the account's data")
+            .WithDescription("Everything the service keeps about the user, as one JSON document (data portability).");
         return signedIn;
     }
 

@@ -23,17 +23,22 @@ public static class SocialEndpoints
     {
         const string Linking = " With a valid access token in the request, links the provider to that account instead.";
         auth.MapPost("/social/google", GoogleAsync).RequireProvider<GoogleSignIn>().Validate<GoogleSignInBody>().ProducesErrors(SignInErrors)
-            .WithSummary("Signs in with a Google ID token; creates the account, or joins the one with the same Google-run address." + Linking);
+            .WithName("auth_social_google").WithSummary("Sign in with Google")
+            .WithDescription("Signs in with a Google ID token; creates the account, or joins the one with the same Google-run address." + Linking);
         auth.MapPost("/social/apple", AppleAsync).RequireProvider<AppleSignIn>().Validate<AppleSignInBody>().ProducesErrors(SignInErrors)
-            .WithSummary("Signs in with an Apple ID token; an authorization code lets the server revoke Apple's grant on account deletion." + Linking);
+            .WithName("auth_social_apple").WithSummary("Sign in with Apple")
+            .WithDescription("Signs in with an Apple ID token; an authorization code lets the server revoke Apple's grant on account deletion." + Linking);
         auth.MapPost("/social/github", GitHubAsync).RequireProvider<GitHubSignIn>().Validate<GitHubSignInBody>().ProducesErrors(SignInErrors)
-            .WithSummary("Signs in with a GitHub OAuth code (or an access token issued to our OAuth app)." + Linking);
+            .WithName("auth_social_github").WithSummary("Sign in with GitHub")
+            .WithDescription("Signs in with a GitHub OAuth code (or an access token issued to our OAuth app)." + Linking);
 
         auth.MapGet("/identities", ListIdentitiesAsync).RequireAuthorization().ProducesErrors(ErrorCatalog.AccountDisabled)
-            .WithSummary("The ways into the account: its confirmed email address and its linked providers.");
+            .WithName("auth_identities_list").WithSummary("List sign-in methods")
+            .WithDescription("The ways into the account: its confirmed email address and its linked providers.");
         auth.MapDelete("/identities/{provider}", RemoveIdentityAsync).RequireAuthorization()
             .ProducesErrors(ErrorCatalog.NotFound, ErrorCatalog.LastSignInMethod, ErrorCatalog.Conflict, ErrorCatalog.AccountDisabled)
-            .WithSummary("Unlinks a provider (or the email way in); the last way into the account cannot be removed.");
+            .WithName("auth_identities_delete").WithSummary("Unlink a sign-in method")
+            .WithDescription("Unlinks a provider (or the email way in); the last way into the account cannot be removed.");
         return auth;
     }
 
