@@ -69,6 +69,8 @@ public static class PlatformModule
             options.AddOperationTransformer<IdempotencyKeyTransformer>();
             options.AddDocumentTransformer<BearerSecurityTransformer>();
             options.AddOperationTransformer<BearerSecurityTransformer>();
+            options.AddDocumentTransformer<ServerUrlsTransformer>();
+            options.AddDocumentTransformer<TagsTransformer>();
         });
 
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section);

@@ -89,6 +89,21 @@ public sealed class OpenApiTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Servers_have_no_trailing_slash_and_every_tag_is_described_in_the_order_a_client_meets_them()
+    {
+        var root = await ApiDocumentAsync();
+        var servers = root.GetProperty("servers").EnumerateArray().Select(server => server.GetProperty("url").GetString()).ToList();
+        servers.ShouldNotBeEmpty();
+        servers.ShouldAllBe(url => !url!.EndsWith('/'));
+
+        var tags = root.GetProperty("tags").EnumerateArray().ToList();
+        tags.Select(tag => tag.GetProperty("name").GetString()).ShouldBe(["Auth", "Wallet", "Checkout", "Files", "Generations", "Webhooks"]);
+        tags.ShouldAllBe(tag => !string.IsNullOrWhiteSpace(tag.GetProperty("description").GetString()));
+        OperationOf(root, "post", "/api/v1/checkout/webhooks/stripe").GetProperty("tags").EnumerateArray()
+            .Select(tag => tag.GetString()).ShouldBe(["Webhooks"]);
+    }
+
+    [Fact]
     public async Task Every_operation_has_a_few_word_summary_and_a_description()
     {
         var root = await ApiDocumentAsync();
