@@ -71,6 +71,9 @@ public static class PlatformModule
             options.AddOperationTransformer<BearerSecurityTransformer>();
             options.AddDocumentTransformer<ServerUrlsTransformer>();
             options.AddDocumentTransformer<TagsTransformer>();
+            options.AddDocumentTransformer<ClientHeadersTransformer>();
+            options.AddOperationTransformer<ClientHeadersTransformer>();
+            options.AddDocumentTransformer<IdempotencyKeyTransformer>();
         });
 
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section);

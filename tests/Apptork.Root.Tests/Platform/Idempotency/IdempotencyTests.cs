@@ -124,7 +124,11 @@ public sealed class IdempotencyTests(PostgresServer postgres, RedisServer redis)
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, extensions: Probe);
         using var document = JsonDocument.Parse(await app.Client().GetStringAsync("/openapi/v1.json", Cancel));
         var parameters = document.RootElement.GetProperty("paths").GetProperty(Charges).GetProperty("post").GetProperty("parameters");
-        var header = parameters.EnumerateArray().Single(parameter => parameter.GetProperty("name").GetString() == IdempotencyMiddleware.Header);
+        // Declared once in components and referenced where required.
+        parameters.EnumerateArray().Select(parameter => parameter.TryGetProperty("$ref", out var reference) ? reference.GetString() : null)
+            .ShouldContain($"#/components/parameters/{IdempotencyMiddleware.Header}");
+        var header = document.RootElement.GetProperty("components").GetProperty("parameters").GetProperty(IdempotencyMiddleware.Header);
+        header.GetProperty("name").GetString().ShouldBe(IdempotencyMiddleware.Header);
         header.GetProperty("in").GetString().ShouldBe("header");
         header.GetProperty("required").GetBoolean().ShouldBeTrue();
         var responses = document.RootElement.GetProperty("paths").GetProperty(Charges).GetProperty("post").GetProperty("responses");

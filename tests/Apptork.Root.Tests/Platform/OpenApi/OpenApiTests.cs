@@ -104,6 +104,26 @@ public sealed class OpenApiTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Every_operation_references_the_client_headers_and_idempotent_ones_require_the_key()
+    {
+        var root = await ApiDocumentAsync();
+        var parameters = root.GetProperty("components").GetProperty("parameters");
+        EnumOf(parameters.GetProperty("X-Platform")).ShouldBe(["ios", "android", "web"]);
+        EnumOf(parameters.GetProperty("Accept-Language")).ShouldBe(["en", "es", "fr", "de", "pt-BR"]);
+        parameters.GetProperty("Idempotency-Key").GetProperty("required").GetBoolean().ShouldBeTrue();
+
+        string[] clientHeaders = ["X-Device-Id", "X-Platform", "X-App-Version", "Accept-Language"];
+        foreach (var (name, operation) in Operations(root))
+        {
+            clientHeaders.Select(header => $"#/components/parameters/{header}").ShouldBeSubsetOf(ParameterReferences(operation), name);
+        }
+
+        ParameterReferences(OperationOf(root, "post", "/api/v1/generations")).ShouldContain("#/components/parameters/Idempotency-Key");
+        ParameterReferences(OperationOf(root, "post", "/api/v1/checkout/sessions")).ShouldContain("#/components/parameters/Idempotency-Key");
+        ParameterReferences(OperationOf(root, "get", "/api/v1/wallet")).ShouldNotContain("#/components/parameters/Idempotency-Key");
+    }
+
+    [Fact]
     public async Task Every_operation_has_a_few_word_summary_and_a_description()
     {
         var root = await ApiDocumentAsync();
@@ -136,6 +156,15 @@ public sealed class OpenApiTests(PostgresServer postgres)
     private static List<string> SecurityOf(JsonElement root, string method, string path) =>
         OperationOf(root, method, path).GetProperty("security").EnumerateArray()
             .SelectMany(requirement => requirement.EnumerateObject().Select(scheme => scheme.Name)).ToList();
+
+    private static List<string?> EnumOf(JsonElement parameter) =>
+        parameter.GetProperty("schema").GetProperty("enum").EnumerateArray().Select(item => item.GetString()).ToList();
+
+    private static List<string> ParameterReferences(JsonElement operation) =>
+        operation.TryGetProperty("parameters", out var parameters)
+            ? parameters.EnumerateArray().Where(parameter => parameter.TryGetProperty("$ref", out _))
+                .Select(parameter => parameter.GetProperty("$ref").GetString()!).ToList()
+            : [];
 
     private static string? ErrorSchemaReference(JsonElement response) =>
         response.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString();
