@@ -74,6 +74,8 @@ public static class PlatformModule
             options.AddDocumentTransformer<ClientHeadersTransformer>();
             options.AddOperationTransformer<ClientHeadersTransformer>();
             options.AddDocumentTransformer<IdempotencyKeyTransformer>();
+            options.AddDocumentTransformer<PageParametersTransformer>();
+            options.AddOperationTransformer<PageParametersTransformer>();
         });
 
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section);

@@ -7,6 +7,7 @@ using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apptork.Root.Features.Wallet;
@@ -72,9 +73,11 @@ public sealed record TransactionView(
 
 /// <summary>
 /// The list's filters from the query string, kept as text so that a bad value is a field error with its attr
-/// (validated by <see cref="TransactionFilterValidator"/>) rather than a bare binding failure.
+/// (validated by <see cref="TransactionFilterValidator"/>) rather than a bare binding failure. Named as the API
+/// writes them (snake_case) so that the OpenAPI document shows the names clients send; binding ignores case.
 /// </summary>
-public sealed record TransactionFilter(string? Kind, string? From, string? To)
+public sealed record TransactionFilter(
+    [FromQuery(Name = "kind")] string? Kind, [FromQuery(Name = "from")] string? From, [FromQuery(Name = "to")] string? To)
 {
     /// <summary>An ISO-8601 date (midnight UTC) or date and time; without an offset, UTC.</summary>
     public static bool TryParseInstant(string text, out DateTimeOffset instant)

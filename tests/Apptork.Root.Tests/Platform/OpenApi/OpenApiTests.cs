@@ -124,6 +124,18 @@ public sealed class OpenApiTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Paged_lists_show_limit_and_cursor_and_filters_by_the_names_the_server_reads()
+    {
+        var root = await ApiDocumentAsync();
+        var transactions = ParameterNames(root, OperationOf(root, "get", "/api/v1/wallet/transactions"));
+        string[] transactionParameters = ["kind", "from", "to", "limit", "cursor"];
+        transactionParameters.ShouldBeSubsetOf(transactions);
+        transactions.ShouldNotContain("Kind");
+        string[] pageParameters = ["limit", "cursor"];
+        pageParameters.ShouldBeSubsetOf(ParameterNames(root, OperationOf(root, "get", "/api/v1/generations")));
+    }
+
+    [Fact]
     public async Task Every_operation_has_a_few_word_summary_and_a_description()
     {
         var root = await ApiDocumentAsync();
@@ -165,6 +177,13 @@ public sealed class OpenApiTests(PostgresServer postgres)
             ? parameters.EnumerateArray().Where(parameter => parameter.TryGetProperty("$ref", out _))
                 .Select(parameter => parameter.GetProperty("$ref").GetString()!).ToList()
             : [];
+
+    /// <summary>The names of an operation's parameters, whether written in place or referenced from components.</summary>
+    private static List<string> ParameterNames(JsonElement root, JsonElement operation) =>
+        operation.GetProperty("parameters").EnumerateArray().Select(parameter =>
+            parameter.TryGetProperty("$ref", out var reference)
+                ? root.GetProperty("components").GetProperty("parameters").GetProperty(reference.GetString()!.Split('/')[^1]).GetProperty("name").GetString()!
+                : parameter.GetProperty("name").GetString()!).ToList();
 
     private static string? ErrorSchemaReference(JsonElement response) =>
         response.GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString();

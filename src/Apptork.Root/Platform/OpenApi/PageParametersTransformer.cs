@@ -1,0 +1,56 @@
+using System.Reflection;
+using Apptork.Root.Platform.Pagination;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Apptork.Root.Platform.OpenApi;
+
+/// <summary>
+/// Shows <c>limit</c> and <c>cursor</c> on every list that takes a <see cref="PageRequest"/>: it binds itself from
+/// the query string (BindAsync), so the framework cannot see those parameters.
+/// </summary>
+public sealed class PageParametersTransformer : IOpenApiDocumentTransformer, IOpenApiOperationTransformer
+{
+    private const string Limit = "limit";
+    private const string Cursor = "cursor";
+
+    public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        document.Components ??= new OpenApiComponents();
+        document.Components.Parameters ??= new Dictionary<string, IOpenApiParameter>();
+        document.Components.Parameters[Limit] = new OpenApiParameter
+        {
+            Name = Limit,
+            In = ParameterLocation.Query,
+            Description = $"How many items per page (default {PageRequest.DefaultLimit}).",
+            Schema = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Integer,
+                Minimum = "1",
+                Maximum = PageRequest.MaxLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Default = PageRequest.DefaultLimit,
+            },
+        };
+        document.Components.Parameters[Cursor] = new OpenApiParameter
+        {
+            Name = Cursor,
+            In = ParameterLocation.Query,
+            Description = "The next_cursor of the previous page, as it came; leave it out for the first page.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+        };
+        return Task.CompletedTask;
+    }
+
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var handler = context.Description.ActionDescriptor.EndpointMetadata.OfType<MethodInfo>().FirstOrDefault();
+        if (handler?.GetParameters().Any(parameter => parameter.ParameterType == typeof(PageRequest)) == true)
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameterReference(Limit, context.Document));
+            operation.Parameters.Add(new OpenApiParameterReference(Cursor, context.Document));
+        }
+
+        return Task.CompletedTask;
+    }
+}
