@@ -9,8 +9,11 @@ public sealed record OtpVerifyBody(string? OtpToken, string? Code);
 
 public sealed record RefreshTokenBody(string? RefreshToken);
 
-/// <summary>Fields left out (or null) stay as they are; an empty display name clears it.</summary>
-public sealed record UpdateMeBody(string? DisplayName, string? Locale);
+/// <summary>
+/// Fields left out (or null) stay as they are; an empty display name clears it. The defaults make both fields
+/// optional in the OpenAPI schema, as a PATCH with one of them is valid.
+/// </summary>
+public sealed record UpdateMeBody(string? DisplayName = null, string? Locale = null);
 
 public sealed class OtpRequestBodyValidator : AbstractValidator<OtpRequestBody>
 {

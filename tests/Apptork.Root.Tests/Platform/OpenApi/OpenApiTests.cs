@@ -136,6 +136,19 @@ public sealed class OpenApiTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Update_me_body_requires_no_field_and_accepts_null()
+    {
+        var root = await ApiDocumentAsync();
+        var schema = root.GetProperty("components").GetProperty("schemas").GetProperty("UpdateMeBody");
+        (schema.TryGetProperty("required", out var required) ? required.GetArrayLength() : 0).ShouldBe(0);
+        foreach (var field in new[] { "display_name", "locale" })
+        {
+            schema.GetProperty("properties").GetProperty(field).GetProperty("type").EnumerateArray()
+                .Select(type => type.GetString()).ShouldContain("null", field);
+        }
+    }
+
+    [Fact]
     public async Task Every_operation_has_a_few_word_summary_and_a_description()
     {
         var root = await ApiDocumentAsync();
