@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Apptork.Root.Features.Auth.Account;
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Auth.Social;
@@ -178,8 +179,20 @@ public static class AuthEndpoints
 
     public sealed record WhoAmIView(bool Authenticated, Guid? UserId, Guid? SessionId, string? Role, DateTimeOffset? ExpiresAt);
 
-    /// <summary>Only the public half of a signing key, built field by field so a private parameter can never slip out.</summary>
-    private sealed record PublicJwk(string Kty, string Kid, string Use, string Alg, string? Crv, string? X, string? Y, string? N, string? E)
+    /// <summary>
+    /// Only the public half of a signing key, built field by field so a private parameter can never slip out. Each key
+    /// carries only the members its type defines (RFC 7518 §6): strict JWK parsers refuse an EC key with an "n".
+    /// </summary>
+    private sealed record PublicJwk(
+        string Kty,
+        string Kid,
+        string Use,
+        string Alg,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Crv,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? X,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Y,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? N,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? E)
     {
         public static PublicJwk From(SecurityKey key) => key switch
         {
