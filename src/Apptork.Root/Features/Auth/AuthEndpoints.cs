@@ -26,10 +26,12 @@ public static class AuthEndpoints
     {
         auth.WithTags("Auth");
         auth.MapPost("/otp/request", RequestOtpAsync).Validate<OtpRequestBody>().Throttle(ThrottleScopes.Otp)
-            .ProducesErrors(ErrorCatalog.DisposableEmail)
+            .ProducesErrors(ErrorCatalog.DisposableEmail, ErrorCatalog.OtpResendTooSoon)
             .WithSummary("Mails a one-time sign-in code; the answer is the same whether or not an account exists.");
         auth.MapPost("/otp/verify", VerifyOtpAsync).Validate<OtpVerifyBody>().Throttle(ThrottleScopes.Otp)
-            .ProducesErrors(ErrorCatalog.OtpExpired, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked, ErrorCatalog.AccountDisabled)
+            .ProducesErrors(
+                ErrorCatalog.OtpExpired, ErrorCatalog.OtpSuperseded, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked,
+                ErrorCatalog.AccountDisabled)
             .WithSummary("Exchanges the code for a token pair; creates the account on first sign-in.");
         auth.MapPost("/token/refresh", RefreshAsync).Validate<RefreshTokenBody>()
             .ProducesErrors(ErrorCatalog.InvalidToken, ErrorCatalog.TokenReused, ErrorCatalog.AccountDisabled)

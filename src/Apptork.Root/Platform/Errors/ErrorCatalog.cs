@@ -47,6 +47,8 @@ public static class ErrorCatalog
     // Sign-in and accounts.
     public static readonly ErrorDefinition DisposableEmail = new("disposable_email", 400, IsFieldError: true);
     public static readonly ErrorDefinition OtpExpired = new("otp_expired", 400);
+    public static readonly ErrorDefinition OtpSuperseded = new("otp_superseded", 400);
+    public static readonly ErrorDefinition OtpResendTooSoon = new("otp_resend_too_soon", 429);
     public static readonly ErrorDefinition InvalidOtp = new("invalid_otp", 400);
     public static readonly ErrorDefinition OtpAttemptsExceeded = new("otp_attempts_exceeded", 400);
     public static readonly ErrorDefinition OtpLocked = new("otp_locked", 429);
