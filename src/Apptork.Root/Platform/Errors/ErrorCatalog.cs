@@ -26,6 +26,7 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition MaxValue = new("max_value", 400, IsFieldError: true);
     public static readonly ErrorDefinition MinValue = new("min_value", 400, IsFieldError: true);
     public static readonly ErrorDefinition InvalidChoice = new("invalid_choice", 400, IsFieldError: true);
+    public static readonly ErrorDefinition UnknownField = new("unknown_field", 400, IsFieldError: true);
     public static readonly ErrorDefinition InvalidCursor = new("invalid_cursor", 400, IsFieldError: true);
 
     // Request-level errors.
