@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Apptork.Root.Features.Auth.Account;
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Auth.Social;
@@ -25,11 +26,13 @@ public static class AuthEndpoints
     {
         auth.WithTags("Auth");
         auth.MapPost("/otp/request", RequestOtpAsync).Validate<OtpRequestBody>().Throttle(ThrottleScopes.Otp)
-            .ProducesErrors(ErrorCatalog.DisposableEmail)
+            .ProducesErrors(ErrorCatalog.DisposableEmail, ErrorCatalog.OtpResendTooSoon)
             .WithName("auth_otp_request").WithSummary("Request a sign-in code")
             .WithDescription("Mails a one-time sign-in code; the answer is the same whether or not an account exists.");
         auth.MapPost("/otp/verify", VerifyOtpAsync).Validate<OtpVerifyBody>().Throttle(ThrottleScopes.Otp)
-            .ProducesErrors(ErrorCatalog.OtpExpired, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked, ErrorCatalog.AccountDisabled)
+            .ProducesErrors(
+                ErrorCatalog.OtpExpired, ErrorCatalog.OtpSuperseded, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked,
+                ErrorCatalog.AccountDisabled)
             .WithName("auth_otp_verify").WithSummary("Sign in with the code")
             .WithDescription("Exchanges the code for a token pair; creates the account on first sign-in.");
         auth.MapPost("/token/refresh", RefreshAsync).Validate<RefreshTokenBody>()
@@ -193,8 +196,20 @@ public static class AuthEndpoints
 
     public sealed record WhoAmIView(bool Authenticated, Guid? UserId, Guid? SessionId, string? Role, DateTimeOffset? ExpiresAt);
 
-    /// <summary>Only the public half of a signing key, built field by field so a private parameter can never slip out.</summary>
-    private sealed record PublicJwk(string Kty, string Kid, string Use, string Alg, string? Crv, string? X, string? Y, string? N, string? E)
+    /// <summary>
+    /// Only the public half of a signing key, built field by field so a private parameter can never slip out. Each key
+    /// carries only the members its type defines (RFC 7518 §6): strict JWK parsers refuse an EC key with an "n".
+    /// </summary>
+    private sealed record PublicJwk(
+        string Kty,
+        string Kid,
+        string Use,
+        string Alg,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Crv,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? X,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Y,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? N,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? E)
     {
         public static PublicJwk From(SecurityKey key) => key switch
         {

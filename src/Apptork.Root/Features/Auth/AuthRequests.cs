@@ -1,5 +1,9 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Localization;
 using FluentValidation;
+using FluentValidation.Results;
 
 namespace Apptork.Root.Features.Auth;
 
@@ -13,7 +17,12 @@ public sealed record RefreshTokenBody(string? RefreshToken);
 /// Fields left out (or null) stay as they are; an empty display name clears it. The defaults make both fields
 /// optional in the OpenAPI schema, as a PATCH with one of them is valid.
 /// </summary>
-public sealed record UpdateMeBody(string? DisplayName = null, string? Locale = null);
+public sealed record UpdateMeBody(string? DisplayName = null, string? Locale = null)
+{
+    /// <summary>Any other key: refused by name rather than dropped, so a client never believes a misspelled field was saved.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+}
 
 public sealed class OtpRequestBodyValidator : AbstractValidator<OtpRequestBody>
 {
@@ -42,5 +51,12 @@ public sealed class UpdateMeBodyValidator : AbstractValidator<UpdateMeBody>
         RuleFor(body => body.Locale)
             .Must(locale => locale is null || LocalizationSetup.SupportedCultures.Any(culture => culture.Name == locale))
             .WithErrorCode("invalid_choice");
+        RuleFor(body => body.Unknown).Custom((unknown, context) =>
+        {
+            foreach (var key in unknown?.Keys ?? Enumerable.Empty<string>())
+            {
+                context.AddFailure(new ValidationFailure(key, "Unknown field.") { ErrorCode = ErrorCatalog.UnknownField.Code });
+            }
+        });
     }
 }

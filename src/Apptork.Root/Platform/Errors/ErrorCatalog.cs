@@ -26,6 +26,7 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition MaxValue = new("max_value", 400, IsFieldError: true);
     public static readonly ErrorDefinition MinValue = new("min_value", 400, IsFieldError: true);
     public static readonly ErrorDefinition InvalidChoice = new("invalid_choice", 400, IsFieldError: true);
+    public static readonly ErrorDefinition UnknownField = new("unknown_field", 400, IsFieldError: true);
     public static readonly ErrorDefinition InvalidCursor = new("invalid_cursor", 400, IsFieldError: true);
 
     // Request-level errors.
@@ -47,6 +48,8 @@ public static class ErrorCatalog
     // Sign-in and accounts.
     public static readonly ErrorDefinition DisposableEmail = new("disposable_email", 400, IsFieldError: true);
     public static readonly ErrorDefinition OtpExpired = new("otp_expired", 400);
+    public static readonly ErrorDefinition OtpSuperseded = new("otp_superseded", 400);
+    public static readonly ErrorDefinition OtpResendTooSoon = new("otp_resend_too_soon", 429);
     public static readonly ErrorDefinition InvalidOtp = new("invalid_otp", 400);
     public static readonly ErrorDefinition OtpAttemptsExceeded = new("otp_attempts_exceeded", 400);
     public static readonly ErrorDefinition OtpLocked = new("otp_locked", 429);

@@ -44,6 +44,25 @@ public sealed class AccountTests(PostgresServer postgres)
         payload.Errors.Single(error => error.Code == "max_length").Detail.ShouldBe("Assurez-vous que ce champ ne comporte pas plus de 100 caractères.");
     }
 
+    [Fact]
+    public async Task A_profile_update_with_unknown_fields_names_each_one_and_saves_nothing()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        var auth = new AuthClient(app, "fr");
+        var signedIn = await auth.SignInAsync("strict@example.com");
+
+        using var refused = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", signedIn.AccessToken,
+            new { display_name = "Kim", nickname = "kimmy", avatar_url = "https://example.com/kim.png" });
+        refused.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var payload = await ErrorAssert.ReadAsync(refused);
+        payload.Type.ShouldBe("validation_error");
+        payload.Errors.Select(error => (error.Code, error.Attr)).ShouldBe([("unknown_field", "nickname"), ("unknown_field", "avatar_url")], ignoreOrder: true);
+        payload.Errors[0].Detail.ShouldBe("Ce champ n'est pas reconnu.");
+
+        using var me = await auth.GetAsync("/api/v1/auth/me", signedIn.AccessToken);
+        (await me.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!.DisplayName.ShouldBeNull();
+    }
+
     [Theory, MemberData(nameof(Shapes))]
     public async Task Deleting_the_account_ends_its_sessions_and_erases_personal_data(DatabaseShape shape)
     {

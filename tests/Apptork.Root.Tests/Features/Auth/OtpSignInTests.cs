@@ -93,19 +93,23 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         await ErrorAssert.SingleAsync(right, HttpStatusCode.BadRequest, "client_error", "otp_attempts_exceeded", "code");
     }
 
-    [Fact]
-    public async Task A_code_works_once_and_a_newer_request_retires_the_older_code()
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task A_code_works_once_and_one_retired_by_a_newer_request_is_superseded_not_expired(DatabaseShape shape)
     {
-        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape,
+            extensions: new RootApp.TestExtensions(Services: services => services.AddSingleton<TimeProvider>(clock)));
         var auth = new AuthClient(app);
         var older = await auth.RequestCodeAsync("once@example.com");
         var olderCode = await auth.LastCodeForAsync("once@example.com");
+        clock.Advance(TimeSpan.FromSeconds(60));
         var newer = await auth.RequestCodeAsync("once@example.com");
         var newerCode = await auth.LastCodeForAsync("once@example.com");
 
         using (var retired = await auth.VerifyAsync(older.OtpToken, olderCode))
         {
-            await ErrorAssert.SingleAsync(retired, HttpStatusCode.BadRequest, "client_error", "otp_expired", "code");
+            var error = await ErrorAssert.SingleAsync(retired, HttpStatusCode.BadRequest, "client_error", "otp_superseded", "code");
+            error.Detail.ShouldBe("A newer code was sent; use the code from the latest email.");
         }
 
         using (var used = await auth.VerifyAsync(newer.OtpToken, newerCode))
@@ -115,6 +119,35 @@ public sealed class OtpSignInTests(PostgresServer postgres)
 
         using var again = await auth.VerifyAsync(newer.OtpToken, newerCode);
         await ErrorAssert.SingleAsync(again, HttpStatusCode.BadRequest, "client_error", "otp_expired", "code");
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task A_request_inside_the_resend_window_is_refused_alike_for_every_address_and_the_waiting_code_keeps_working(DatabaseShape shape)
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape,
+            extensions: new RootApp.TestExtensions(Services: services => services.AddSingleton<TimeProvider>(clock)));
+        var auth = new AuthClient(app);
+        await auth.SignInAsync("member@example.com");
+        var waiting = await auth.RequestCodeAsync("member@example.com");
+        await auth.RequestCodeAsync("nobody@example.com");
+        clock.Advance(TimeSpan.FromSeconds(20));
+
+        var answers = new List<string>();
+        foreach (var email in new[] { "member@example.com", "nobody@example.com" })
+        {
+            using var tooSoon = await auth.Http.PostAsJsonAsync("/api/v1/auth/otp/request", new { email }, Cancel);
+            await ErrorAssert.SingleAsync(tooSoon, HttpStatusCode.TooManyRequests, "client_error", "otp_resend_too_soon", "email");
+            tooSoon.Headers.RetryAfter!.Delta.ShouldBe(TimeSpan.FromSeconds(40));
+            answers.Add(await tooSoon.Content.ReadAsStringAsync(Cancel));
+        }
+
+        answers[1].ShouldBe(answers[0]);
+        using var verified = await auth.VerifyAsync(waiting.OtpToken, await auth.LastCodeForAsync("member@example.com"));
+        verified.StatusCode.ShouldBe(HttpStatusCode.OK, "the refused resend neither mailed a code nor retired the waiting one");
+
+        clock.Advance(TimeSpan.FromSeconds(40));
+        await auth.RequestCodeAsync("nobody@example.com");
     }
 
     [Fact]

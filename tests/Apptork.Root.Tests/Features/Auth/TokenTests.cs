@@ -174,6 +174,40 @@ public sealed class TokenTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Each_jwk_carries_exactly_the_members_of_its_key_type_and_strict_parsers_accept_the_set()
+    {
+        using var rsa = RSA.Create(2048);
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres, new Dictionary<string, string?>
+        {
+            ["Auth:Jwt:SigningKeys:0"] = rsa.ExportRSAPrivateKeyPem(),
+            ["Auth:Jwt:SigningKeys:1"] = TestSecrets.SigningKeyPem,
+        });
+        var signedIn = await new AuthClient(app).SignInAsync("strict-jwks@example.com");
+        var jwks = await app.Client().GetStringAsync("/.well-known/jwks.json", Cancel);
+
+        using var document = JsonDocument.Parse(jwks);
+        var membersByType = document.RootElement.GetProperty("keys").EnumerateArray().ToDictionary(
+            key => key.GetProperty("kty").GetString()!, key => key.EnumerateObject().Select(member => member.Name).Order().ToArray());
+        membersByType["EC"].ShouldBe(["alg", "crv", "kid", "kty", "use", "x", "y"]);
+        membersByType["RSA"].ShouldBe(["alg", "e", "kid", "kty", "n", "use"]);
+
+        var signingKeys = new JsonWebKeySet(jwks).GetSigningKeys();
+        signingKeys.Count.ShouldBe(2);
+        var validated = await new JsonWebTokenHandler().ValidateTokenAsync(signedIn.AccessToken, new TokenValidationParameters
+        {
+            ValidIssuer = "apptork-root",
+            ValidAudience = "apptork-root-api",
+            IssuerSigningKeys = signingKeys,
+        });
+        validated.IsValid.ShouldBeTrue(validated.Exception?.Message);
+
+        var jwksUrl = new Uri(app.Client().BaseAddress!, "/.well-known/jwks.json").ToString();
+        var accepted = await RunJoseAsync(jwksUrl, signedIn.AccessToken, "apptork-root", "apptork-root-api");
+        accepted.GetProperty("ok").GetBoolean().ShouldBeTrue(accepted.ToString());
+        accepted.GetProperty("protectedHeader").GetProperty("alg").GetString().ShouldBe("RS256");
+    }
+
+    [Fact]
     public async Task Keys_rotate_without_logging_anyone_out()
     {
         var databases = TestDatabases.For(postgres);

@@ -239,7 +239,10 @@ public sealed class ThrottlingTests(PostgresServer postgres, RedisServer redis)
     {
         await using var app = await RootApp.StartAsync(
             TestDatabases.For(postgres), ThrottleProbe.Database(shape),
-            ThrottleProbe.Settings(shape, redis, ("Throttling:Rates:otp:email", "3/hour"), ("ForwardedHeaders:KnownProxies:0", NginxProxy.Address.ToString())));
+            ThrottleProbe.Settings(
+                shape, redis, ("Throttling:Rates:otp:email", "3/hour"), ("ForwardedHeaders:KnownProxies:0", NginxProxy.Address.ToString()),
+                // Without the resend window, so only the per-address limit can refuse.
+                ("Auth:Otp:ResendAfterSeconds", "0")));
         await using var proxy = await NginxProxy.StartAsync(app.Client().BaseAddress!);
 
         var statuses = new List<HttpStatusCode>();

@@ -21,11 +21,13 @@ public static class AccountEndpoints
     public static RouteGroupBuilder MapAccountEndpoints(this RouteGroupBuilder signedIn)
     {
         signedIn.MapPost("/me/email", RequestEmailChangeAsync).Validate<OtpRequestBody>().Throttle(ThrottleScopes.Otp)
-            .ProducesErrors(ErrorCatalog.DisposableEmail)
+            .ProducesErrors(ErrorCatalog.DisposableEmail, ErrorCatalog.OtpResendTooSoon)
             .WithName("auth_me_email_change").WithSummary("Change the email address")
             .WithDescription("Mails a code to the new address; whether it is taken is told only after the code.");
         signedIn.MapPost("/me/email/verify", VerifyEmailChangeAsync).Validate<OtpVerifyBody>().Throttle(ThrottleScopes.Otp)
-            .ProducesErrors(ErrorCatalog.OtpExpired, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked, ErrorCatalog.EmailInUse)
+            .ProducesErrors(
+                ErrorCatalog.OtpExpired, ErrorCatalog.OtpSuperseded, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked,
+                ErrorCatalog.EmailInUse)
             .WithName("auth_me_email_verify").WithSummary("Confirm the new email address")
             .WithDescription("Switches the account to the new address and tells the old one.");
         signedIn.MapGet("/me/export", ExportAsync)

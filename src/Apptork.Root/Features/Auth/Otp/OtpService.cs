@@ -38,9 +38,10 @@ public sealed partial class OtpService(
     public async Task<OtpRequested> RequestAsync(string rawEmail, OtpPurpose purpose, Guid? userId, CancellationToken cancellationToken)
     {
         var email = await accountEmails.AcceptAsync(rawEmail, "email", cancellationToken);
+        var now = time.GetUtcNow();
+        await RefuseResendTooSoonAsync(email.Key, purpose, now, cancellationToken);
         // Per address, whichever IPs the requests come from: nobody gets an inbox flooded with codes.
         await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.Email, email.Key, cancellationToken);
-        var now = time.GetUtcNow();
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var code = RandomNumberGenerator.GetInt32(0, (int)Math.Pow(10, CodeDigits)).ToString(new string('0', CodeDigits), CultureInfo.InvariantCulture);
         var challenge = new OtpChallenge
@@ -78,6 +79,11 @@ public sealed partial class OtpService(
             ?? throw ErrorCatalog.Invalid.ToException("otp_token");
         await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.EmailVerify, challenge.EmailKey, cancellationToken);
         var now = time.GetUtcNow();
+        if (challenge.ConsumedAt is not null && await IsSupersededAsync(challenge, cancellationToken))
+        {
+            throw ErrorCatalog.OtpSuperseded.ToException("code");
+        }
+
         if (challenge.ConsumedAt is not null || challenge.ExpiresAt <= now)
         {
             throw ErrorCatalog.OtpExpired.ToException("code");
@@ -144,6 +150,39 @@ public sealed partial class OtpService(
         await users.FindByEmailAsync(challenge.Email) is { } existing && existing.CanSignIn
             ? existing
             : throw new InvalidOperationException("A first sign-in could neither create the account nor find the one that won the race.");
+
+    /// <summary>
+    /// Within the resend window of a code still waiting to be used, no new code is mailed and the waiting one stays valid:
+    /// a double tap or an impatient retry must not retire the code already on its way. The refusal depends only on
+    /// earlier requests for the address, never on accounts, so it tells nobody who is a user.
+    /// </summary>
+    private async Task RefuseResendTooSoonAsync(string emailKey, OtpPurpose purpose, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var windowStart = now.AddSeconds(-Settings.ResendAfterSeconds);
+        var latest = await db.OtpChallenges.AsNoTracking()
+            .Where(candidate => candidate.EmailKey == emailKey && candidate.Purpose == purpose && candidate.CreatedAt > windowStart
+                && candidate.ConsumedAt == null && candidate.ExpiresAt > now && candidate.FailedAttempts < Settings.MaxAttempts)
+            .Select(candidate => (DateTimeOffset?)candidate.CreatedAt)
+            .MaxAsync(cancellationToken);
+        if (latest is null)
+        {
+            return;
+        }
+
+        var wait = latest.Value.AddSeconds(Settings.ResendAfterSeconds) - now;
+        throw new ApiException(
+            [ErrorCatalog.OtpResendTooSoon.At("email", new Dictionary<string, object?> { ["wait"] = (long)Math.Ceiling(wait.TotalSeconds) })], wait);
+    }
+
+    /// <summary>
+    /// Whether a newer request retired this challenge (rather than a verify using it): the newer challenge was created
+    /// at the very instant this one was retired, as <see cref="RequestAsync"/> writes both with one timestamp.
+    /// </summary>
+    private Task<bool> IsSupersededAsync(OtpChallenge challenge, CancellationToken cancellationToken) =>
+        db.OtpChallenges.AnyAsync(
+            newer => newer.EmailKey == challenge.EmailKey && newer.Purpose == challenge.Purpose && newer.Id != challenge.Id
+                && newer.CreatedAt == challenge.ConsumedAt,
+            cancellationToken);
 
     private async Task RefuseWhenBudgetSpentAsync(string emailKey, DateTimeOffset now, CancellationToken cancellationToken)
     {
