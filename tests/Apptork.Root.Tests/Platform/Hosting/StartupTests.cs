@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Shouldly;
@@ -62,6 +63,18 @@ public sealed class StartupTests(PostgresServer postgres)
         var result = await RootProcess.RunAsync([], Production(("ConnectionStrings__Postgres", empty), ("Urls", FreeUrl())), Patience, Scratch());
         result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
         result.Output.ShouldContain("run `Apptork.Root migrate`");
+    }
+
+    [Fact]
+    public async Task An_address_already_in_use_is_refused_naming_Urls_without_a_stack_trace()
+    {
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)occupant.LocalEndpoint).Port}";
+        var result = await RootProcess.RunAsync([], Settings(("Urls", url)), Patience, Scratch());
+        result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
+        result.Output.ShouldContain($"Refusing to start: Urls is {url}, which another process on this host is already listening on");
+        result.Output.ShouldNotContain("   at ");
     }
 
     [Fact]
