@@ -30,6 +30,7 @@ public static class PlatformModule
 
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
     {
+        builder.Configuration.ReadSettingsFilesBesideTheBinary();
         var services = builder.Services;
         var configuration = builder.Configuration;
         var shape = RuntimeShape.From(configuration);

@@ -78,6 +78,15 @@ public sealed class StartupTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Started_from_another_folder_the_binary_still_reads_the_appsettings_json_beside_it()
+    {
+        // appsettings.json keeps EF Core's per-statement log below Information; without it every statement is logged.
+        var result = await RootProcess.RunAsync(["migrate"], Settings(), Patience, Scratch());
+        result.ExitCode.ShouldBe(0, result.Output);
+        result.Output.ShouldNotContain("Executed DbCommand");
+    }
+
+    [Fact]
     public async Task Unknown_command_is_refused_with_usage()
     {
         var result = await RootProcess.RunAsync(["frobnicate"], Settings(), Patience, Scratch());
