@@ -75,8 +75,20 @@ public static partial class RootCommand
                     JobsSetup.InstallPostgresSchema(app.Configuration);
                 }
 
-                var names = applied.Count == 0 ? "already up to date" : string.Join(", ", applied);
-                LogMigrated(logger, applied.Count, names);
+                foreach (var migration in applied)
+                {
+                    LogApplied(logger, migration);
+                }
+
+                if (applied.Count == 0)
+                {
+                    LogUpToDate(logger);
+                }
+                else
+                {
+                    LogMigrated(logger, applied.Count);
+                }
+
                 return 0;
             default:
                 var featureCommands = app.Services.GetServices<IFeatureCommand>().ToList();
@@ -131,8 +143,14 @@ public static partial class RootCommand
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Address}; API reference at {Docs}")]
     private static partial void LogListening(ILogger logger, string address, string docs);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Database migrated: {Count} migration(s) applied ({Migrations})")]
-    private static partial void LogMigrated(ILogger logger, int count, string migrations);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Migration}")]
+    private static partial void LogApplied(ILogger logger, string migration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database migrated: {Count} migration(s) applied")]
+    private static partial void LogMigrated(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database already up to date: no migration applied")]
+    private static partial void LogUpToDate(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Unknown command '{Command}'. Use: serve (default) | migrate | {FeatureCommands}")]
     private static partial void LogUnknownCommand(ILogger logger, string command, string featureCommands);

@@ -1,5 +1,7 @@
 using Apptork.Root.Platform.Configuration;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Apptork.Root.Platform.Persistence;
 
@@ -57,6 +59,9 @@ public static class DatabaseMigrator
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
+        // EF Core learns that the history table is missing by reading it, and logs that read as a failed command: on a
+        // fresh database the operator would see errors before a success. Created first, the table is never missing.
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         await db.Database.MigrateAsync(cancellationToken);
         if (db.Database.IsSqlite())

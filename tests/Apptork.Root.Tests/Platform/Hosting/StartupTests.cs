@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.EntityFrameworkCore;
 using Shouldly;
 using Xunit;
 
@@ -87,6 +89,19 @@ public sealed class StartupTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Migrate_on_an_empty_postgres_database_reports_each_migration_and_no_failure()
+    {
+        var empty = await TestDatabases.For(postgres).CreateEmptyPostgresAsync("migrate-output");
+        var result = await TestDatabases.MigrateWithCommandAsync(empty);
+        TestContext.Current.TestOutputHelper?.WriteLine(result.Output);
+        result.Output.ShouldNotContain("fail:");
+        foreach (var migration in MigrationNames())
+        {
+            result.Output.ShouldContain($"Applied {migration}");
+        }
+    }
+
+    [Fact]
     public async Task Unknown_command_is_refused_with_usage()
     {
         var result = await RootProcess.RunAsync(["frobnicate"], Settings(), Patience, Scratch());
@@ -120,6 +135,12 @@ public sealed class StartupTests(PostgresServer postgres)
         TestContext.Current.TestOutputHelper?.WriteLine($"first 200 after {clock.ElapsedMilliseconds} ms");
         File.Exists(Path.Combine(workingDirectory, "data", "apptork-root.db")).ShouldBeTrue();
         process.Output.ShouldContain("embedded shape");
+    }
+
+    private static List<string> MigrationNames()
+    {
+        using var db = new PostgresRootDbContext(new DbContextOptionsBuilder<PostgresRootDbContext>().UseNpgsql("Host=127.0.0.1;Database=unused").Options);
+        return db.Database.GetMigrations().ToList();
     }
 
     private static Dictionary<string, string> Settings(params (string Name, string Value)[] settings) =>
