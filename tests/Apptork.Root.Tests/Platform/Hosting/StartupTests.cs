@@ -102,6 +102,31 @@ public sealed class StartupTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Production_shape_refuses_to_choose_a_file_storage_by_itself()
+    {
+        var settings = Production(("ConnectionStrings__Postgres", "Host=127.0.0.1;Port=1;Database=apptork;Username=apptork;Password=f0b1c2d3e4a5"));
+        settings.Remove("Storage__Provider");
+        var result = await RootProcess.RunAsync([], settings, Patience, Scratch());
+        result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
+        result.Output.ShouldContain("Storage__Provider is not set, and the production shape needs a choice: Storage__Provider=S3 with Storage__Bucket");
+    }
+
+    [Fact]
+    public async Task Production_shape_with_local_storage_warns_that_it_serves_a_single_host()
+    {
+        var migrated = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
+        await using var process = RootProcess.Start([], Production(("ConnectionStrings__Postgres", migrated), ("Urls", FreeUrl())), Scratch());
+        var clock = Stopwatch.StartNew();
+        while (!process.Output.Contains("Listening on", StringComparison.Ordinal) && !process.HasExited && clock.Elapsed < Patience)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        process.Output.ShouldContain("Storage__Provider=Local keeps files in", customMessage: process.Output);
+        process.Output.ShouldContain("on this host only");
+    }
+
+    [Fact]
     public async Task Unknown_command_is_refused_with_usage()
     {
         var result = await RootProcess.RunAsync(["frobnicate"], Settings(), Patience, Scratch());
@@ -154,6 +179,7 @@ public sealed class StartupTests(PostgresServer postgres)
             ["Database__Provider"] = "Postgres",
             ["Email__Provider"] = "Smtp",
             ["Email__Smtp__Host"] = "127.0.0.1",
+            ["Storage__Provider"] = "Local",
         };
         foreach (var (name, value) in settings)
         {
