@@ -29,7 +29,11 @@ public sealed partial class DatabaseStartup(IServiceProvider services, RuntimeSh
 
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        // On a database never migrated, EF Core would read the missing history table and log that as a failed command
+        // just before the refusal below says what to do; the catalog answers whether the table is there without a failure.
+        var pending = await HasHistoryTableAsync(db, cancellationToken)
+            ? (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList()
+            : db.Database.GetMigrations().ToList();
         if (pending.Count > 0)
         {
             throw new StartupConfigurationException(
@@ -39,6 +43,11 @@ public sealed partial class DatabaseStartup(IServiceProvider services, RuntimeSh
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private const string QuotedHistoryTable = $"\"{HistoryRepository.DefaultTableName}\"";
+
+    private static Task<bool> HasHistoryTableAsync(RootDbContext db, CancellationToken cancellationToken) =>
+        db.Database.SqlQuery<bool>($"SELECT to_regclass({QuotedHistoryTable}) IS NOT NULL AS \"Value\"").SingleAsync(cancellationToken);
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -65,6 +65,7 @@ public sealed class StartupTests(PostgresServer postgres)
         var result = await RootProcess.RunAsync([], Production(("ConnectionStrings__Postgres", empty), ("Urls", FreeUrl())), Patience, Scratch());
         result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
         result.Output.ShouldContain("run `Apptork.Root migrate`");
+        result.Output.ShouldNotContain("fail:");
     }
 
     [Fact]
