@@ -13,6 +13,11 @@ namespace Apptork.Root.Platform.Persistence;
 public sealed partial class DatabaseStartup(IServiceProvider services, RuntimeShape shape, ILogger<DatabaseStartup> logger)
     : IHostedLifecycleService
 {
+    private const string QuotedHistoryTable = $"\"{HistoryRepository.DefaultTableName}\"";
+
+    private static Task<bool> HasHistoryTableAsync(RootDbContext db, CancellationToken cancellationToken) =>
+        db.Database.SqlQuery<bool>($"SELECT to_regclass({QuotedHistoryTable}) IS NOT NULL AS \"Value\"").SingleAsync(cancellationToken);
+
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         if (shape.IsEmbedded)
@@ -43,11 +48,6 @@ public sealed partial class DatabaseStartup(IServiceProvider services, RuntimeSh
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private const string QuotedHistoryTable = $"\"{HistoryRepository.DefaultTableName}\"";
-
-    private static Task<bool> HasHistoryTableAsync(RootDbContext db, CancellationToken cancellationToken) =>
-        db.Database.SqlQuery<bool>($"SELECT to_regclass({QuotedHistoryTable}) IS NOT NULL AS \"Value\"").SingleAsync(cancellationToken);
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
