@@ -19,6 +19,8 @@ export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgr
 export Auth__Secret=$(openssl rand -base64 48)
 export Auth__Jwt__SigningKeys__0="$(openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null)"
 export Email__Provider=Smtp Email__Smtp__Host=127.0.0.1 Email__Smtp__Port="$SMTP_PORT" Email__Smtp__UseTls=false
+# The production shape requires a storage choice; one host, and sign-in stores no files.
+export Storage__Provider=Local
 # Limits high enough never to refuse the load: this measures authentication, not throttling.
 export Throttling__Rates__anon__anonymous=100000000/minute Throttling__Rates__user__free=100000000/minute
 export Logging__LogLevel__Default=Warning

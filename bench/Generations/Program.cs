@@ -231,6 +231,8 @@ internal sealed class GenerationHost(string connectionString, string aiEndpoint,
             ["Email:Provider"] = "Smtp",
             ["Email:Smtp:Host"] = "127.0.0.1",
             ["Email:Smtp:UseTls"] = "false",
+            // The production shape requires a storage choice; every process of the bench runs on this one host.
+            ["Storage:Provider"] = "Local",
             ["Ai:Provider"] = "OpenAI",
             ["Ai:Endpoint"] = aiEndpoint,
             ["Ai:ApiKey"] = "sk-bench",

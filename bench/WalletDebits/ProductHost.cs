@@ -59,6 +59,8 @@ internal sealed class ProductHost(string connectionString, string redisConnectio
             ["Email:Smtp:Host"] = "127.0.0.1",
             ["Email:Smtp:Port"] = "9",
             ["Email:Smtp:UseTls"] = "false",
+            // The production shape requires a storage choice; debits store no files.
+            ["Storage:Provider"] = "Local",
             // Limits nothing reaches: every request pays the throttle check, none is refused.
             ["Throttling:Rates:anon:anonymous"] = "100000000/minute",
             ["Throttling:Rates:user:free"] = "100000000/minute",

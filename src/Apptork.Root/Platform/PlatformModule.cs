@@ -3,6 +3,7 @@ using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Email;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Health;
+using Apptork.Root.Platform.Hosting;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Json;
@@ -24,8 +25,12 @@ public static class PlatformModule
 {
     public const string DefaultUrl = "http://127.0.0.1:8000";
 
+    /// <summary>The worker's own port (it serves only the health probes), so an api and a worker on one host do not clash.</summary>
+    public const string DefaultWorkerUrl = "http://127.0.0.1:8001";
+
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
     {
+        builder.Configuration.ReadSettingsFilesBesideTheBinary();
         var services = builder.Services;
         var configuration = builder.Configuration;
         var shape = RuntimeShape.From(configuration);
@@ -33,10 +38,11 @@ public static class PlatformModule
         services.AddSingleton(TimeProvider.System);
 
         services.AddSettings<HttpLimitsOptions>(HttpLimitsOptions.Section);
+        services.AddStartupFailureLogFilter();
         if (string.IsNullOrEmpty(configuration[WebHostDefaults.ServerUrlsKey]) && string.IsNullOrEmpty(configuration["http_ports"]))
         {
             // In code rather than appsettings.json, so the binary started from any folder still listens only on loopback.
-            builder.WebHost.UseUrls(DefaultUrl);
+            builder.WebHost.UseUrls(shape.Role.ServesApi() ? DefaultUrl : DefaultWorkerUrl);
         }
 
         builder.WebHost.ConfigureKestrel(kestrel =>

@@ -1,6 +1,7 @@
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Persistence;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
@@ -64,7 +65,8 @@ public static partial class RootCommand
                         LogListening(logger, address, shape.Role.ServesApi() ? $"{address}/docs" : "(worker: no API)");
                     }
                 });
-                await app.RunAsync();
+                await StartListeningAsync(app);
+                await app.WaitForShutdownAsync();
                 return 0;
             case Migrate:
                 var applied = await DatabaseMigrator.MigrateAsync(app.Services, CancellationToken.None);
@@ -73,8 +75,20 @@ public static partial class RootCommand
                     JobsSetup.InstallPostgresSchema(app.Configuration);
                 }
 
-                var names = applied.Count == 0 ? "already up to date" : string.Join(", ", applied);
-                LogMigrated(logger, applied.Count, names);
+                foreach (var migration in applied)
+                {
+                    LogApplied(logger, migration);
+                }
+
+                if (applied.Count == 0)
+                {
+                    LogUpToDate(logger);
+                }
+                else
+                {
+                    LogMigrated(logger, applied.Count);
+                }
+
                 return 0;
             default:
                 var featureCommands = app.Services.GetServices<IFeatureCommand>().ToList();
@@ -87,6 +101,29 @@ public static partial class RootCommand
                 var known = string.Join(" | ", featureCommands.Select(feature => feature.Name));
                 LogUnknownCommand(logger, command, known);
                 return 64;
+        }
+    }
+
+    /// <summary>
+    /// Starts the server; an address another process holds (typically a second role started on the same host with the
+    /// same <c>Urls</c>) is a setting to change, so it is refused in one sentence naming it, not with Kestrel's stack trace.
+    /// </summary>
+    private static async Task StartListeningAsync(WebApplication app)
+    {
+        try
+        {
+            using (StartupFailureLog.Silence())
+            {
+                await app.StartAsync();
+            }
+        }
+        catch (IOException exception) when (exception.InnerException is AddressInUseException)
+        {
+            // Kestrel forgets the addresses it failed on; the setting (or the default put there) still has them.
+            throw new StartupConfigurationException(
+                "Urls",
+                $"is {app.Configuration[WebHostDefaults.ServerUrlsKey]}, which another process on this host is already listening on; "
+                + "stop that process or set Urls to a free address (e.g. Urls=http://127.0.0.1:8002).");
         }
     }
 
@@ -106,8 +143,14 @@ public static partial class RootCommand
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Address}; API reference at {Docs}")]
     private static partial void LogListening(ILogger logger, string address, string docs);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Database migrated: {Count} migration(s) applied ({Migrations})")]
-    private static partial void LogMigrated(ILogger logger, int count, string migrations);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Migration}")]
+    private static partial void LogApplied(ILogger logger, string migration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database migrated: {Count} migration(s) applied")]
+    private static partial void LogMigrated(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database already up to date: no migration applied")]
+    private static partial void LogUpToDate(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Unknown command '{Command}'. Use: serve (default) | migrate | {FeatureCommands}")]
     private static partial void LogUnknownCommand(ILogger logger, string command, string featureCommands);

@@ -1,5 +1,7 @@
 using Apptork.Root.Platform.Configuration;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Apptork.Root.Platform.Persistence;
 
@@ -11,6 +13,11 @@ namespace Apptork.Root.Platform.Persistence;
 public sealed partial class DatabaseStartup(IServiceProvider services, RuntimeShape shape, ILogger<DatabaseStartup> logger)
     : IHostedLifecycleService
 {
+    private const string QuotedHistoryTable = $"\"{HistoryRepository.DefaultTableName}\"";
+
+    private static Task<bool> HasHistoryTableAsync(RootDbContext db, CancellationToken cancellationToken) =>
+        db.Database.SqlQuery<bool>($"SELECT to_regclass({QuotedHistoryTable}) IS NOT NULL AS \"Value\"").SingleAsync(cancellationToken);
+
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
         if (shape.IsEmbedded)
@@ -27,7 +34,11 @@ public sealed partial class DatabaseStartup(IServiceProvider services, RuntimeSh
 
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
-        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+        // On a database never migrated, EF Core would read the missing history table and log that as a failed command
+        // just before the refusal below says what to do; the catalog answers whether the table is there without a failure.
+        var pending = await HasHistoryTableAsync(db, cancellationToken)
+            ? (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList()
+            : db.Database.GetMigrations().ToList();
         if (pending.Count > 0)
         {
             throw new StartupConfigurationException(
@@ -57,6 +68,9 @@ public static class DatabaseMigrator
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
+        // EF Core learns that the history table is missing by reading it, and logs that read as a failed command: on a
+        // fresh database the operator would see errors before a success. Created first, the table is never missing.
+        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         await db.Database.MigrateAsync(cancellationToken);
         if (db.Database.IsSqlite())

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Apptork.Root.Platform.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Platform.Storage;
@@ -26,7 +27,8 @@ public sealed class StorageOptions
 {
     public const string Section = "Storage";
 
-    public StorageProvider Provider { get; set; } = StorageProvider.Local;
+    /// <summary>Unset: <see cref="StorageProvider.Local"/> in the embedded shape; the production shape requires a choice.</summary>
+    public StorageProvider? Provider { get; set; }
 
     /// <summary>The Local provider's folder; relative paths are taken from the working directory.</summary>
     public string LocalPath { get; set; } = "data/files";
@@ -62,11 +64,18 @@ public sealed class StorageOptions
 }
 
 /// <summary>Refuses at start a storage that could only fail at a user's first upload.</summary>
-public sealed class StorageSettingsValidator : IValidateOptions<StorageOptions>
+public sealed class StorageSettingsValidator(RuntimeShape shape) : IValidateOptions<StorageOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
         var failures = new List<string>();
+        if (options.Provider is null && shape.IsProduction)
+        {
+            // A silent default to the local disk would keep each upload on whichever process received it.
+            failures.Add("Storage__Provider is not set, and the production shape needs a choice: Storage__Provider=S3 with Storage__Bucket "
+                + "(files shared by every process), or Storage__Provider=Local (files on this host's disk; a single host only).");
+        }
+
         if (options.Provider == StorageProvider.S3 && string.IsNullOrWhiteSpace(options.Bucket))
         {
             failures.Add("Storage__Bucket is required when Storage__Provider=S3.");

@@ -20,6 +20,7 @@ public static class StorageSetup
         else
         {
             services.AddSingleton<IFileStorage, LocalFileStorage>();
+            services.AddHostedService<SingleHostStorageWarning>();
         }
 
         return services;

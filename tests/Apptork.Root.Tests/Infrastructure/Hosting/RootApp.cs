@@ -79,6 +79,8 @@ public sealed class RootApp : WebApplicationFactory<Program>
             all["Email:Smtp:UseTls"] = "false";
             // Every app its own sender, so a test reading the shared peer sees only its own app's mail.
             all["Email:From"] = $"Apptork Root <app-{Guid.NewGuid():N}@apptork.test>";
+            // The production shape requires a storage choice; one host per test, so its local disk (the S3 tests choose S3).
+            all["Storage:Provider"] = "Local";
         }
 
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

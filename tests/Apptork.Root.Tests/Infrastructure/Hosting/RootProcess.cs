@@ -28,7 +28,7 @@ public static class RootProcess
 
     /// <summary>
     /// The environment of a production-shape child process on a test database: the secrets, the database, mail to the
-    /// SMTP peer, and the given settings (configuration keys, written as environment variables).
+    /// SMTP peer, files on the local disk, and the given settings (configuration keys, written as environment variables).
     /// </summary>
     public static Dictionary<string, string> ProductionEnvironment(
         string postgresConnectionString, Servers.SmtpServer smtp, IReadOnlyDictionary<string, string?> settings)
@@ -41,6 +41,7 @@ public static class RootProcess
             ["Email__Smtp__Host"] = smtp.Host,
             ["Email__Smtp__Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Email__Smtp__UseTls"] = "false",
+            ["Storage__Provider"] = "Local",
         };
         foreach (var (key, value) in settings)
         {

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.EntityFrameworkCore;
 using Shouldly;
 using Xunit;
 
@@ -62,6 +65,66 @@ public sealed class StartupTests(PostgresServer postgres)
         var result = await RootProcess.RunAsync([], Production(("ConnectionStrings__Postgres", empty), ("Urls", FreeUrl())), Patience, Scratch());
         result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
         result.Output.ShouldContain("run `Apptork.Root migrate`");
+        result.Output.ShouldNotContain("fail:");
+    }
+
+    [Fact]
+    public async Task An_address_already_in_use_is_refused_naming_Urls_without_a_stack_trace()
+    {
+        using var occupant = new TcpListener(IPAddress.Loopback, 0);
+        occupant.Start();
+        var url = $"http://127.0.0.1:{((IPEndPoint)occupant.LocalEndpoint).Port}";
+        var result = await RootProcess.RunAsync([], Settings(("Urls", url)), Patience, Scratch());
+        result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
+        result.Output.ShouldContain($"Refusing to start: Urls is {url}, which another process on this host is already listening on");
+        result.Output.ShouldNotContain("   at ");
+    }
+
+    [Fact]
+    public async Task Started_from_another_folder_the_binary_still_reads_the_appsettings_json_beside_it()
+    {
+        // appsettings.json keeps EF Core's per-statement log below Information; without it every statement is logged.
+        var result = await RootProcess.RunAsync(["migrate"], Settings(), Patience, Scratch());
+        result.ExitCode.ShouldBe(0, result.Output);
+        result.Output.ShouldNotContain("Executed DbCommand");
+    }
+
+    [Fact]
+    public async Task Migrate_on_an_empty_postgres_database_reports_each_migration_and_no_failure()
+    {
+        var empty = await TestDatabases.For(postgres).CreateEmptyPostgresAsync("migrate-output");
+        var result = await TestDatabases.MigrateWithCommandAsync(empty);
+        TestContext.Current.TestOutputHelper?.WriteLine(result.Output);
+        result.Output.ShouldNotContain("fail:");
+        foreach (var migration in MigrationNames())
+        {
+            result.Output.ShouldContain($"Applied {migration}");
+        }
+    }
+
+    [Fact]
+    public async Task Production_shape_refuses_to_choose_a_file_storage_by_itself()
+    {
+        var settings = Production(("ConnectionStrings__Postgres", "Host=127.0.0.1;Port=1;Database=apptork;Username=apptork;Password=f0b1c2d3e4a5"));
+        settings.Remove("Storage__Provider");
+        var result = await RootProcess.RunAsync([], settings, Patience, Scratch());
+        result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
+        result.Output.ShouldContain("Storage__Provider is not set, and the production shape needs a choice: Storage__Provider=S3 with Storage__Bucket");
+    }
+
+    [Fact]
+    public async Task Production_shape_with_local_storage_warns_that_it_serves_a_single_host()
+    {
+        var migrated = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
+        await using var process = RootProcess.Start([], Production(("ConnectionStrings__Postgres", migrated), ("Urls", FreeUrl())), Scratch());
+        var clock = Stopwatch.StartNew();
+        while (!process.Output.Contains("Listening on", StringComparison.Ordinal) && !process.HasExited && clock.Elapsed < Patience)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        process.Output.ShouldContain("Storage__Provider=Local keeps files in", customMessage: process.Output);
+        process.Output.ShouldContain("on this host only");
     }
 
     [Fact]
@@ -100,6 +163,12 @@ public sealed class StartupTests(PostgresServer postgres)
         process.Output.ShouldContain("embedded shape");
     }
 
+    private static List<string> MigrationNames()
+    {
+        using var db = new PostgresRootDbContext(new DbContextOptionsBuilder<PostgresRootDbContext>().UseNpgsql("Host=127.0.0.1;Database=unused").Options);
+        return db.Database.GetMigrations().ToList();
+    }
+
     private static Dictionary<string, string> Settings(params (string Name, string Value)[] settings) =>
         settings.ToDictionary(setting => setting.Name, setting => setting.Value);
 
@@ -111,6 +180,7 @@ public sealed class StartupTests(PostgresServer postgres)
             ["Database__Provider"] = "Postgres",
             ["Email__Provider"] = "Smtp",
             ["Email__Smtp__Host"] = "127.0.0.1",
+            ["Storage__Provider"] = "Local",
         };
         foreach (var (name, value) in settings)
         {
