@@ -23,7 +23,9 @@ public static class BinaryDirectorySettings
                 {
                     Path = path,
                     Optional = settingsFile.Optional,
-                    ReloadOnChange = settingsFile.ReloadOnChange,
+                    // Settings are validated once, at start, so a change to the file is not picked up anyway; watching
+                    // it would cost an inotify instance per host, and a test run starts hundreds of hosts.
+                    ReloadOnChange = false,
                     FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
                 };
             }

@@ -42,8 +42,13 @@ public static partial class RootCommand
         exception is StartupConfigurationException or OptionsValidationException
         || exception is AggregateException { InnerExceptions.Count: > 0 } all && all.InnerExceptions.All(IsBadSetting);
 
-    private static string Describe(Exception exception) =>
-        exception is AggregateException all ? string.Join(" ", all.InnerExceptions.Select(Describe)) : exception.Message;
+    private static string Describe(Exception exception) => exception switch
+    {
+        AggregateException all => string.Join(" ", all.InnerExceptions.Select(Describe)),
+        // Its Message joins the failures with "; ", after sentences that already end in a full stop.
+        OptionsValidationException invalid => string.Join(" ", invalid.Failures),
+        _ => exception.Message,
+    };
 
     public static async Task<int> RunCommandAsync(this WebApplication app, string command)
     {

@@ -143,6 +143,8 @@ public sealed class CheckoutTests(PostgresServer postgres)
         "Payments__Stripe__SecretKey is required when Payments__Provider=Stripe")]
     [InlineData("Payments__Provider=Stripe;Payments__Stripe__SecretKey=sk_live_x;Payments__Stripe__SuccessUrl=https://a.example/ok",
         "Payments__Stripe__WebhookSecret is required when Payments__Provider=Stripe")]
+    [InlineData("Payments__Provider=Stripe;Payments__Stripe__SuccessUrl=https://a.example/ok",
+        "(sk_live_…, sk_test_… or a restricted rk_… key). Payments__Stripe__WebhookSecret is required when Payments__Provider=Stripe")]
     [InlineData("Payments__Provider=Stripe;Payments__Stripe__SecretKey=sk_live_x;Payments__Stripe__WebhookSecret=whsec_x;Payments__Stripe__SuccessUrl=https://a.example/ok;Payments__Stripe__ApiBase=http://stripe.example",
         "Payments__Stripe__ApiBase must use https in the production shape")]
     public async Task Production_refuses_the_development_provider_and_a_half_configured_stripe(string settings, string expected)
