@@ -8,6 +8,7 @@ using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Jobs;
+using Apptork.Root.Platform.Localization;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
@@ -247,4 +248,16 @@ public sealed record GenerationView(
     public static GenerationView Of(Generation generation, SignedUrl? download) => new(
         generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost, generation.ResultText, generation.ResultFileId,
         download?.Url, generation.CreatedAt, generation.CompletedAt);
+
+    /// <summary>
+    /// Why a failed generation failed, as a stable code and a detail in the caller's language; null unless failed. Never
+    /// the provider's own message: that is for operators (logged), and may echo the prompt or name the provider.
+    /// </summary>
+    public GenerationError? Error => Status == GenerationStatus.Failed
+        ? new GenerationError(ErrorCatalog.GenerationFailed.Code, ErrorMessages.Get(ErrorCatalog.GenerationFailed.Code))
+        : null;
 }
+
+/// <param name="Code">Stable, for the app to branch on: <c>generation_failed</c>.</param>
+/// <param name="Detail">For the user, in the request's language.</param>
+public sealed record GenerationError(string Code, string Detail);

@@ -76,6 +76,9 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition FeatureDisabled = new("feature_disabled", 403);
     public static readonly ErrorDefinition AiNotConfigured = new("ai_not_configured", 404);
 
+    /// <summary>Not an HTTP answer: why a generation ended <c>failed</c>, in its view and its event stream (502: the provider failed us).</summary>
+    public static readonly ErrorDefinition GenerationFailed = new("generation_failed", 502);
+
     // Files.
     public static readonly ErrorDefinition UnsupportedFileType = new("unsupported_file_type", 400, IsFieldError: true);
     public static readonly ErrorDefinition FileTooLarge = new("file_too_large", 400, IsFieldError: true);

@@ -11,11 +11,11 @@ using Xunit;
 namespace Apptork.Root.Tests.Features.Generation;
 
 /// <summary>Creates and polls generations over HTTP as an app does.</summary>
-public sealed class GenerationClient(RootApp app, string accessToken)
+public sealed class GenerationClient(RootApp app, string accessToken, string? acceptLanguage = null)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private readonly HttpClient http = app.Client();
+    private readonly HttpClient http = app.Client(acceptLanguage);
 
     public async Task<HttpResponseMessage> CreateAsync(string type, string prompt, string idempotencyKey, object? options = null)
     {
@@ -97,7 +97,9 @@ public sealed class GenerationClient(RootApp app, string accessToken)
         .TakeLast(40)
         .Select(entry => $"{entry.Level} {entry.Category}: {entry.Message} {entry.Exception?.GetType().Name} {entry.Exception?.Message}"));
 
-    public sealed record View(long Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl);
+    public sealed record View(long Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl, Failure? Error = null);
+
+    public sealed record Failure(string Code, string Detail);
 
     public sealed record Page(IReadOnlyList<View> Results, string? NextCursor);
 }

@@ -159,7 +159,13 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         var client = new GenerationClient(app, signedIn.AccessToken);
 
         var created = await client.CreateOkAsync("text", "will it work?");
-        await client.WaitAsync(created.Id, "failed", TimeSpan.FromSeconds(90));
+        created.Error.ShouldBeNull();
+        var failed = await client.WaitAsync(created.Id, "failed", TimeSpan.FromSeconds(90));
+        // A stable code and a translated detail for the user, never the provider's own words.
+        failed.Error.ShouldBe(new GenerationClient.Failure(
+            "generation_failed", "The AI provider could not produce this result, even after retrying. Your credits were refunded."));
+        (await new GenerationClient(app, signedIn.AccessToken, "es").GetAsync(created.Id)).Error!.Detail
+            .ShouldBe("El proveedor de IA no pudo producir este resultado, ni siquiera tras reintentarlo. Se te han devuelto los créditos.");
         ai.Calls.Count.ShouldBe(3);
         await books.ShouldAddUpAsync(signedIn.User.Id, 5);
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
