@@ -41,7 +41,7 @@ public static class CheckoutEndpoints
             .ExemptFromThrottling("Stripe delivers bursts from few addresses and a refused delivery only comes back later; its signature admits it.")
             .ProducesErrors(ErrorCatalog.PaymentsNotConfigured, ErrorCatalog.InvalidSignature, ErrorCatalog.WebhookApiVersionMismatch,
                 ErrorCatalog.ParseError, ErrorCatalog.ServiceUnavailable)
-            .WithTags("Webhooks").WithName("webhooks_stripe").WithSummary("Receive Stripe events")
+            .WithTags(TagsTransformer.Webhooks).WithName("webhooks_stripe").WithSummary("Receive Stripe events")
             .WithDescription("Stripe's event deliveries, verified by their signature; each event is processed once.");
         return checkout;
     }

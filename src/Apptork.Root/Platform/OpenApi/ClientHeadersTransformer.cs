@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Apptork.Root.Platform.Localization;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -7,7 +8,7 @@ namespace Apptork.Root.Platform.OpenApi;
 
 /// <summary>
 /// The headers an app sends with every request (read by <see cref="Callers.ClientInfo"/> and the localization
-/// middleware), declared once as reusable parameters and referenced by every operation, so generated clients
+/// middleware), declared once as reusable parameters and referenced by every operation an app calls, so generated clients
 /// expose them as one set of defaults.
 /// </summary>
 public sealed class ClientHeadersTransformer : IOpenApiDocumentTransformer, IOpenApiOperationTransformer
@@ -42,6 +43,12 @@ public sealed class ClientHeadersTransformer : IOpenApiDocumentTransformer, IOpe
 
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
+        // A provider's servers call webhooks and send none of an app's headers.
+        if (context.Description.ActionDescriptor.EndpointMetadata.OfType<ITagsMetadata>().Any(tags => tags.Tags.Contains(TagsTransformer.Webhooks)))
+        {
+            return Task.CompletedTask;
+        }
+
         operation.Parameters ??= [];
         foreach (var name in Headers.Keys)
         {

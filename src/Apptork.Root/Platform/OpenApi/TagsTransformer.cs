@@ -9,6 +9,9 @@ namespace Apptork.Root.Platform.OpenApi;
 /// </summary>
 public sealed class TagsTransformer : IOpenApiDocumentTransformer
 {
+    /// <summary>The tag of operations a provider's servers call, never an app.</summary>
+    public const string Webhooks = "Webhooks";
+
     private static readonly (string Name, string Description)[] Described =
     [
         ("Auth", "Signing in (email code, Google, Apple, GitHub), tokens and sessions, and the signed-in user's account. Start here: most other operations need the access token these return."),
@@ -16,7 +19,7 @@ public sealed class TagsTransformer : IOpenApiDocumentTransformer
         ("Checkout", "The credit packs on sale, and buying one through the payment provider."),
         ("Files", "Uploads straight to storage, and reading files back through short-lived URLs."),
         ("Generations", "AI text and image generations: paid in credits when created, run in the background, refunded once if they finally fail."),
-        ("Webhooks", "Called by the payment provider, not by apps: signed event deliveries."),
+        (Webhooks, "Called by the payment provider, not by apps: signed event deliveries."),
     ];
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
