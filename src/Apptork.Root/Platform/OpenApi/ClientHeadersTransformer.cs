@@ -31,11 +31,9 @@ public sealed class ClientHeadersTransformer : IOpenApiDocumentTransformer, IOpe
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
-        document.Components ??= new OpenApiComponents();
-        document.Components.Parameters ??= new Dictionary<string, IOpenApiParameter>();
-        foreach (var (name, header) in Headers)
+        foreach (var header in Headers.Values)
         {
-            document.Components.Parameters[name] = header;
+            ReusableParameters.Declare(document, header);
         }
 
         return Task.CompletedTask;
@@ -49,10 +47,9 @@ public sealed class ClientHeadersTransformer : IOpenApiDocumentTransformer, IOpe
             return Task.CompletedTask;
         }
 
-        operation.Parameters ??= [];
         foreach (var name in Headers.Keys)
         {
-            operation.Parameters.Add(new OpenApiParameterReference(name, context.Document));
+            ReusableParameters.Reference(operation, name, context.Document);
         }
 
         return Task.CompletedTask;

@@ -12,16 +12,14 @@ public sealed class IdempotencyKeyTransformer : IOpenApiDocumentTransformer, IOp
 {
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
-        document.Components ??= new OpenApiComponents();
-        document.Components.Parameters ??= new Dictionary<string, IOpenApiParameter>();
-        document.Components.Parameters[IdempotencyMiddleware.Header] = new OpenApiParameter
+        ReusableParameters.Declare(document, new OpenApiParameter
         {
             Name = IdempotencyMiddleware.Header,
             In = ParameterLocation.Header,
             Required = true,
             Description = "A key you choose per intended operation (a UUID): a retry with the same key and body replays the first answer instead of acting twice.",
             Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = IdempotencyRecord.MaxKeyLength },
-        };
+        });
         return Task.CompletedTask;
     }
 
@@ -29,8 +27,7 @@ public sealed class IdempotencyKeyTransformer : IOpenApiDocumentTransformer, IOp
     {
         if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IdempotentMetadata>().Any())
         {
-            operation.Parameters ??= [];
-            operation.Parameters.Add(new OpenApiParameterReference(IdempotencyMiddleware.Header, context.Document));
+            ReusableParameters.Reference(operation, IdempotencyMiddleware.Header, context.Document);
         }
 
         return Task.CompletedTask;

@@ -16,9 +16,7 @@ public sealed class PageParametersTransformer : IOpenApiDocumentTransformer, IOp
 
     public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
-        document.Components ??= new OpenApiComponents();
-        document.Components.Parameters ??= new Dictionary<string, IOpenApiParameter>();
-        document.Components.Parameters[Limit] = new OpenApiParameter
+        ReusableParameters.Declare(document, new OpenApiParameter
         {
             Name = Limit,
             In = ParameterLocation.Query,
@@ -30,14 +28,14 @@ public sealed class PageParametersTransformer : IOpenApiDocumentTransformer, IOp
                 Maximum = PageRequest.MaxLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Default = PageRequest.DefaultLimit,
             },
-        };
-        document.Components.Parameters[Cursor] = new OpenApiParameter
+        });
+        ReusableParameters.Declare(document, new OpenApiParameter
         {
             Name = Cursor,
             In = ParameterLocation.Query,
             Description = "The next_cursor of the previous page, as it came; leave it out for the first page.",
             Schema = new OpenApiSchema { Type = JsonSchemaType.String },
-        };
+        });
         return Task.CompletedTask;
     }
 
@@ -46,9 +44,8 @@ public sealed class PageParametersTransformer : IOpenApiDocumentTransformer, IOp
         var handler = context.Description.ActionDescriptor.EndpointMetadata.OfType<MethodInfo>().FirstOrDefault();
         if (handler?.GetParameters().Any(parameter => parameter.ParameterType == typeof(PageRequest)) == true)
         {
-            operation.Parameters ??= [];
-            operation.Parameters.Add(new OpenApiParameterReference(Limit, context.Document));
-            operation.Parameters.Add(new OpenApiParameterReference(Cursor, context.Document));
+            ReusableParameters.Reference(operation, Limit, context.Document);
+            ReusableParameters.Reference(operation, Cursor, context.Document);
         }
 
         return Task.CompletedTask;

@@ -36,6 +36,7 @@ public sealed partial class DatabaseStartup(IServiceProvider services, RuntimeSh
         var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
         // On a database never migrated, EF Core would read the missing history table and log that as a failed command
         // just before the refusal below says what to do; the catalog answers whether the table is there without a failure.
+        // (Npgsql's IHistoryRepository.ExistsAsync was tried: it too logs a failed command on a database never migrated.)
         var pending = await HasHistoryTableAsync(db, cancellationToken)
             ? (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList()
             : db.Database.GetMigrations().ToList();
