@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +20,9 @@ public static class DevelopmentPaymentPage
 {
     private const string BasePath = "/checkout/development";
 
+    /// <summary>The page is UTF-8, so translated names stay readable in its source rather than as character references.</summary>
+    private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
+
     public static string PathOf(Guid paymentId) => $"{BasePath}/{paymentId}";
 
     public static IEndpointRouteBuilder MapDevelopmentPaymentPage(this IEndpointRouteBuilder app)
@@ -31,7 +36,10 @@ public static class DevelopmentPaymentPage
     private static async Task<IResult> ShowAsync(Guid id, RootDbContext db, IOptions<PaymentsOptions> options, CancellationToken cancellationToken)
     {
         var payment = await FindAsync(id, db, options, cancellationToken);
-        return Results.Content(Render(payment), "text/html; charset=utf-8");
+        var pack = await db.CreditPacks.AsNoTracking().Include(candidate => candidate.Names)
+            .SingleOrDefaultAsync(candidate => candidate.Id == payment.PackId, cancellationToken);
+        var packName = pack?.NameFor(CultureInfo.CurrentUICulture) ?? payment.PackId;
+        return Results.Content(Render(payment, packName, options.Value.Development.ReturnUrl), "text/html; charset=utf-8");
     }
 
     /// <summary>A form's button answers with the page again; any other client (a test, curl) gets the payment as JSON.</summary>
@@ -65,9 +73,13 @@ public static class DevelopmentPaymentPage
             ? payment
             : throw ErrorCatalog.NotFound.ToException();
 
-    private static string Render(Payment payment)
+    /// <summary>The configured return URL with <c>payment_id</c> added, so the app can read the purchase's outcome.</summary>
+    private static string ReturnLink(string returnUrl, Guid paymentId) =>
+        QueryHelpers.AddQueryString(returnUrl, "payment_id", paymentId.ToString());
+
+    private static string Render(Payment payment, string packName, string? returnUrl)
     {
-        var html = HtmlEncoder.Default;
+        var html = Html;
         var price = (payment.Amount / 100m).ToString("0.00", CultureInfo.InvariantCulture);
         var canPay = payment.PaidAt is null && payment.Status != PaymentStatus.Expired;
         var buttons = canPay
@@ -78,6 +90,9 @@ public static class DevelopmentPaymentPage
             : payment.Status is PaymentStatus.Paid or PaymentStatus.PartiallyRefunded
                 ? $"""<form method="post" action="{PathOf(payment.Id)}/refund"><button>Refund it all</button></form>"""
                 : string.Empty;
+        var wayBack = returnUrl is { Length: > 0 }
+            ? $"""<p><a id="return" href="{html.Encode(ReturnLink(returnUrl, payment.Id))}">Back to the app</a></p>"""
+            : "<p>Set <code>Payments__Development__ReturnUrl</code> (a web page or an app link) to offer a way back to the app here.</p>";
         return $"""
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -86,9 +101,10 @@ public static class DevelopmentPaymentPage
             </head><body>
             <p class="banner">DEVELOPMENT PAYMENT PROVIDER: no card is charged and no money moves. It exists only in the embedded shape
             (Payments__Provider=Development); production uses Stripe.</p>
-            <h1>{html.Encode(payment.PackId)} pack: {payment.Credits} credits for {price} {html.Encode(payment.Currency.ToUpperInvariant())}</h1>
+            <h1>{html.Encode(packName)}: {payment.Credits} credits for {price} {html.Encode(payment.Currency.ToUpperInvariant())}</h1>
             <p>Payment <code>{payment.Id}</code> is <strong id="status">{html.Encode(payment.Status.ToString())}</strong>.</p>
             {buttons}
+            {wayBack}
             </body></html>
             """;
     }

@@ -22,6 +22,8 @@ public sealed class PaymentsOptions
 
     public StripePaymentsOptions Stripe { get; set; } = new();
 
+    public DevelopmentPaymentsOptions Development { get; set; } = new();
+
     public PaymentProvider ActiveProvider => Provider ?? PaymentProvider.None;
 }
 
@@ -38,6 +40,11 @@ public sealed class PaymentsSettingsValidator(RuntimeShape shape) : IValidateOpt
         {
             failures.Add("Payments__Provider is Development, which works only in the embedded shape (it grants credits without payment); "
                 + "set Payments__Provider=Stripe with its keys, or None to turn checkout off.");
+        }
+
+        if (options.Development.ReturnUrl is { Length: > 0 } returnUrl && !Uri.TryCreate(returnUrl, UriKind.Absolute, out _))
+        {
+            failures.Add($"Payments__Development__ReturnUrl is '{returnUrl}', not an absolute URL (a web page or an app link such as myapp://checkout/done).");
         }
 
         if (options.ActiveProvider == PaymentProvider.Stripe)

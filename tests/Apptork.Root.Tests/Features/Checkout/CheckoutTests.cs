@@ -95,6 +95,27 @@ public sealed class CheckoutTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task The_development_page_names_the_pack_in_the_browsers_language_and_links_back_to_the_app()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite,
+            new Dictionary<string, string?> { ["Payments:Development:ReturnUrl"] = "myapp://checkout/done?from=dev" });
+        var signedIn = await new AuthClient(app).SignInAsync("returning.buyer@example.com");
+        var session = await new CheckoutClient(app).StartOkAsync(signedIn.AccessToken, "starter");
+
+        var page = await app.Client("es").GetStringAsync(session.CheckoutUrl, Cancel);
+        page.ShouldContain("<h1>Paquete inicial: 100 credits");
+        page.ShouldNotContain("starter");
+        page.ShouldContain($"<a id=\"return\" href=\"myapp://checkout/done?from=dev&amp;payment_id={session.Id}\">");
+
+        await using var unset = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        var other = await new AuthClient(unset).SignInAsync("unset.buyer@example.com");
+        var otherSession = await new CheckoutClient(unset).StartOkAsync(other.AccessToken, "starter");
+        var hint = await unset.Client("fr").GetStringAsync(otherSession.CheckoutUrl, Cancel);
+        hint.ShouldContain("<h1>Pack découverte: 100 credits");
+        hint.ShouldContain("Set <code>Payments__Development__ReturnUrl</code>");
+    }
+
+    [Fact]
     public async Task Repeated_declines_lock_checkout_for_the_user_and_the_device()
     {
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
@@ -147,6 +168,7 @@ public sealed class CheckoutTests(PostgresServer postgres)
         "(sk_live_…, sk_test_… or a restricted rk_… key). Payments__Stripe__WebhookSecret is required when Payments__Provider=Stripe")]
     [InlineData("Payments__Provider=Stripe;Payments__Stripe__SecretKey=sk_live_x;Payments__Stripe__WebhookSecret=whsec_x;Payments__Stripe__SuccessUrl=https://a.example/ok;Payments__Stripe__ApiBase=http://stripe.example",
         "Payments__Stripe__ApiBase must use https in the production shape")]
+    [InlineData("Payments__Development__ReturnUrl=checkout/done", "Payments__Development__ReturnUrl is 'checkout/done', not an absolute URL")]
     public async Task Production_refuses_the_development_provider_and_a_half_configured_stripe(string settings, string expected)
     {
         var environment = new Dictionary<string, string>(TestSecrets.Environment)
