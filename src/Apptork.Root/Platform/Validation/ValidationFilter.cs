@@ -32,7 +32,8 @@ public sealed class ValidationFilter<TRequest>(IValidator<TRequest> validator) :
 
     internal static ApiError ToApiError(ValidationFailure failure)
     {
-        var attr = ToAttr(failure.PropertyName);
+        // An unknown field is named as the client wrote it: converted, "displayName" would read as the known "display_name".
+        var attr = failure.ErrorCode == ErrorCatalog.UnknownField.Code ? failure.PropertyName : ToAttr(failure.PropertyName);
         var placeholders = failure.FormattedMessagePlaceholderValues ?? new Dictionary<string, object>();
         long Placeholder(string name) => Convert.ToInt64(placeholders[name], CultureInfo.InvariantCulture);
         ApiError MaxLength() => ErrorCatalog.MaxLength.At(attr, new Dictionary<string, object?> { ["max_length"] = Placeholder("MaxLength") });
