@@ -16,7 +16,7 @@ namespace Apptork.Root.Tests.Platform.OpenApi;
 /// serves, driven by the console app in <c>tests/kiota-flow</c>. The client is generated and built on every run, from
 /// that run's document, so it cannot drift from the contract as a checked-in copy would: a change that breaks generated
 /// clients (a renamed field, a type Kiota cannot map, an id that becomes a UUID) shows here, in this run. That costs one
-/// small <c>dotnet build</c> (20 to 40 s on a busy two-core machine), paid by this one [Long] test and not by every build of the suite.
+/// small <c>dotnet build</c> (15 s alone, up to a minute on a busy two-core machine), paid by this one [Long] test and not by every build of the suite.
 /// </summary>
 public sealed class GeneratedClientTests(PostgresServer postgres)
 {
