@@ -15,8 +15,9 @@ namespace Apptork.Root.Tests.Platform.OpenApi;
 /// An app developer's path through the API: a C# client that Kiota generates from the document the running application
 /// serves, driven by the console app in <c>tests/kiota-flow</c>. The client is generated and built on every run, from
 /// that run's document, so it cannot drift from the contract as a checked-in copy would: a change that breaks generated
-/// clients (a renamed field, a type Kiota cannot map, an id that becomes a UUID) shows here, in this run. That costs one
-/// small <c>dotnet build</c> (15 s alone, up to a minute on a busy two-core machine), paid by this one [Long] test and not by every build of the suite.
+/// clients (a renamed field, a type Kiota cannot map) fails here in the same run, and one they absorb (an integer id
+/// that becomes a UUID) needs no edit. That costs one small <c>dotnet build</c> (15 s alone, up to a minute on a busy
+/// two-core machine), paid by this one [Long] test and not by every build of the suite.
 /// </summary>
 public sealed class GeneratedClientTests(PostgresServer postgres)
 {
