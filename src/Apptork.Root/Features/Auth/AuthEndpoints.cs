@@ -43,7 +43,7 @@ public static class AuthEndpoints
             .WithName("auth_logout").WithSummary("Sign out")
             .WithDescription("Ends the session of a refresh token.");
 
-        auth.MapGet("/whoami", WhoAmI)
+        auth.MapGet("/whoami", WhoAmI).AcceptsOptionalToken()
             .WithName("auth_whoami").WithSummary("Read the access token")
             .WithDescription("What the presented access token says, read from its claims alone (no database): cheap for clients to poll.");
 

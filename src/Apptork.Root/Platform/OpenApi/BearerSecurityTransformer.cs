@@ -29,10 +29,31 @@ public sealed class BearerSecurityTransformer : IOpenApiDocumentTransformer, IOp
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        var bearer = new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = [] };
+        if (metadata.OfType<OptionalToken>().Any())
+        {
+            // OpenAPI's "either": no requirement at all, or the bearer token.
+            operation.Security = [new OpenApiSecurityRequirement(), bearer];
+            return Task.CompletedTask;
+        }
+
         var needsToken = metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any();
-        operation.Security = needsToken
-            ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = [] }]
-            : [];
+        operation.Security = needsToken ? [bearer] : [];
         return Task.CompletedTask;
     }
+}
+
+/// <summary>Marks an operation that answers anonymous callers and reads a bearer token when one is sent.</summary>
+public sealed class OptionalToken
+{
+    public static readonly OptionalToken Instance = new();
+
+    private OptionalToken()
+    {
+    }
+}
+
+public static class OptionalTokenExtensions
+{
+    public static RouteHandlerBuilder AcceptsOptionalToken(this RouteHandlerBuilder builder) => builder.WithMetadata(OptionalToken.Instance);
 }

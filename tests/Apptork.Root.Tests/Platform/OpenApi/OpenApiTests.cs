@@ -72,6 +72,13 @@ public sealed class OpenApiTests(PostgresServer postgres)
         SecurityOf(root, "post", "/api/v1/auth/otp/request").ShouldBeEmpty();
         SecurityOf(root, "get", "/api/v1/checkout/packs").ShouldBeEmpty();
         SecurityOf(root, "post", "/api/v1/checkout/webhooks/stripe").ShouldBeEmpty();
+
+        // Answers anyone and reads a token when sent: "no requirement, or the bearer token".
+        var optional = OperationOf(root, "get", "/api/v1/auth/whoami").GetProperty("security").EnumerateArray()
+            .Select(requirement => requirement.EnumerateObject().Select(scheme => scheme.Name).ToList()).ToList();
+        optional.Count.ShouldBe(2);
+        optional[0].ShouldBeEmpty();
+        optional[1].ShouldBe(["bearerAuth"]);
     }
 
     [Fact]
