@@ -37,7 +37,7 @@ as_root() {
   if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi
 }
 
-# The servers the tests start: PostgreSQL, Redis, nginx, Node and the npm test peers.
+# The servers the tests start: PostgreSQL, Redis, nginx, Node and the npm test peers, and Chromium.
 install_servers() {
   missing_packages=()
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing_packages+=(postgresql)
@@ -45,6 +45,8 @@ install_servers() {
   # The trusted-proxy tests put a real nginx in front of the application.
   [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null || missing_packages+=(nginx)
   command -v node >/dev/null || missing_packages+=(nodejs npm)
+  # The /docs check renders the API reference in Debian's Chromium (through Playwright); no browser is downloaded.
+  [[ -x /usr/bin/chromium ]] || missing_packages+=(chromium)
   if ((${#missing_packages[@]} > 0)); then
     echo "Installing ${missing_packages[*]} from Debian's packages"
     as_root apt-get update
