@@ -37,7 +37,7 @@ as_root() {
   if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi
 }
 
-# The servers and tools the tests start: PostgreSQL, Redis, nginx, Node and the npm test peers, openssl.
+# The servers and tools the tests start: PostgreSQL, Redis, nginx, Node and the npm test peers, openssl, Chromium.
 install_servers() {
   missing_packages=()
   compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing_packages+=(postgresql)
@@ -47,6 +47,8 @@ install_servers() {
   command -v node >/dev/null || missing_packages+=(nodejs npm)
   # The documented production block, which a test runs, makes its secrets with openssl.
   command -v openssl >/dev/null || missing_packages+=(openssl)
+  # The /docs check renders the API reference in Debian's Chromium (through Playwright); no browser is downloaded.
+  [[ -x /usr/bin/chromium ]] || missing_packages+=(chromium)
   if ((${#missing_packages[@]} > 0)); then
     echo "Installing ${missing_packages[*]} from Debian's packages"
     as_root apt-get update

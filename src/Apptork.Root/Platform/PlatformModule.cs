@@ -82,6 +82,7 @@ public static class PlatformModule
             options.AddDocumentTransformer<IdempotencyKeyTransformer>();
             options.AddDocumentTransformer<PageParametersTransformer>();
             options.AddOperationTransformer<PageParametersTransformer>();
+            options.AddSchemaTransformer<WireTypesSchemaTransformer>();
         });
 
         services.AddOptions<CorsSettings>().BindConfiguration(CorsSettings.Section);
