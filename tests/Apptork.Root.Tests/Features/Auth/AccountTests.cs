@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
@@ -7,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using Xunit;
+using static Apptork.Root.Tests.Features.Files.FileUploads;
 
 namespace Apptork.Root.Tests.Features.Auth;
 
@@ -153,4 +155,90 @@ public sealed class AccountTests(PostgresServer postgres)
         document.RootElement.GetProperty("sessions")[0].GetProperty("platform").GetString().ShouldBe("ios");
         json.ShouldNotContain("someone.else");
     }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task The_avatar_is_one_of_the_users_own_images_and_goes_when_its_file_is_deleted(DatabaseShape shape)
+    {
+        await using var app = await StartWithFilesAsync(shape);
+        var auth = new AuthClient(app, "de");
+        var owner = await auth.SignInAsync("face@example.com");
+        var stranger = await auth.SignInAsync("other.face@example.com");
+        var picture = RandomNumberGenerator.GetBytes(3000);
+        var image = await UploadAsync(auth, owner.AccessToken, "me.png", "image/png", picture);
+        var text = await UploadAsync(auth, owner.AccessToken, "me.txt", "text/plain", [1, 2, 3]);
+        var pending = (await SignAsync(auth, owner.AccessToken, "later.png", "image/png", 10)).Id;
+        var theirs = await UploadAsync(auth, stranger.AccessToken, "them.png", "image/png", [4, 5, 6]);
+
+        foreach (var unusable in new[] { Guid.NewGuid(), theirs })
+        {
+            using var refused = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = unusable });
+            var error = await ErrorAssert.SingleAsync(refused, HttpStatusCode.BadRequest, "validation_error", "file_not_found", "avatar_file_id");
+            error.Detail.ShouldBe("Keine Ihrer Dateien hat diese ID.");
+        }
+
+        using (var notImage = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = text }))
+        {
+            await ErrorAssert.SingleAsync(notImage, HttpStatusCode.BadRequest, "validation_error", "not_an_image", "avatar_file_id");
+        }
+
+        using (var notUploaded = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = pending }))
+        {
+            await ErrorAssert.SingleAsync(notUploaded, HttpStatusCode.Conflict, "client_error", "upload_incomplete", "avatar_file_id");
+        }
+
+        using (var malformed = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = "not-a-uuid" }))
+        {
+            await ErrorAssert.SingleAsync(malformed, HttpStatusCode.BadRequest, "validation_error", "invalid", "avatar_file_id");
+        }
+
+        (await MeAsync(auth, owner.AccessToken)).AvatarFileId.ShouldBeNull();
+        using (var set = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = image }))
+        {
+            set.StatusCode.ShouldBe(HttpStatusCode.OK, await set.Content.ReadAsStringAsync(Cancel));
+            (await set.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!.AvatarFileId.ShouldBe(image);
+        }
+
+        // Another field alone leaves the avatar as it is.
+        using (await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { display_name = "Face" }))
+        {
+        }
+
+        var me = await MeAsync(auth, owner.AccessToken);
+        (me.DisplayName, me.AvatarFileId).ShouldBe(("Face", image));
+        using (var raw = new HttpClient())
+        {
+            (await raw.GetByteArrayAsync(me.AvatarUrl.ShouldNotBeNull(), Cancel)).ShouldBe(picture);
+        }
+
+        using (var cleared = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = (Guid?)null }))
+        {
+            var user = (await cleared.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!;
+            (user.AvatarFileId, user.AvatarUrl, user.DisplayName).ShouldBe((null, null, "Face"));
+        }
+
+        using (await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = image }))
+        {
+        }
+
+        (await MeAsync(auth, owner.AccessToken)).AvatarFileId.ShouldBe(image);
+        using (var deleted = await auth.SendAsync(HttpMethod.Delete, $"/api/v1/files/{image}", owner.AccessToken))
+        {
+            deleted.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        }
+
+        var after = await MeAsync(auth, owner.AccessToken);
+        (after.AvatarFileId, after.AvatarUrl).ShouldBe((null, null));
+    }
+
+    private static async Task<AuthClient.UserView> MeAsync(AuthClient auth, string token)
+    {
+        using var response = await auth.GetAsync("/api/v1/auth/me", token);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return (await response.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!;
+    }
+
+    /// <summary>On local storage in a folder of the test's own.</summary>
+    private Task<RootApp> StartWithFilesAsync(DatabaseShape shape) => RootApp.StartAsync(
+        TestDatabases.For(postgres), shape,
+        new Dictionary<string, string?> { ["Storage:Provider"] = "Local", ["Storage:LocalPath"] = Directory.CreateTempSubdirectory("apptork-files-").FullName });
 }

@@ -6,6 +6,7 @@ using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Storage;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
 using FluentValidation;
@@ -41,7 +42,8 @@ public static class AccountEndpoints
         TypedResults.Accepted((string?)null, await otp.RequestAsync(body.Email!, OtpPurpose.ChangeEmail, context.User.UserId(), cancellationToken));
 
     private static async Task<Ok<UserView>> VerifyEmailChangeAsync(
-        OtpVerifyBody body, HttpContext context, OtpService otp, UserManager<User> users, SignInCodeMailer mailer, CancellationToken cancellationToken)
+        OtpVerifyBody body, HttpContext context, OtpService otp, UserManager<User> users, SignInCodeMailer mailer, RootDbContext db, IFileStorage storage,
+        CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
         var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, OtpPurpose.ChangeEmail, cancellationToken);
@@ -74,7 +76,7 @@ public static class AccountEndpoints
             mailer.SendEmailChangedNotice(previous, user.Email, CultureInfo.GetCultureInfo(user.Locale ?? "en"));
         }
 
-        return TypedResults.Ok(UserView.From(user));
+        return TypedResults.Ok(await Avatars.ViewAsync(user, db, storage, cancellationToken));
     }
 
     private static async Task<IResult> ExportAsync(HttpContext context, RootDbContext db, TimeProvider time, CancellationToken cancellationToken)
