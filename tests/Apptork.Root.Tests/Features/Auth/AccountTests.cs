@@ -198,16 +198,9 @@ public sealed class AccountTests(PostgresServer postgres)
         }
 
         (await MeAsync(auth, owner.AccessToken)).AvatarFileId.ShouldBeNull();
-        using (var set = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = image }))
-        {
-            set.StatusCode.ShouldBe(HttpStatusCode.OK, await set.Content.ReadAsStringAsync(Cancel));
-            (await set.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!.AvatarFileId.ShouldBe(image);
-        }
-
+        (await PatchMeAsync(auth, owner.AccessToken, new { avatar_file_id = image })).AvatarFileId.ShouldBe(image);
         // Another field alone leaves the avatar as it is.
-        using (await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { display_name = "Face" }))
-        {
-        }
+        (await PatchMeAsync(auth, owner.AccessToken, new { display_name = "Face" })).AvatarFileId.ShouldBe(image);
 
         var me = await MeAsync(auth, owner.AccessToken);
         (me.DisplayName, me.AvatarFileId).ShouldBe(("Face", image));
@@ -216,17 +209,11 @@ public sealed class AccountTests(PostgresServer postgres)
             (await raw.GetByteArrayAsync(me.AvatarUrl.ShouldNotBeNull(), Cancel)).ShouldBe(picture);
         }
 
-        using (var cleared = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = (Guid?)null }))
-        {
-            var user = (await cleared.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!;
-            (user.AvatarFileId, user.AvatarUrl, user.DisplayName).ShouldBe((null, null, "Face"));
-        }
+        var cleared = await PatchMeAsync(auth, owner.AccessToken, new { avatar_file_id = (Guid?)null });
+        (cleared.AvatarFileId, cleared.AvatarUrl, cleared.DisplayName).ShouldBe((null, null, "Face"));
+        (await MeAsync(auth, owner.AccessToken)).AvatarFileId.ShouldBeNull();
 
-        using (await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", owner.AccessToken, new { avatar_file_id = image }))
-        {
-        }
-
-        (await MeAsync(auth, owner.AccessToken)).AvatarFileId.ShouldBe(image);
+        await PatchMeAsync(auth, owner.AccessToken, new { avatar_file_id = image });
         using (var deleted = await auth.SendAsync(HttpMethod.Delete, $"/api/v1/files/{image}", owner.AccessToken))
         {
             deleted.StatusCode.ShouldBe(HttpStatusCode.NoContent);
@@ -246,9 +233,7 @@ public sealed class AccountTests(PostgresServer postgres)
         var bytes = RandomNumberGenerator.GetBytes(500);
         var myFile = await UploadAsync(auth, mine.AccessToken, "my-drawing.png", "image/png", bytes);
         await UploadAsync(auth, theirs.AccessToken, "their-drawing.png", "image/png", [9, 9, 9]);
-        using (await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", mine.AccessToken, new { avatar_file_id = myFile }))
-        {
-        }
+        await PatchMeAsync(auth, mine.AccessToken, new { avatar_file_id = myFile });
 
         await using (var scope = app.Services.CreateAsyncScope())
         {
@@ -327,6 +312,13 @@ public sealed class AccountTests(PostgresServer postgres)
         var items = export.GetProperty(section).EnumerateArray().ToList();
         items.Count.ShouldBe(1, $"the export's {section}");
         return items[0];
+    }
+
+    private static async Task<AuthClient.UserView> PatchMeAsync(AuthClient auth, string token, object body)
+    {
+        using var response = await auth.SendAsync(HttpMethod.Patch, "/api/v1/auth/me", token, body);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Cancel));
+        return (await response.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!;
     }
 
     private static async Task<AuthClient.UserView> MeAsync(AuthClient auth, string token)
