@@ -9,6 +9,7 @@ using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Storage;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -57,9 +58,12 @@ public static class AuthEndpoints
         signedIn.MapGet("/me", GetMeAsync).ProducesErrors(ErrorCatalog.AccountDisabled)
             .WithName("auth_me_get").WithSummary("Get the account")
             .WithDescription("The signed-in user's account.");
-        signedIn.MapPatch("/me", UpdateMeAsync).Validate<UpdateMeBody>().ProducesErrors(ErrorCatalog.AccountDisabled)
+        signedIn.MapPatch("/me", UpdateMeAsync).Validate<UpdateMeBody>()
+            .ProducesErrors(ErrorCatalog.AccountDisabled, ErrorCatalog.FileNotFound, ErrorCatalog.NotAnImage, ErrorCatalog.UploadIncomplete)
             .WithName("auth_me_update").WithSummary("Update the account")
-            .WithDescription("Changes the display name or the locale: a field left out or null stays as it is; an empty display name clears it.");
+            .WithDescription(
+                "Changes the display name, the locale or the avatar: a field left out stays as it is; a null display name or locale too, "
+                + "an empty display name clears it, and a null avatar_file_id removes the avatar.");
         signedIn.MapAccountEndpoints();
         signedIn.MapDelete("/me", DeleteMeAsync)
             .WithName("auth_me_delete").WithSummary("Delete the account")
@@ -123,12 +127,23 @@ public static class AuthEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<UserView>> GetMeAsync(HttpContext context, RootDbContext db, CancellationToken cancellationToken) =>
-        TypedResults.Ok(UserView.From(await SignedInUserAsync(context, db, cancellationToken)));
+    private static async Task<Ok<UserView>> GetMeAsync(HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await Avatars.ViewAsync(await SignedInUserAsync(context, db, cancellationToken), db, storage, cancellationToken));
 
-    private static async Task<Ok<UserView>> UpdateMeAsync(UpdateMeBody body, HttpContext context, RootDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<UserView>> UpdateMeAsync(
+        UpdateMeBody body, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
     {
         var user = await SignedInUserAsync(context, db, cancellationToken);
+        if (body.ChangesAvatar)
+        {
+            if (body.AvatarFileId is { } fileId)
+            {
+                await Avatars.EnsureUsableAsync(user.Id, fileId, db, cancellationToken);
+            }
+
+            user.AvatarFileId = body.AvatarFileId;
+        }
+
         if (body.DisplayName is not null)
         {
             user.DisplayName = body.DisplayName.Trim() is { Length: > 0 } name ? name : null;
@@ -140,7 +155,7 @@ public static class AuthEndpoints
         }
 
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Ok(UserView.From(user));
+        return TypedResults.Ok(await Avatars.ViewAsync(user, db, storage, cancellationToken));
     }
 
     private static async Task<NoContent> DeleteMeAsync(
@@ -167,6 +182,7 @@ public static class AuthEndpoints
         user.DisplayName = null;
         user.Locale = null;
         user.PhoneNumber = null;
+        user.AvatarFileId = null;
         user.SecurityStamp = Guid.NewGuid().ToString("N");
         user.DeletedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

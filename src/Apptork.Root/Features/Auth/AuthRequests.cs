@@ -19,6 +19,23 @@ public sealed record RefreshTokenBody(string? RefreshToken);
 /// </summary>
 public sealed record UpdateMeBody(string? DisplayName = null, string? Locale = null)
 {
+    private readonly Guid? avatarFileId;
+
+    /// <summary>One of the user's image files; null removes the avatar, and left out it stays.</summary>
+    public Guid? AvatarFileId
+    {
+        get => avatarFileId;
+        init
+        {
+            avatarFileId = value;
+            ChangesAvatar = true;
+        }
+    }
+
+    /// <summary>Whether the body names <c>avatar_file_id</c> at all: null there means "remove", unlike the other fields.</summary>
+    [JsonIgnore]
+    public bool ChangesAvatar { get; private init; }
+
     /// <summary>Any other key: refused by name rather than dropped, so a client never believes a misspelled field was saved.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }

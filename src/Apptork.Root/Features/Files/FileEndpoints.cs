@@ -1,6 +1,7 @@
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
+using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Storage;
 using Apptork.Root.Platform.Validation;
@@ -11,7 +12,10 @@ using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Features.Files;
 
-/// <summary>Uploads by presigned URL, checked at completion; downloads by short-lived signed URL. A user reaches only their own files.</summary>
+/// <summary>
+/// Uploads by presigned URL, checked at completion; downloads by short-lived signed URL; listing and deleting. A user
+/// reaches only their own files.
+/// </summary>
 public static class FileEndpoints
 {
     public static RouteGroupBuilder MapFileEndpoints(this RouteGroupBuilder files)
@@ -29,6 +33,14 @@ public static class FileEndpoints
             .ProducesErrors(ErrorCatalog.NotFound)
             .WithName("files_get").WithSummary("Get a file")
             .WithDescription("A file's metadata and, once ready, a short-lived download URL.");
+        files.MapGet(string.Empty, ListAsync)
+            .ProducesErrors(ErrorCatalog.InvalidCursor)
+            .WithName("files_list").WithSummary("List files")
+            .WithDescription("The user's files, newest first, pending uploads included; download URLs are in single reads, not in lists.");
+        files.MapDelete("/{id:guid}", DeleteAsync)
+            .ProducesErrors(ErrorCatalog.NotFound)
+            .WithName("files_delete").WithSummary("Delete a file")
+            .WithDescription("Deletes the file and its bytes; an avatar or a generation's result that was this file is cleared.");
         return files;
     }
 
@@ -90,6 +102,21 @@ public static class FileEndpoints
         var download = file.Status == StoredFileStatus.Ready ? await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken) : null;
         return TypedResults.Ok(FileView.Of(file, download));
     }
+
+    private static async Task<Ok<CursorPage<FileView>>> ListAsync(PageRequest page, HttpContext context, RootDbContext db, CancellationToken cancellationToken)
+    {
+        var userId = context.User.UserId();
+        return TypedResults.Ok(await db.Files.AsNoTracking().Where(file => file.UserId == userId).ToCursorPageAsync(
+            page,
+            file => file.CreatedAt,
+            file => file.Id,
+            file => new FileView(file.Id, file.Filename, file.ContentType, file.Size, file.Status, file.CreatedAt, null, null),
+            cancellationToken));
+    }
+
+    /// <summary>Another user's file, like a missing or already deleted one, is 404: its existence is not told.</summary>
+    private static async Task<NoContent> DeleteAsync(Guid id, HttpContext context, FileDeletion deletion, CancellationToken cancellationToken) =>
+        await deletion.DeleteAsync(context.User.UserId(), id, cancellationToken) ? TypedResults.NoContent() : throw ErrorCatalog.NotFound.ToException();
 
     /// <summary>Another user's file is not found, exactly like a file that does not exist.</summary>
     private static async Task<StoredFile> FindAsync(Guid id, HttpContext context, RootDbContext db, CancellationToken cancellationToken)

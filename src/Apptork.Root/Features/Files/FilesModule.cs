@@ -7,6 +7,8 @@ public static class FilesModule
     public static WebApplicationBuilder AddFiles(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IValidator<UploadBody>, UploadBodyValidator>();
+        builder.Services.AddScoped<FileDeletion>();
+        builder.Services.AddScoped<StoredObjectDeletionJob>();
         return builder;
     }
 }

@@ -51,7 +51,8 @@ public sealed class StoredFileConfiguration : IEntityTypeConfiguration<StoredFil
         builder.Property(file => file.ContentType).HasMaxLength(100);
         builder.Property(file => file.StorageKey).HasMaxLength(200);
         builder.Property(file => file.Status).HasConversion<string>().HasMaxLength(20);
-        builder.HasIndex(file => new { file.UserId, file.CreatedAt });
+        // The list's keyset: newest first, the id breaking ties.
+        builder.HasIndex(file => new { file.UserId, file.CreatedAt, file.Id });
         builder.HasOne<User>().WithMany().HasForeignKey(file => file.UserId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -84,6 +84,9 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition FileTooLarge = new("file_too_large", 400, IsFieldError: true);
     public static readonly ErrorDefinition UploadIncomplete = new("upload_incomplete", 409);
     public static readonly ErrorDefinition UploadMismatch = new("upload_mismatch", 422);
+    /// <summary>A field names a file the caller has not got (unknown, or another user's: the two are told alike).</summary>
+    public static readonly ErrorDefinition FileNotFound = new("file_not_found", 400, IsFieldError: true);
+    public static readonly ErrorDefinition NotAnImage = new("not_an_image", 400, IsFieldError: true);
 
     // Idempotency-Key: a replay returns the first result; these are the two ways it cannot.
     public static readonly ErrorDefinition IdempotencyKeyReused = new("idempotency_key_reused", 422);

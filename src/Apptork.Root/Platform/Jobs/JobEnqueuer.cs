@@ -30,7 +30,12 @@ public sealed class JobEnqueuer : IDisposable
     }
 
     /// <summary>The job's id once the storage holds it.</summary>
-    public Task<string> EnqueueAsync<TJob>(Expression<Func<TJob, Task>> call)
+    public Task<string> EnqueueAsync<TJob>(Expression<Func<TJob, Task>> call) => SubmitAsync(() => jobs.Enqueue(call));
+
+    /// <summary>The job, to run once <paramref name="delay"/> has passed; its id once the storage holds it.</summary>
+    public Task<string> ScheduleAsync<TJob>(Expression<Func<TJob, Task>> call, TimeSpan delay) => SubmitAsync(() => jobs.Schedule(call, delay));
+
+    private Task<string> SubmitAsync(Func<string> submit)
     {
         var enqueued = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         // The caller's context (its request, for the job's correlation and user ids) goes with the work to the other thread.
@@ -41,11 +46,11 @@ public sealed class JobEnqueuer : IDisposable
             {
                 if (context is null)
                 {
-                    enqueued.SetResult(jobs.Enqueue(call));
+                    enqueued.SetResult(submit());
                 }
                 else
                 {
-                    ExecutionContext.Run(context, _ => enqueued.SetResult(jobs.Enqueue(call)), null);
+                    ExecutionContext.Run(context, _ => enqueued.SetResult(submit()), null);
                 }
             }
             catch (Exception exception)

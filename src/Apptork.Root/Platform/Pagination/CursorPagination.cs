@@ -15,7 +15,8 @@ public sealed record CursorPage<T>(IReadOnlyList<T> Results, string? NextCursor)
 /// <c>?limit=</c> (default 20, at most 100) and the opaque <c>?cursor=</c> of the previous page. Bound from the
 /// query string by hand so that a bad value is a field error with its own attr, not a generic 400.
 /// </summary>
-public sealed record PageRequest(int Limit, long? After)
+/// <param name="After">The last row of the previous page, as its cursor names it; null for the first page.</param>
+public sealed record PageRequest(int Limit, PageKey? After)
 {
     public const int DefaultLimit = 20;
     public const int MaxLimit = 100;
@@ -41,7 +42,7 @@ public sealed record PageRequest(int Limit, long? After)
             }
         }
 
-        long? after = null;
+        PageKey? after = null;
         if (query.TryGetValue("cursor", out var rawCursor) && !string.IsNullOrEmpty(rawCursor))
         {
             after = Cursor.Decode(rawCursor.ToString());
@@ -56,6 +57,15 @@ public sealed record PageRequest(int Limit, long? After)
 
     public static PageRequest First(int limit = DefaultLimit) => new(limit, null);
 }
+
+/// <summary>Where a page ends, by the key its list is ordered on.</summary>
+public abstract record PageKey;
+
+/// <summary>A unique increasing key (an identity column).</summary>
+public sealed record SequenceKey(long Value) : PageKey;
+
+/// <summary>A creation time with the row's id to break ties: for tables whose ids are random UUIDs.</summary>
+public sealed record CreatedKey(DateTimeOffset CreatedAt, Guid Id) : PageKey;
 
 public static class CursorPagination
 {
@@ -72,7 +82,7 @@ public static class CursorPagination
     {
         if (page.After is { } after)
         {
-            var bound = new KeyBound(after);
+            var bound = new KeyBound(after is SequenceKey sequence ? sequence.Value : throw ForeignCursor());
             var predicate = Expression.Lambda<Func<T, bool>>(
                 Expression.LessThan(key.Body, Expression.Property(Expression.Constant(bound), KeyBound.ValueProperty)),
                 key.Parameters);
@@ -81,29 +91,77 @@ public static class CursorPagination
 
         var ordered = query.OrderByDescending(key);
         var rows = await ordered.Provider
-            .CreateQuery<KeyedRow<TResult>>(BuildKeyedProjection(ordered.Expression, key, projection))
+            .CreateQuery<KeyedRow<TResult, long>>(BuildKeyedProjection(ordered.Expression, key, projection))
+            .Take(page.Limit + 1)
+            .ToListAsync(cancellationToken);
+
+        var hasMore = rows.Count > page.Limit;
+        var results = rows.Take(page.Limit).ToList();
+        var nextCursor = hasMore ? Cursor.Encode(new SequenceKey(results[^1].Key)) : null;
+        return new CursorPage<TResult>(results.Select(row => row.Value).ToArray(), nextCursor);
+    }
+
+    /// <summary>
+    /// Keyset pagination, newest first, on a creation time and a UUID that breaks ties between rows created at the same
+    /// instant: stable however the ids were made, and one index range scan per page on (created_at, id).
+    /// </summary>
+    public static async Task<CursorPage<TResult>> ToCursorPageAsync<T, TResult>(
+        this IQueryable<T> query,
+        PageRequest page,
+        Expression<Func<T, DateTimeOffset>> createdAt,
+        Expression<Func<T, Guid>> id,
+        Expression<Func<T, TResult>> projection,
+        CancellationToken cancellationToken)
+    {
+        var row = createdAt.Parameters[0];
+        var idBody = new ParameterReplacer(id.Parameters[0], row).Visit(id.Body);
+        if (page.After is { } after)
+        {
+            var bound = after as CreatedKey ?? throw ForeignCursor();
+            var boundTime = Expression.Property(Expression.Constant(bound), nameof(CreatedKey.CreatedAt));
+            var boundId = Expression.Property(Expression.Constant(bound), nameof(CreatedKey.Id));
+            // created_at < t OR (created_at = t AND id < i); Guid's CompareTo is how EF is told to compare ids in SQL.
+            var idBefore = Expression.LessThan(Expression.Call(idBody, CompareGuids, boundId), Expression.Constant(0));
+            var predicate = Expression.Lambda<Func<T, bool>>(
+                Expression.OrElse(
+                    Expression.LessThan(createdAt.Body, boundTime),
+                    Expression.AndAlso(Expression.Equal(createdAt.Body, boundTime), idBefore)),
+                row);
+            query = query.Where(predicate);
+        }
+
+        var ordered = query.OrderByDescending(createdAt).ThenByDescending(Expression.Lambda<Func<T, Guid>>(idBody, row));
+        var keyed = Expression.Lambda<Func<T, CreatedKey>>(
+            Expression.New(typeof(CreatedKey).GetConstructors()[0], createdAt.Body, idBody), row);
+        var rows = await ordered.Provider
+            .CreateQuery<KeyedRow<TResult, CreatedKey>>(BuildKeyedProjection(ordered.Expression, keyed, projection))
             .Take(page.Limit + 1)
             .ToListAsync(cancellationToken);
 
         var hasMore = rows.Count > page.Limit;
         var results = rows.Take(page.Limit).ToList();
         var nextCursor = hasMore ? Cursor.Encode(results[^1].Key) : null;
-        return new CursorPage<TResult>(results.Select(row => row.Value).ToArray(), nextCursor);
+        return new CursorPage<TResult>(results.Select(result => result.Value).ToArray(), nextCursor);
     }
 
-    private static MethodCallExpression BuildKeyedProjection<T, TResult>(
-        Expression source, Expression<Func<T, long>> key, Expression<Func<T, TResult>> projection)
+    private static readonly MethodInfo CompareGuids = typeof(Guid).GetMethod(nameof(Guid.CompareTo), [typeof(Guid)])!;
+
+    /// <summary>A well-formed cursor of another list's kind (a ledger cursor sent to the file list).</summary>
+    private static ApiException ForeignCursor() => ErrorCatalog.InvalidCursor.ToException("cursor");
+
+    private static MethodCallExpression BuildKeyedProjection<T, TResult, TKey>(
+        Expression source, Expression<Func<T, TKey>> key, Expression<Func<T, TResult>> projection)
     {
         var row = Expression.Parameter(typeof(T), "row");
         var body = Expression.New(
-            typeof(KeyedRow<TResult>).GetConstructors()[0],
+            typeof(KeyedRow<TResult, TKey>).GetConstructors()[0],
             new ParameterReplacer(projection.Parameters[0], row).Visit(projection.Body),
             new ParameterReplacer(key.Parameters[0], row).Visit(key.Body));
-        var selector = Expression.Lambda<Func<T, KeyedRow<TResult>>>(body, row);
-        return Expression.Call(typeof(Queryable), nameof(Queryable.Select), [typeof(T), typeof(KeyedRow<TResult>)], source, Expression.Quote(selector));
+        var selector = Expression.Lambda<Func<T, KeyedRow<TResult, TKey>>>(body, row);
+        return Expression.Call(typeof(Queryable), nameof(Queryable.Select), [typeof(T), typeof(KeyedRow<TResult, TKey>)], source, Expression.Quote(selector));
     }
 
-    private sealed record KeyedRow<TResult>(TResult Value, long Key);
+    private sealed record KeyedRow<TResult, TKey>(TResult Value, TKey Key);
 
     /// <summary>Holds the bound in a member access so EF sends it as a parameter and caches one query plan.</summary>
     private sealed class KeyBound(long value)
@@ -122,21 +180,38 @@ public static class CursorPagination
 /// <summary>Opaque to clients (base64url of a versioned key) so the encoding can change without breaking them.</summary>
 internal static class Cursor
 {
-    private const string Prefix = "k1:";
+    private const string SequencePrefix = "k1:";
+    private const string CreatedPrefix = "t1:";
+    private const int MaxLength = 100;
 
-    public static string Encode(long key) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(Prefix + key.ToString(CultureInfo.InvariantCulture)));
-
-    public static long? Decode(string cursor)
+    public static string Encode(PageKey key) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(key switch
     {
-        if (cursor.Length > 64 || !Base64Url.IsValid(cursor))
+        SequenceKey sequence => SequencePrefix + sequence.Value.ToString(CultureInfo.InvariantCulture),
+        CreatedKey created => $"{CreatedPrefix}{created.CreatedAt.UtcTicks.ToString(CultureInfo.InvariantCulture)}:{created.Id:N}",
+        _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Unknown page key."),
+    }));
+
+    public static PageKey? Decode(string cursor)
+    {
+        if (cursor.Length > MaxLength || !Base64Url.IsValid(cursor))
         {
             return null;
         }
 
         var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
-        return text.StartsWith(Prefix, StringComparison.Ordinal)
-            && long.TryParse(text.AsSpan(Prefix.Length), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var key)
-            ? key
+        if (text.StartsWith(SequencePrefix, StringComparison.Ordinal))
+        {
+            return long.TryParse(text.AsSpan(SequencePrefix.Length), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+                ? new SequenceKey(value)
+                : null;
+        }
+
+        return text.StartsWith(CreatedPrefix, StringComparison.Ordinal)
+            && text[CreatedPrefix.Length..].Split(':') is [var ticks, var id]
+            && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var utcTicks)
+            && utcTicks <= DateTimeOffset.MaxValue.UtcTicks
+            && Guid.TryParseExact(id, "N", out var guid)
+            ? new CreatedKey(new DateTimeOffset(utcTicks, TimeSpan.Zero), guid)
             : null;
     }
 }

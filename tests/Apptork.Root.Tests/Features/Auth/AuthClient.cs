@@ -143,7 +143,7 @@ public sealed partial class AuthClient(RootApp app, string? acceptLanguage = nul
 
     public sealed record OtpRequested(string OtpToken, int ExpiresIn, int ResendAfter);
 
-    public sealed record UserView(Guid Id, string? Email, string? DisplayName, string? Locale, string Role);
+    public sealed record UserView(Guid Id, string? Email, string? DisplayName, string? Locale, string Role, Guid? AvatarFileId = null, Uri? AvatarUrl = null);
 
     public sealed record SignedIn(
         string AccessToken, string RefreshToken, string TokenType, int ExpiresIn, int RefreshExpiresIn, UserView User,

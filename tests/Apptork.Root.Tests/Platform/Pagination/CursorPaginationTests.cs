@@ -51,7 +51,9 @@ public sealed class CursorPaginationTests(PostgresServer postgres)
     [Fact, Fast]
     public void Cursors_round_trip_and_forgeries_are_rejected()
     {
-        Cursor.Decode(Cursor.Encode(1234567890123)).ShouldBe(1234567890123);
+        Cursor.Decode(Cursor.Encode(new SequenceKey(1234567890123))).ShouldBe(new SequenceKey(1234567890123));
+        var created = new CreatedKey(new DateTimeOffset(2026, 12, 6, 10, 30, 15, 123, 456, TimeSpan.Zero), Guid.NewGuid());
+        Cursor.Decode(Cursor.Encode(created)).ShouldBe(created);
         Cursor.Decode("MTIz").ShouldBeNull();
         Cursor.Decode("not base64!").ShouldBeNull();
         Cursor.Decode(new string('A', 200)).ShouldBeNull();

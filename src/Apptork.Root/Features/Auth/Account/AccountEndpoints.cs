@@ -2,10 +2,12 @@ using System.Globalization;
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
+using Apptork.Root.Features.Files;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Storage;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Platform.Validation;
 using FluentValidation;
@@ -41,7 +43,8 @@ public static class AccountEndpoints
         TypedResults.Accepted((string?)null, await otp.RequestAsync(body.Email!, OtpPurpose.ChangeEmail, context.User.UserId(), cancellationToken));
 
     private static async Task<Ok<UserView>> VerifyEmailChangeAsync(
-        OtpVerifyBody body, HttpContext context, OtpService otp, UserManager<User> users, SignInCodeMailer mailer, CancellationToken cancellationToken)
+        OtpVerifyBody body, HttpContext context, OtpService otp, UserManager<User> users, SignInCodeMailer mailer, RootDbContext db, IFileStorage storage,
+        CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
         var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, OtpPurpose.ChangeEmail, cancellationToken);
@@ -74,10 +77,17 @@ public static class AccountEndpoints
             mailer.SendEmailChangedNotice(previous, user.Email, CultureInfo.GetCultureInfo(user.Locale ?? "en"));
         }
 
-        return TypedResults.Ok(UserView.From(user));
+        return TypedResults.Ok(await Avatars.ViewAsync(user, db, storage, cancellationToken));
     }
 
-    private static async Task<IResult> ExportAsync(HttpContext context, RootDbContext db, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every table that holds something of the user's, whole: a person taking their data away gets all of it (GDPR
+    /// art. 15 and 20). Not exported: secrets that are ours rather than theirs (token and code hashes), the operators'
+    /// own notes (a generation's provider error, who made a manual ledger entry), and the short-lived replay copies of
+    /// answers kept for Idempotency-Key, which repeat what is here.
+    /// </summary>
+    private static async Task<IResult> ExportAsync(
+        HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == userId && candidate.DeletedAt == null, cancellationToken)
@@ -92,13 +102,62 @@ public static class AccountEndpoints
                 session.CreatedAt, session.LastSeenAt, session.ExpiresAt, session.RevokedAt, session.RevokedReason,
             })
             .ToListAsync(cancellationToken);
+        var signInCodes = await db.OtpChallenges.AsNoTracking()
+            .Where(challenge => challenge.UserId == userId || (user.NormalizedEmail != null && challenge.EmailKey == user.NormalizedEmail))
+            .Select(challenge => new { challenge.Email, challenge.Purpose, challenge.CreatedAt, challenge.ExpiresAt, challenge.FailedAttempts, challenge.ConsumedAt })
+            .ToListAsync(cancellationToken);
+        var wallet = await db.Wallets.AsNoTracking().Where(candidate => candidate.UserId == userId)
+            .Select(candidate => new { candidate.Balance, candidate.UpdatedAt })
+            .SingleOrDefaultAsync(cancellationToken);
+        var ledger = await db.LedgerEntries.AsNoTracking().Where(entry => entry.UserId == userId).OrderBy(entry => entry.Id)
+            .Select(entry => new { entry.Id, entry.Amount, entry.BalanceAfter, entry.Kind, entry.Reference, entry.Memo, entry.CreatedAt })
+            .ToListAsync(cancellationToken);
+        var payments = await db.Payments.AsNoTracking().Where(payment => payment.UserId == userId)
+            .Select(payment => new
+            {
+                payment.Id, payment.PackId, payment.Credits, payment.Amount, payment.Currency, payment.Provider, payment.Flow, payment.Status,
+                payment.ProviderSessionId, payment.ProviderPaymentId, payment.DeviceIdHash, payment.PaidAt, payment.AmountRefunded,
+                payment.AmountDisputedLost, payment.CreditedAt, payment.CreditsReversed, payment.CreatedAt, payment.UpdatedAt,
+            })
+            .ToListAsync(cancellationToken);
+        // The id as the table has it, whatever its type.
+        var generations = await db.Generations.AsNoTracking().Where(generation => generation.UserId == userId)
+            .Select(generation => new
+            {
+                generation.Id, generation.Type, generation.Status, generation.Prompt, generation.ImageSize, generation.MaxOutputTokens,
+                generation.Cost, generation.Attempts, generation.ResultText, generation.ResultFileId,
+                generation.CreatedAt, generation.UpdatedAt, generation.CompletedAt,
+            })
+            .ToListAsync(cancellationToken);
+        var files = new List<FileView>();
+        foreach (var file in await db.Files.AsNoTracking().Where(file => file.UserId == userId).ToListAsync(cancellationToken))
+        {
+            var download = file.Status == StoredFileStatus.Ready ? await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken) : null;
+            files.Add(FileView.Of(file, download));
+        }
+
+        var registrations = await db.Registrations.AsNoTracking().Where(registration => registration.UserId == userId)
+            .Select(registration => new { registration.CreatedAt, registration.Ip, registration.DeviceIdHash, registration.EmailHash, registration.BonusEligible })
+            .ToListAsync(cancellationToken);
+        var flags = await db.AccountFlags.AsNoTracking().Where(flag => flag.UserId == userId)
+            .Select(flag => new { flag.Reason, flag.Reference, flag.Detail, flag.CreatedAt })
+            .ToListAsync(cancellationToken);
+
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"apptork-export-{userId:N}.json\"";
         return TypedResults.Ok(new
         {
             exported_at = time.GetUtcNow(),
-            user = UserView.From(user),
+            user = await Avatars.ViewAsync(user, db, storage, cancellationToken),
             identities,
             sessions = sessions.OrderByDescending(session => session.CreatedAt),
+            sign_in_codes = signInCodes.OrderByDescending(challenge => challenge.CreatedAt),
+            wallet = new { balance = wallet?.Balance ?? 0, updated_at = wallet?.UpdatedAt },
+            ledger,
+            payments = payments.OrderByDescending(payment => payment.CreatedAt),
+            generations = generations.OrderByDescending(generation => generation.CreatedAt),
+            files = files.OrderByDescending(file => file.CreatedAt),
+            registrations,
+            account_flags = flags.OrderByDescending(flag => flag.CreatedAt),
         });
     }
 }

@@ -19,6 +19,12 @@ public sealed class User : IdentityUser<Guid>
     /// <summary>Throttling and feature role: <c>free</c>, <c>premium</c> or <c>staff</c>.</summary>
     public string Role { get; set; } = UserRoles.Free;
 
+    /// <summary>
+    /// One of the user's image files. No foreign key: deleting the file clears it in the same transaction
+    /// (<c>FileDeletion</c>), and a reader that finds no such file shows no avatar.
+    /// </summary>
+    public Guid? AvatarFileId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     /// <summary>Set by an operator's ban: sign-in and refresh are refused from then on.</summary>
@@ -47,5 +53,7 @@ public sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.Property(user => user.Role).HasMaxLength(20);
         // Identity only checks uniqueness in code; two concurrent sign-ups must not both succeed.
         builder.HasIndex(user => user.NormalizedEmail).IsUnique().HasDatabaseName("ux_users_normalized_email");
+        // Deleting a file clears the avatar that is this file.
+        builder.HasIndex(user => user.AvatarFileId);
     }
 }

@@ -203,6 +203,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("access_failed_count");
 
+                    b.Property<Guid?>("AvatarFileId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("avatar_file_id");
+
                     b.Property<string>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasColumnType("text")
@@ -290,6 +294,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_users");
+
+                    b.HasIndex("AvatarFileId")
+                        .HasDatabaseName("ix_users_avatar_file_id");
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique()
@@ -703,8 +710,8 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_files");
 
-                    b.HasIndex("UserId", "CreatedAt")
-                        .HasDatabaseName("ix_files_user_id_created_at");
+                    b.HasIndex("UserId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_files_user_id_created_at_id");
 
                     b.ToTable("files", (string)null);
                 });

@@ -198,6 +198,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("access_failed_count");
 
+                    b.Property<Guid?>("AvatarFileId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("avatar_file_id");
+
                     b.Property<string>("ConcurrencyStamp")
                         .IsConcurrencyToken()
                         .HasColumnType("TEXT")
@@ -285,6 +289,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_users");
+
+                    b.HasIndex("AvatarFileId")
+                        .HasDatabaseName("ix_users_avatar_file_id");
 
                     b.HasIndex("NormalizedEmail")
                         .IsUnique()
@@ -698,8 +705,8 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_files");
 
-                    b.HasIndex("UserId", "CreatedAt")
-                        .HasDatabaseName("ix_files_user_id_created_at");
+                    b.HasIndex("UserId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_files_user_id_created_at_id");
 
                     b.ToTable("files", (string)null);
                 });

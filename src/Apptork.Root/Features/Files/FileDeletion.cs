@@ -1,0 +1,93 @@
+using System.Linq.Expressions;
+using Apptork.Root.Platform.Jobs;
+using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Storage;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Features.Files;
+
+/// <summary>
+/// Deletes a user's file: the row first, with what points at it (an avatar, a generation's result), in one transaction;
+/// then the object in storage. The row goes first so that no answer ever offers a file whose bytes are gone; an object
+/// whose removal then fails is handed to <see cref="StoredObjectDeletionJob"/>, never forgotten.
+/// </summary>
+public sealed partial class FileDeletion(
+    RootDbContext db, IFileStorage storage, JobEnqueuer jobs, IOptions<StorageOptions> options, ILogger<FileDeletion> logger)
+{
+    /// <summary>False when the user has no such file (never had, another user's, or already deleted).</summary>
+    public async Task<bool> DeleteAsync(Guid userId, Guid fileId, CancellationToken cancellationToken)
+    {
+        StoredFile? file;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            file = await db.Files.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == fileId && candidate.UserId == userId, cancellationToken);
+            // The conditional delete, not the read, decides: of two concurrent deletes only one removes the row, and the object.
+            if (file is null || await db.Files.Where(candidate => candidate.Id == fileId && candidate.UserId == userId).ExecuteDeleteAsync(cancellationToken) == 0)
+            {
+                return false;
+            }
+
+            await db.Users.Where(user => user.AvatarFileId == fileId)
+                .ExecuteUpdateAsync(set => set.SetProperty(user => user.AvatarFileId, (Guid?)null), cancellationToken);
+            await db.Generations.Where(generation => generation.ResultFileId == fileId)
+                .ExecuteUpdateAsync(set => set.SetProperty(generation => generation.ResultFileId, (Guid?)null), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        await RemoveObjectAsync(file);
+        return true;
+    }
+
+    private async Task RemoveObjectAsync(StoredFile file)
+    {
+        try
+        {
+            // Not the request's token: once the row is gone, a client hanging up must not leave the object behind.
+            await storage.DeleteAsync(file.StorageKey, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            LogRemovalFailed(logger, exception, file.Id, file.StorageKey);
+            await QueueAsync(file, StoredObjectDeletionJob.For(file.StorageKey), TimeSpan.Zero);
+        }
+
+        if (file.Status == StoredFileStatus.Pending)
+        {
+            // Its upload URL works until it expires: bytes PUT after this deletion would have no row to account for them.
+            await QueueAsync(file, StoredObjectDeletionJob.For(file.StorageKey), TimeSpan.FromSeconds(options.Value.SignedUrlSeconds + 60));
+        }
+    }
+
+    private async Task QueueAsync(StoredFile file, Expression<Func<StoredObjectDeletionJob, Task>> call, TimeSpan delay)
+    {
+        try
+        {
+            await (delay == TimeSpan.Zero ? jobs.EnqueueAsync(call) : jobs.ScheduleAsync(call, delay));
+        }
+        catch (Exception exception)
+        {
+            LogQueueFailed(logger, exception, file.Id, file.StorageKey);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "File {FileId} was deleted but its object {StorageKey} could not be removed from storage; a job will retry")]
+    private static partial void LogRemovalFailed(ILogger logger, Exception exception, Guid fileId, string storageKey);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "File {FileId} was deleted but the removal of its object {StorageKey} could not be queued: remove the object by hand")]
+    private static partial void LogQueueFailed(ILogger logger, Exception exception, Guid fileId, string storageKey);
+}
+
+/// <summary>
+/// Removes an object whose file row is already gone. Removing an object that is not there succeeds (on the local folder
+/// and on S3), so a repeated run is harmless. Hangfire retries a failing run with growing delays; after the last, the job
+/// stays among Hangfire's failed jobs, with the key, for an operator.
+/// </summary>
+public sealed class StoredObjectDeletionJob(IFileStorage storage)
+{
+    public static Expression<Func<StoredObjectDeletionJob, Task>> For(string storageKey) => job => job.DeleteAsync(storageKey, CancellationToken.None);
+
+    [AutomaticRetry(Attempts = 10, DelaysInSeconds = [10, 30, 60, 300, 900, 1800, 3600, 3600, 3600, 3600])]
+    public Task DeleteAsync(string storageKey, CancellationToken cancellationToken) => storage.DeleteAsync(storageKey, cancellationToken);
+}
