@@ -33,9 +33,10 @@ public sealed class WireTypesSchemaTransformer : IOpenApiSchemaTransformer
         {
             schema.Type = JsonSchemaType.String;
         }
-        else if (IsNumber(type) && schema.Type is { } types && types.HasFlag(JsonSchemaType.String))
+        else if (IsNumber(type) && schema.Type is { } types)
         {
             // Quoted numbers are a leniency of reading: the server always writes numbers, and clients should send them.
+            // A pattern constrains strings only, so on a number it is noise to validators and generators.
             schema.Type = types & ~JsonSchemaType.String;
             schema.Pattern = null;
         }

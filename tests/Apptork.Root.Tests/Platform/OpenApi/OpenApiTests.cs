@@ -159,6 +159,37 @@ public sealed class OpenApiTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Numbers_are_numbers_and_times_are_strings_in_every_schema()
+    {
+        var root = await ApiDocumentAsync();
+        var checkedNumbers = 0;
+        foreach (var (name, schema) in Subschemas("#", root))
+        {
+            if (!schema.TryGetProperty("format", out var format))
+            {
+                continue;
+            }
+
+            var types = schema.TryGetProperty("type", out var type)
+                ? type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Select(item => item.GetString()).ToList() : [type.GetString()]
+                : [];
+            switch (format.GetString())
+            {
+                case "int32" or "int64" or "double" or "float":
+                    types.ShouldNotContain("string", $"{name} is a number the server always writes as one");
+                    schema.TryGetProperty("pattern", out _).ShouldBeFalse(name);
+                    checkedNumbers++;
+                    break;
+                case "date-time":
+                    types.ShouldContain("string", name);
+                    break;
+            }
+        }
+
+        checkedNumbers.ShouldBeGreaterThan(5);
+    }
+
+    [Fact]
     public async Task Every_operation_has_a_few_word_summary_and_a_description()
     {
         var root = await ApiDocumentAsync();
@@ -184,6 +215,26 @@ public sealed class OpenApiTests(PostgresServer postgres)
         root.GetProperty("paths").EnumerateObject()
             .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Name: $"{operation.Name} {path.Name}", Operation: operation.Value)))
             .ToList();
+
+    /// <summary>Every object in the document, with its JSON pointer.</summary>
+    private static IEnumerable<(string Pointer, JsonElement Value)> Subschemas(string pointer, JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            yield return (pointer, element);
+            foreach (var child in element.EnumerateObject().SelectMany(property => Subschemas($"{pointer}/{property.Name}", property.Value)))
+            {
+                yield return child;
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var child in element.EnumerateArray().SelectMany((item, index) => Subschemas($"{pointer}/{index}", item)))
+            {
+                yield return child;
+            }
+        }
+    }
 
     private static JsonElement OperationOf(JsonElement root, string method, string path) =>
         root.GetProperty("paths").GetProperty(path).GetProperty(method);
