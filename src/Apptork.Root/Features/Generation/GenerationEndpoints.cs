@@ -39,11 +39,11 @@ public static class GenerationEndpoints
             .ProducesErrors(ErrorCatalog.AiNotConfigured, ErrorCatalog.FeatureDisabled, ErrorCatalog.InvalidCredit)
             .WithName("generations_create").WithSummary("Create a generation")
             .WithDescription("Creates a text or image generation: debits its cost and queues it; poll GET /generations/{id}.");
-        generations.MapGet("/{id:long}", GetAsync)
+        generations.MapGet("/{id:guid}", GetAsync)
             .ProducesErrors(ErrorCatalog.NotFound)
             .WithName("generations_get").WithSummary("Get a generation")
             .WithDescription("A generation: its status, and its result once succeeded (images with a short-lived download URL).");
-        generations.MapGet("/{id:long}/events", EventsAsync)
+        generations.MapGet("/{id:guid}/events", EventsAsync)
             .ProducesErrors(ErrorCatalog.NotFound)
             .WithName("generations_events").WithSummary("Follow a generation")
             .WithDescription("The generation as server-sent events: a `generation` event now and at each change of status, until it succeeds or fails.");
@@ -74,7 +74,7 @@ public static class GenerationEndpoints
         var now = time.GetUtcNow();
         var generation = new Generation
         {
-            UserId = userId, Type = type, Prompt = body.Prompt!, ImageSize = body.Options?.Size, MaxOutputTokens = body.Options?.MaxOutputTokens,
+            Id = Guid.CreateVersion7(now), UserId = userId, Type = type, Prompt = body.Prompt!, ImageSize = body.Options?.Size, MaxOutputTokens = body.Options?.MaxOutputTokens,
             Status = GenerationStatus.Queued, Cost = options.Value.CostOf(type),
             IdempotencyKey = idempotency.Key, RequestHash = idempotency.RequestHash, CreatedAt = now, UpdatedAt = now,
         };
@@ -123,11 +123,11 @@ public static class GenerationEndpoints
     }
 
     private static async Task<Ok<GenerationView>> GetAsync(
-        long id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken) =>
+        Guid id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken) =>
         TypedResults.Ok(await ViewAsync(id, context.User.UserId(), db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException());
 
     private static async Task<ServerSentEventsResult<GenerationView>> EventsAsync(
-        long id, HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, IHostApplicationLifetime lifetime,
+        Guid id, HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, IHostApplicationLifetime lifetime,
         CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
@@ -173,7 +173,7 @@ public static class GenerationEndpoints
         }
     }
 
-    private static async Task<GenerationView?> ViewAsync(long id, Guid userId, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
+    private static async Task<GenerationView?> ViewAsync(Guid id, Guid userId, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
     {
         var generation = await db.Generations.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == id && candidate.UserId == userId, cancellationToken);
         if (generation is null)
@@ -242,7 +242,7 @@ public sealed class GenerationBodyValidator : AbstractValidator<GenerationBody>
 
 /// <param name="DownloadUrl">For an image that succeeded: a short-lived signed URL of the file (in single reads, not in lists).</param>
 public sealed record GenerationView(
-    long Id, GenerationType Type, GenerationStatus Status, string Prompt, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl,
+    Guid Id, GenerationType Type, GenerationStatus Status, string Prompt, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl,
     DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
 {
     public static GenerationView Of(Generation generation, SignedUrl? download) => new(

@@ -33,7 +33,7 @@ public sealed class CursorPaginationTests(PostgresServer postgres)
         var pageSizes = new List<int>();
         while (true)
         {
-            var result = await rows.ToCursorPageAsync(page, key => key.Id, key => key.FriendlyName!, Cancel);
+            var result = await rows.ToCursorPageAsync(page, key => (long)key.Id, key => key.FriendlyName!, Cancel);
             pageSizes.Add(result.Results.Count);
             seen.AddRange(result.Results);
             if (result.NextCursor is null)
@@ -51,7 +51,10 @@ public sealed class CursorPaginationTests(PostgresServer postgres)
     [Fact, Fast]
     public void Cursors_round_trip_and_forgeries_are_rejected()
     {
-        Cursor.Decode(Cursor.Encode(1234567890123)).ShouldBe(1234567890123);
+        Cursor.Decode(Cursor.Encode(1234567890123L)).ShouldBe(1234567890123L);
+        var uuid = Guid.CreateVersion7();
+        Cursor.Decode(Cursor.Encode(uuid)).ShouldBe(uuid);
+        Cursor.Decode(Convert.ToBase64String("u1:not-a-uuid"u8).TrimEnd('=')).ShouldBeNull();
         Cursor.Decode("MTIz").ShouldBeNull();
         Cursor.Decode("not base64!").ShouldBeNull();
         Cursor.Decode(new string('A', 200)).ShouldBeNull();

@@ -852,12 +852,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("Apptork.Root.Features.Generation.Generation", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<int>("Attempts")
                         .HasColumnType("integer")

@@ -841,9 +841,8 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Apptork.Root.Features.Generation.Generation", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER")
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<int>("Attempts")
