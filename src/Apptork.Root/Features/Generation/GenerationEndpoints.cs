@@ -43,10 +43,18 @@ public static class GenerationEndpoints
             .ProducesErrors(ErrorCatalog.NotFound)
             .WithName("generations_get").WithSummary("Get a generation")
             .WithDescription("A generation: its status, and its result once succeeded (images with a short-lived download URL).");
+        // Anonymous at the door: it authenticates itself, with the bearer token or with a signed stream URL's token.
         generations.MapGet("/{id:guid}/events", EventsAsync)
-            .ProducesErrors(ErrorCatalog.NotFound)
+            .AllowAnonymous()
+            .ProducesErrors(ErrorCatalog.NotAuthenticated, ErrorCatalog.NotFound, ErrorCatalog.InvalidStreamToken)
             .WithName("generations_events").WithSummary("Follow a generation")
-            .WithDescription("The generation as server-sent events: a `generation` event now and at each change of status, until it succeeds or fails.");
+            .WithDescription(
+                "The generation as server-sent events: a `generation` event now and at each change of status, until it succeeds or fails. "
+                + "Send the bearer token, or, where no header can be sent (a browser's EventSource), open the `stream_url` of POST /generations/{id}/stream-url, whose `token` opens this stream only.");
+        generations.MapPost("/{id:guid}/stream-url", StreamUrlAsync)
+            .ProducesErrors(ErrorCatalog.NotFound)
+            .WithName("generations_stream_url").WithSummary("Sign an event stream URL")
+            .WithDescription("A URL of the generation's event stream that needs no Authorization header, for a browser's EventSource: it works for this user and this generation only, for `Generation__StreamUrlSeconds` (5 minutes).");
         generations.MapGet(string.Empty, ListAsync)
             .ProducesErrors(ErrorCatalog.InvalidCursor)
             .WithName("generations_list").WithSummary("List generations")
@@ -126,13 +134,47 @@ public static class GenerationEndpoints
         Guid id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken) =>
         TypedResults.Ok(await ViewAsync(id, context.User.UserId(), db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException());
 
-    private static async Task<ServerSentEventsResult<GenerationView>> EventsAsync(
-        Guid id, HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, IHostApplicationLifetime lifetime,
-        CancellationToken cancellationToken)
+    private static async Task<Ok<GenerationStreamUrl>> StreamUrlAsync(
+        Guid id, HttpContext context, RootDbContext db, GenerationStreamUrls streamUrls, CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
+        return await db.Generations.AnyAsync(generation => generation.Id == id && generation.UserId == userId, cancellationToken)
+            ? TypedResults.Ok(streamUrls.Issue(context.Request, userId, id))
+            : throw ErrorCatalog.NotFound.ToException();
+    }
+
+    /// <param name="token">The signed stream URL's token, instead of the bearer token.</param>
+    private static async Task<ServerSentEventsResult<GenerationView>> EventsAsync(
+        Guid id, string? token, HttpContext context, GenerationStreamUrls streamUrls, RootDbContext db, IFileStorage storage, TimeProvider time,
+        IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    {
+        var userId = await StreamUserAsync(id, token, context, streamUrls, db, cancellationToken);
         var first = await ViewAsync(id, userId, db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
         return TypedResults.ServerSentEvents(ChangesAsync(first, userId, db, storage, time, lifetime.ApplicationStopping, cancellationToken));
+    }
+
+    /// <summary>
+    /// Whose stream this is: a token given is the only credential looked at (a bad one is refused even beside a valid
+    /// bearer token), and it holds only while its user may still sign in; without one, the bearer token's user.
+    /// </summary>
+    private static async Task<Guid> StreamUserAsync(
+        Guid id, string? token, HttpContext context, GenerationStreamUrls streamUrls, RootDbContext db, CancellationToken cancellationToken)
+    {
+        if (token is not null)
+        {
+            return streamUrls.UserFor(token, id) is { } signedUser
+                && await db.Users.AnyAsync(user => user.Id == signedUser && user.DisabledAt == null && user.DeletedAt == null, cancellationToken)
+                ? signedUser
+                : throw ErrorCatalog.InvalidStreamToken.ToException();
+        }
+
+        if (context.User.Identity?.IsAuthenticated == true)
+        {
+            return context.User.UserId();
+        }
+
+        // As the status-code pages answer a refused bearer token elsewhere: credentials sent but failed, or none sent.
+        throw (string.IsNullOrEmpty(context.Request.Headers.Authorization) ? ErrorCatalog.NotAuthenticated : ErrorCatalog.AuthenticationFailed).ToException();
     }
 
     /// <summary>

@@ -51,6 +51,14 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
         return (await response.Content.ReadFromJsonAsync<Page>(TestJson.Options, Cancel))!;
     }
 
+    /// <summary>A signed-in POST with no body, whose answer the caller checks.</summary>
+    public async Task<HttpResponseMessage> PostRawAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return await http.SendAsync(request, Cancel);
+    }
+
     /// <summary>A signed-in GET whose answer the caller checks, e.g. an error.</summary>
     public async Task<HttpResponseMessage> GetRawAsync(string path)
     {
