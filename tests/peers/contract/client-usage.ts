@@ -49,7 +49,7 @@ const notFailed: Schemas["GenerationView"]["error"] = null;
 
 // Lists come in pages; the cursor goes back as it came.
 function nextPage(page: JsonResponse<operations["generations_list"], 200>): operations["generations_list"]["parameters"]["query"] {
-  const ids: number[] = page.results.map((generation) => generation.id);
+  const ids: string[] = page.results.map((generation) => generation.id);
   return page.next_cursor === null ? undefined : { cursor: page.next_cursor, limit: Math.min(ids.length, 50) };
 }
 

@@ -25,8 +25,11 @@ public sealed class Generation
 {
     public const int MaxErrorLength = 500;
 
-    /// <summary>An identity, so lists page by it (newest first) like the ledger.</summary>
-    public long Id { get; set; }
+    /// <summary>
+    /// A UUID v7 from the creation time: unguessable in what it tells of our volume, yet time-ordered, so lists page by
+    /// it (newest first) and the index only grows at its end.
+    /// </summary>
+    public Guid Id { get; set; }
 
     public Guid UserId { get; set; }
 
@@ -88,6 +91,7 @@ public sealed class GenerationConfiguration : IEntityTypeConfiguration<Generatio
     {
         builder.ToTable("generations");
         builder.HasKey(generation => generation.Id);
+        builder.Property(generation => generation.Id).ValueGeneratedNever();
         builder.Property(generation => generation.Type).HasConversion<string>().HasMaxLength(10);
         builder.Property(generation => generation.Status).HasConversion<string>().HasMaxLength(20);
         builder.Property(generation => generation.Prompt).HasMaxLength(GenerationOptions.MaxPromptLengthLimit);
@@ -95,7 +99,7 @@ public sealed class GenerationConfiguration : IEntityTypeConfiguration<Generatio
         builder.Property(generation => generation.ImageSize).HasMaxLength(20);
         builder.Property(generation => generation.IdempotencyKey).HasMaxLength(IdempotencyRecord.MaxKeyLength);
         builder.Property(generation => generation.RequestHash).HasMaxLength(32);
-        builder.HasIndex(generation => new { generation.UserId, generation.Id });
+        builder.HasIndex(generation => new { generation.UserId, generation.CreatedAt, generation.Id });
         builder.HasIndex(generation => new { generation.UserId, generation.IdempotencyKey }).IsUnique();
         // The recovery sweep looks for unfinished ones.
         builder.HasIndex(generation => new { generation.Status, generation.UpdatedAt });

@@ -39,14 +39,22 @@ public static class GenerationEndpoints
             .ProducesErrors(ErrorCatalog.AiNotConfigured, ErrorCatalog.FeatureDisabled, ErrorCatalog.InvalidCredit)
             .WithName("generations_create").WithSummary("Create a generation")
             .WithDescription("Creates a text or image generation: debits its cost and queues it; poll GET /generations/{id}.");
-        generations.MapGet("/{id:long}", GetAsync)
+        generations.MapGet("/{id:guid}", GetAsync)
             .ProducesErrors(ErrorCatalog.NotFound)
             .WithName("generations_get").WithSummary("Get a generation")
             .WithDescription("A generation: its status, and its result once succeeded (images with a short-lived download URL).");
-        generations.MapGet("/{id:long}/events", EventsAsync)
-            .ProducesErrors(ErrorCatalog.NotFound)
+        // Anonymous at the door: it authenticates itself, with the bearer token or with a signed stream URL's token.
+        generations.MapGet("/{id:guid}/events", EventsAsync)
+            .AllowAnonymous()
+            .ProducesErrors(ErrorCatalog.NotAuthenticated, ErrorCatalog.NotFound, ErrorCatalog.InvalidStreamToken)
             .WithName("generations_events").WithSummary("Follow a generation")
-            .WithDescription("The generation as server-sent events: a `generation` event now and at each change of status, until it succeeds or fails.");
+            .WithDescription(
+                "The generation as server-sent events: a `generation` event now and at each change of status, until it succeeds or fails. "
+                + "Send the bearer token, or, where no header can be sent (a browser's EventSource), open the `stream_url` of POST /generations/{id}/stream-url, whose `token` opens this stream only.");
+        generations.MapPost("/{id:guid}/stream-url", StreamUrlAsync)
+            .ProducesErrors(ErrorCatalog.NotFound)
+            .WithName("generations_stream_url").WithSummary("Sign an event stream URL")
+            .WithDescription("A URL of the generation's event stream that needs no Authorization header, for a browser's EventSource: it works for this user and this generation only, for `Generation__StreamUrlSeconds` (5 minutes).");
         generations.MapGet(string.Empty, ListAsync)
             .ProducesErrors(ErrorCatalog.InvalidCursor)
             .WithName("generations_list").WithSummary("List generations")
@@ -74,7 +82,7 @@ public static class GenerationEndpoints
         var now = time.GetUtcNow();
         var generation = new Generation
         {
-            UserId = userId, Type = type, Prompt = body.Prompt!, ImageSize = body.Options?.Size, MaxOutputTokens = body.Options?.MaxOutputTokens,
+            Id = Guid.CreateVersion7(now), UserId = userId, Type = type, Prompt = body.Prompt!, ImageSize = body.Options?.Size, MaxOutputTokens = body.Options?.MaxOutputTokens,
             Status = GenerationStatus.Queued, Cost = options.Value.CostOf(type),
             IdempotencyKey = idempotency.Key, RequestHash = idempotency.RequestHash, CreatedAt = now, UpdatedAt = now,
         };
@@ -123,16 +131,50 @@ public static class GenerationEndpoints
     }
 
     private static async Task<Ok<GenerationView>> GetAsync(
-        long id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken) =>
+        Guid id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken) =>
         TypedResults.Ok(await ViewAsync(id, context.User.UserId(), db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException());
 
-    private static async Task<ServerSentEventsResult<GenerationView>> EventsAsync(
-        long id, HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, IHostApplicationLifetime lifetime,
-        CancellationToken cancellationToken)
+    private static async Task<Ok<GenerationStreamUrl>> StreamUrlAsync(
+        Guid id, HttpContext context, RootDbContext db, GenerationStreamUrls streamUrls, CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
+        return await db.Generations.AnyAsync(generation => generation.Id == id && generation.UserId == userId, cancellationToken)
+            ? TypedResults.Ok(streamUrls.Issue(context.Request, userId, id))
+            : throw ErrorCatalog.NotFound.ToException();
+    }
+
+    /// <param name="token">The signed stream URL's token, instead of the bearer token.</param>
+    private static async Task<ServerSentEventsResult<GenerationView>> EventsAsync(
+        Guid id, string? token, HttpContext context, GenerationStreamUrls streamUrls, RootDbContext db, IFileStorage storage, TimeProvider time,
+        IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    {
+        var userId = await StreamUserAsync(id, token, context, streamUrls, db, cancellationToken);
         var first = await ViewAsync(id, userId, db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
         return TypedResults.ServerSentEvents(ChangesAsync(first, userId, db, storage, time, lifetime.ApplicationStopping, cancellationToken));
+    }
+
+    /// <summary>
+    /// Whose stream this is: a token given is the only credential looked at (a bad one is refused even beside a valid
+    /// bearer token), and it holds only while its user may still sign in; without one, the bearer token's user.
+    /// </summary>
+    private static async Task<Guid> StreamUserAsync(
+        Guid id, string? token, HttpContext context, GenerationStreamUrls streamUrls, RootDbContext db, CancellationToken cancellationToken)
+    {
+        if (token is not null)
+        {
+            return streamUrls.UserFor(token, id) is { } signedUser
+                && await db.Users.AnyAsync(user => user.Id == signedUser && user.DisabledAt == null && user.DeletedAt == null, cancellationToken)
+                ? signedUser
+                : throw ErrorCatalog.InvalidStreamToken.ToException();
+        }
+
+        if (context.User.Identity?.IsAuthenticated == true)
+        {
+            return context.User.UserId();
+        }
+
+        // As the status-code pages answer a refused bearer token elsewhere: credentials sent but failed, or none sent.
+        throw (string.IsNullOrEmpty(context.Request.Headers.Authorization) ? ErrorCatalog.NotAuthenticated : ErrorCatalog.AuthenticationFailed).ToException();
     }
 
     /// <summary>
@@ -173,7 +215,7 @@ public static class GenerationEndpoints
         }
     }
 
-    private static async Task<GenerationView?> ViewAsync(long id, Guid userId, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
+    private static async Task<GenerationView?> ViewAsync(Guid id, Guid userId, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
     {
         var generation = await db.Generations.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == id && candidate.UserId == userId, cancellationToken);
         if (generation is null)
@@ -195,6 +237,7 @@ public static class GenerationEndpoints
         var userId = context.User.UserId();
         return TypedResults.Ok(await db.Generations.AsNoTracking().Where(generation => generation.UserId == userId).ToCursorPageAsync(
             page,
+            generation => generation.CreatedAt,
             generation => generation.Id,
             generation => new GenerationView(
                 generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost, generation.ResultText, generation.ResultFileId, null,
@@ -242,7 +285,7 @@ public sealed class GenerationBodyValidator : AbstractValidator<GenerationBody>
 
 /// <param name="DownloadUrl">For an image that succeeded: a short-lived signed URL of the file (in single reads, not in lists).</param>
 public sealed record GenerationView(
-    long Id, GenerationType Type, GenerationStatus Status, string Prompt, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl,
+    Guid Id, GenerationType Type, GenerationStatus Status, string Prompt, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl,
     DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
 {
     public static GenerationView Of(Generation generation, SignedUrl? download) => new(

@@ -25,7 +25,7 @@ public sealed partial class GenerationJob(
     private const int ResultWriteAttempts = 3;
 
     /// <summary>The job's call for one generation, as every enqueue and schedule of it passes it to Hangfire.</summary>
-    public static Expression<Func<GenerationJob, Task>> For(long generationId) => job => job.RunAsync(generationId, CancellationToken.None);
+    public static Expression<Func<GenerationJob, Task>> For(Guid generationId) => job => job.RunAsync(generationId, CancellationToken.None);
 
     /// <remarks>
     /// The provider's failures are retried here; what escapes is the infrastructure failing (the database or the job
@@ -34,7 +34,7 @@ public sealed partial class GenerationJob(
     /// recovery sweep.
     /// </remarks>
     [AutomaticRetry(Attempts = 5, DelaysInSeconds = [2, 5, 15, 60, 300])]
-    public async Task RunAsync(long generationId, CancellationToken cancellationToken)
+    public async Task RunAsync(Guid generationId, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var now = time.GetUtcNow();
@@ -112,7 +112,7 @@ public sealed partial class GenerationJob(
     /// Another run holds the generation (a duplicate delivery), or held it and died (this job was taken over from a
     /// killed worker): which one shows only once the claim is stale, so look again then rather than end this job.
     /// </summary>
-    private async Task CheckAgainIfRunningAsync(long generationId, DateTimeOffset staleBefore, CancellationToken cancellationToken)
+    private async Task CheckAgainIfRunningAsync(Guid generationId, DateTimeOffset staleBefore, CancellationToken cancellationToken)
     {
         var running = await db.Generations.Where(generation => generation.Id == generationId && generation.Status == GenerationStatus.Running)
             .Select(generation => (DateTimeOffset?)generation.UpdatedAt).SingleOrDefaultAsync(cancellationToken);
@@ -192,13 +192,13 @@ public sealed partial class GenerationJob(
     private static string Truncate(string error) => error.Length <= Generation.MaxErrorLength ? error : error[..Generation.MaxErrorLength];
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId}'s result could not be written (try {Try}), writing it again: {Error}")]
-    private static partial void LogResultWriteRetry(ILogger logger, long generationId, int @try, string error);
+    private static partial void LogResultWriteRetry(ILogger logger, Guid generationId, int @try, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId} attempt {Attempt} failed, retrying in {DelaySeconds} s: {Error}")]
-    private static partial void LogRetry(ILogger logger, long generationId, int attempt, double delaySeconds, string error);
+    private static partial void LogRetry(ILogger logger, Guid generationId, int attempt, double delaySeconds, string error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Generation {GenerationId} failed for good after {Attempts} attempt(s), cost refunded: {Error}")]
-    private static partial void LogFailed(ILogger logger, long generationId, int attempts, string error);
+    private static partial void LogFailed(ILogger logger, Guid generationId, int attempts, string error);
 }
 
 internal static class GenerationFiles

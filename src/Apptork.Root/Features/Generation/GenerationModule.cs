@@ -20,6 +20,7 @@ public static class GenerationModule
             AiProvider.Offline => new OfflineGenerationProvider(),
             _ => new UnavailableGenerationProvider(),
         });
+        services.AddSingleton<GenerationStreamUrls>();
         services.AddScoped<GenerationJob>();
         services.AddScoped<IRecurringJob, GenerationRecoveryJob>();
         services.AddSingleton<IValidator<GenerationBody>, GenerationBodyValidator>();

@@ -37,6 +37,13 @@ public sealed class GenerationOptions
     [Range(5, 86_400)]
     public int StaleAfterSeconds { get; set; } = 900;
 
+    /// <summary>
+    /// How long a signed event-stream link (<c>POST /generations/{id}/stream-url</c>) may be opened: long enough to
+    /// hand it to an <c>EventSource</c>, short enough that a leaked one is soon worthless. An open stream is not cut.
+    /// </summary>
+    [Range(1, 3600)]
+    public int StreamUrlSeconds { get; set; } = 300;
+
     /// <summary>The longest text answer a request may ask for (<c>options.max_output_tokens</c>).</summary>
     [Range(1, 1_000_000)]
     public int MaxOutputTokens { get; set; } = 4096;

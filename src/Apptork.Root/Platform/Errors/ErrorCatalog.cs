@@ -75,6 +75,7 @@ public static class ErrorCatalog
     // Features and AI.
     public static readonly ErrorDefinition FeatureDisabled = new("feature_disabled", 403);
     public static readonly ErrorDefinition AiNotConfigured = new("ai_not_configured", 404);
+    public static readonly ErrorDefinition InvalidStreamToken = new("invalid_stream_token", 403);
 
     /// <summary>Not an HTTP answer: why a generation ended <c>failed</c>, in its view and its event stream (502: the provider failed us).</summary>
     public static readonly ErrorDefinition GenerationFailed = new("generation_failed", 502);

@@ -253,7 +253,7 @@ public sealed class AccountTests(PostgresServer postgres)
                 });
                 db.Generations.Add(new Apptork.Root.Features.Generation.Generation
                 {
-                    UserId = owner, Type = GenerationType.Text, Prompt = $"prompt-{marker}", Status = GenerationStatus.Succeeded, Cost = 20, Attempts = 1,
+                    Id = Guid.CreateVersion7(now), UserId = owner, Type = GenerationType.Text, Prompt = $"prompt-{marker}", Status = GenerationStatus.Succeeded, Cost = 20, Attempts = 1,
                     ResultText = $"answer-{marker}", CreatedAt = now, UpdatedAt = now, CompletedAt = now,
                 });
                 db.AccountFlags.Add(new AccountFlag { UserId = owner, Reason = AccountFlag.PaymentShortfall, Reference = $"payment:{marker}", CreatedAt = now });

@@ -32,7 +32,7 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
         return (await response.Content.ReadFromJsonAsync<View>(TestJson.Options, Cancel))!;
     }
 
-    public async Task<View> GetAsync(long id)
+    public async Task<View> GetAsync(Guid id)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{id}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
@@ -41,16 +41,34 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
         return (await response.Content.ReadFromJsonAsync<View>(TestJson.Options, Cancel))!;
     }
 
-    public async Task<IReadOnlyList<View>> ListAsync()
+    public async Task<IReadOnlyList<View>> ListAsync() => (await PageAsync(string.Empty)).Results;
+
+    /// <param name="query">The list's query string, e.g. <c>?limit=2&amp;cursor=…</c>.</param>
+    public async Task<Page> PageAsync(string query)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/generations");
+        using var response = await GetRawAsync($"/api/v1/generations{query}");
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Cancel));
+        return (await response.Content.ReadFromJsonAsync<Page>(TestJson.Options, Cancel))!;
+    }
+
+    /// <summary>A signed-in POST with no body, whose answer the caller checks.</summary>
+    public async Task<HttpResponseMessage> PostRawAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        using var response = await http.SendAsync(request, Cancel);
-        return (await response.Content.ReadFromJsonAsync<Page>(TestJson.Options, Cancel))!.Results;
+        return await http.SendAsync(request, Cancel);
+    }
+
+    /// <summary>A signed-in GET whose answer the caller checks, e.g. an error.</summary>
+    public async Task<HttpResponseMessage> GetRawAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return await http.SendAsync(request, Cancel);
     }
 
     /// <summary>The generation's server-sent events, read until the server ends the stream; each is also handed to <paramref name="received"/>.</summary>
-    public async Task<IReadOnlyList<SseItem<View>>> EventsAsync(long id, Action<View>? received = null)
+    public async Task<IReadOnlyList<SseItem<View>>> EventsAsync(Guid id, Action<View>? received = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{id}/events");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
@@ -69,7 +87,7 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
     }
 
     /// <summary>Polls until the generation reaches <paramref name="status"/>, failing on any other final one.</summary>
-    public async Task<View> WaitAsync(long id, string status, TimeSpan? patience = null)
+    public async Task<View> WaitAsync(Guid id, string status, TimeSpan? patience = null)
     {
         var deadline = DateTime.UtcNow + (patience ?? TimeSpan.FromSeconds(60));
         while (true)
@@ -97,7 +115,7 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
         .TakeLast(40)
         .Select(entry => $"{entry.Level} {entry.Category}: {entry.Message} {entry.Exception?.GetType().Name} {entry.Exception?.Message}"));
 
-    public sealed record View(long Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl, Failure? Error = null);
+    public sealed record View(Guid Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl, Failure? Error = null);
 
     public sealed record Failure(string Code, string Detail);
 

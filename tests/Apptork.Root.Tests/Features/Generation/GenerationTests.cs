@@ -53,6 +53,42 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
     }
 
     [Fact]
+    public async Task Generation_ids_are_time_ordered_uuids_that_page_newest_first_and_malformed_ids_are_not_found()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, Unthrottled);
+        var signedIn = await new AuthClient(app).SignInAsync("pager@example.com");
+        await new WalletBooks(app).PostAsync(signedIn.User.Id, 10, "grant", LedgerEntryKind.Adjustment);
+        var client = new GenerationClient(app, signedIn.AccessToken);
+        var created = new List<GenerationClient.View>();
+        for (var number = 1; number <= 3; number++)
+        {
+            created.Add(await client.CreateOkAsync("text", $"prompt {number}"));
+            // Ids are ordered to the millisecond: a pause keeps creation order and id order the same.
+            await Task.Delay(5, Cancel);
+        }
+
+        created.ShouldAllBe(generation => generation.Id.Version == 7);
+        var first = await client.PageAsync("?limit=2");
+        first.Results.Count.ShouldBe(2);
+        first.NextCursor.ShouldNotBeNull();
+        var second = await client.PageAsync($"?limit=2&cursor={first.NextCursor}");
+        second.NextCursor.ShouldBeNull();
+        first.Results.Concat(second.Results).Select(generation => generation.Id).ShouldBe(created.Select(generation => generation.Id).Reverse());
+
+        // A cursor of a list keyed by numbers (the wallet's) is not one of this list's.
+        using (var numbered = await client.GetRawAsync($"/api/v1/generations?cursor={Convert.ToBase64String("k1:12"u8).TrimEnd('=')}"))
+        {
+            await ErrorAssert.SingleAsync(numbered, HttpStatusCode.BadRequest, "validation_error", "invalid_cursor", "cursor");
+        }
+
+        foreach (var malformed in new[] { "/api/v1/generations/abc", "/api/v1/generations/12", "/api/v1/generations/12/events", $"/api/v1/generations/{Guid.CreateVersion7()}" })
+        {
+            using var missing = await client.GetRawAsync(malformed);
+            await ErrorAssert.SingleAsync(missing, HttpStatusCode.NotFound, "client_error", "not_found");
+        }
+    }
+
+    [Fact]
     public async Task A_generation_streams_its_status_as_server_sent_events_until_it_ends()
     {
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, Merge(Unthrottled, new Dictionary<string, string?>

@@ -146,6 +146,21 @@ public sealed class OpenApiTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Generation_ids_are_declared_as_uuids_in_paths_and_bodies()
+    {
+        var root = await ApiDocumentAsync();
+        foreach (var path in new[] { "/api/v1/generations/{id}", "/api/v1/generations/{id}/events" })
+        {
+            var id = OperationOf(root, "get", path).GetProperty("parameters").EnumerateArray()
+                .Single(parameter => parameter.TryGetProperty("name", out var name) && name.GetString() == "id");
+            id.GetProperty("schema").GetProperty("format").GetString().ShouldBe("uuid", path);
+        }
+
+        root.GetProperty("components").GetProperty("schemas").GetProperty("GenerationView").GetProperty("properties").GetProperty("id")
+            .GetProperty("format").GetString().ShouldBe("uuid");
+    }
+
+    [Fact]
     public async Task Update_me_body_requires_no_field_and_accepts_null()
     {
         var root = await ApiDocumentAsync();

@@ -33,7 +33,7 @@ public sealed class CursorPaginationTests(PostgresServer postgres)
         var pageSizes = new List<int>();
         while (true)
         {
-            var result = await rows.ToCursorPageAsync(page, key => key.Id, key => key.FriendlyName!, Cancel);
+            var result = await rows.ToCursorPageAsync(page, key => (long)key.Id, key => key.FriendlyName!, Cancel);
             pageSizes.Add(result.Results.Count);
             seen.AddRange(result.Results);
             if (result.NextCursor is null)
@@ -54,6 +54,7 @@ public sealed class CursorPaginationTests(PostgresServer postgres)
         Cursor.Decode(Cursor.Encode(new SequenceKey(1234567890123))).ShouldBe(new SequenceKey(1234567890123));
         var created = new CreatedKey(new DateTimeOffset(2026, 12, 6, 10, 30, 15, 123, 456, TimeSpan.Zero), Guid.NewGuid());
         Cursor.Decode(Cursor.Encode(created)).ShouldBe(created);
+        Cursor.Decode(Convert.ToBase64String("t1:123:not-a-uuid"u8).TrimEnd('=')).ShouldBeNull();
         Cursor.Decode("MTIz").ShouldBeNull();
         Cursor.Decode("not base64!").ShouldBeNull();
         Cursor.Decode(new string('A', 200)).ShouldBeNull();

@@ -859,12 +859,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("Apptork.Root.Features.Generation.Generation", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
                         .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<int>("Attempts")
                         .HasColumnType("integer")
@@ -946,12 +943,12 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                     b.HasIndex("Status", "UpdatedAt")
                         .HasDatabaseName("ix_generations_status_updated_at");
 
-                    b.HasIndex("UserId", "Id")
-                        .HasDatabaseName("ix_generations_user_id_id");
-
                     b.HasIndex("UserId", "IdempotencyKey")
                         .IsUnique()
                         .HasDatabaseName("ix_generations_user_id_idempotency_key");
+
+                    b.HasIndex("UserId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_generations_user_id_created_at_id");
 
                     b.ToTable("generations", (string)null);
                 });

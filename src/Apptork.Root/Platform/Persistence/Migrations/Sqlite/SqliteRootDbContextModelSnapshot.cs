@@ -848,9 +848,8 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Apptork.Root.Features.Generation.Generation", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER")
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
                         .HasColumnName("id");
 
                     b.Property<int>("Attempts")
@@ -933,12 +932,12 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.HasIndex("Status", "UpdatedAt")
                         .HasDatabaseName("ix_generations_status_updated_at");
 
-                    b.HasIndex("UserId", "Id")
-                        .HasDatabaseName("ix_generations_user_id_id");
-
                     b.HasIndex("UserId", "IdempotencyKey")
                         .IsUnique()
                         .HasDatabaseName("ix_generations_user_id_idempotency_key");
+
+                    b.HasIndex("UserId", "CreatedAt", "Id")
+                        .HasDatabaseName("ix_generations_user_id_created_at_id");
 
                     b.ToTable("generations", (string)null);
                 });
