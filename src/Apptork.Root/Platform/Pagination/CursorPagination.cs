@@ -89,16 +89,7 @@ public static class CursorPagination
             query = query.Where(predicate);
         }
 
-        var ordered = query.OrderByDescending(key);
-        var rows = await ordered.Provider
-            .CreateQuery<KeyedRow<TResult, long>>(BuildKeyedProjection(ordered.Expression, key, projection))
-            .Take(page.Limit + 1)
-            .ToListAsync(cancellationToken);
-
-        var hasMore = rows.Count > page.Limit;
-        var results = rows.Take(page.Limit).ToList();
-        var nextCursor = hasMore ? Cursor.Encode(new SequenceKey(results[^1].Key)) : null;
-        return new CursorPage<TResult>(results.Select(row => row.Value).ToArray(), nextCursor);
+        return await ReadPageAsync(query.OrderByDescending(key), key, projection, page.Limit, last => new SequenceKey(last), cancellationToken);
     }
 
     /// <summary>
@@ -133,15 +124,26 @@ public static class CursorPagination
         var ordered = query.OrderByDescending(createdAt).ThenByDescending(Expression.Lambda<Func<T, Guid>>(idBody, row));
         var keyed = Expression.Lambda<Func<T, CreatedKey>>(
             Expression.New(typeof(CreatedKey).GetConstructors()[0], createdAt.Body, idBody), row);
+        return await ReadPageAsync(ordered, keyed, projection, page.Limit, last => last, cancellationToken);
+    }
+
+    /// <summary>Reads one row more than the page holds, which tells whether a next page exists without counting.</summary>
+    private static async Task<CursorPage<TResult>> ReadPageAsync<T, TResult, TKey>(
+        IQueryable<T> ordered,
+        Expression<Func<T, TKey>> key,
+        Expression<Func<T, TResult>> projection,
+        int limit,
+        Func<TKey, PageKey> cursorKey,
+        CancellationToken cancellationToken)
+    {
         var rows = await ordered.Provider
-            .CreateQuery<KeyedRow<TResult, CreatedKey>>(BuildKeyedProjection(ordered.Expression, keyed, projection))
-            .Take(page.Limit + 1)
+            .CreateQuery<KeyedRow<TResult, TKey>>(BuildKeyedProjection(ordered.Expression, key, projection))
+            .Take(limit + 1)
             .ToListAsync(cancellationToken);
 
-        var hasMore = rows.Count > page.Limit;
-        var results = rows.Take(page.Limit).ToList();
-        var nextCursor = hasMore ? Cursor.Encode(results[^1].Key) : null;
-        return new CursorPage<TResult>(results.Select(result => result.Value).ToArray(), nextCursor);
+        var results = rows.Take(limit).ToList();
+        var nextCursor = rows.Count > limit ? Cursor.Encode(cursorKey(results[^1].Key)) : null;
+        return new CursorPage<TResult>(results.Select(row => row.Value).ToArray(), nextCursor);
     }
 
     private static readonly MethodInfo CompareGuids = typeof(Guid).GetMethod(nameof(Guid.CompareTo), [typeof(Guid)])!;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Apptork.Root.Tests.Infrastructure.Categories;
@@ -26,6 +25,8 @@ public sealed class ProductionBlockTests(PostgresServer postgres, RedisServer re
     /// <summary>The project folders that a build or the embedded shape writes, which a publish must not start from.</summary>
     private static readonly string[] BuildOutputs = ["bin", "obj", "data"];
 
+    private static readonly string[] OperatorVariables = ["PATH", "HOME", "DOTNET_ROOT", "NUGET_PACKAGES", "TMPDIR"];
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact(Timeout = 600_000)]
@@ -47,7 +48,7 @@ public sealed class ProductionBlockTests(PostgresServer postgres, RedisServer re
         });
 
         var deployment = CopySources();
-        await using var shell = Shell.Start(script, deployment);
+        await using var shell = StartShell(script, deployment);
         await WaitUntilReadyAsync(shell, apiUrl);
         await WaitUntilReadyAsync(shell, workerUrl);
 
@@ -130,7 +131,7 @@ public sealed class ProductionBlockTests(PostgresServer postgres, RedisServer re
         return copy;
     }
 
-    private static async Task WaitUntilReadyAsync(Shell shell, string url)
+    private static async Task WaitUntilReadyAsync(RootProcess.Running shell, string url)
     {
         using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
@@ -158,75 +159,27 @@ public sealed class ProductionBlockTests(PostgresServer postgres, RedisServer re
     }
 
     /// <summary>bash running the block with a clean environment of the operator's kind: no test runner or MSBuild settings.</summary>
-    private sealed class Shell : IAsyncDisposable
+    private static RootProcess.Running StartShell(string script, string workingDirectory)
     {
-        private readonly Process process;
-        private readonly StringBuilder output = new();
-
-        private static readonly string[] OperatorVariables = ["PATH", "HOME", "DOTNET_ROOT", "NUGET_PACKAGES", "TMPDIR"];
-
-        private Shell(Process process) => this.process = process;
-
-        public bool HasExited => process.HasExited;
-
-        public string Output
+        var startInfo = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script])
         {
-            get
+            WorkingDirectory = workingDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        startInfo.Environment.Clear();
+        foreach (var name in OperatorVariables)
+        {
+            if (Environment.GetEnvironmentVariable(name) is { } value)
             {
-                lock (output)
-                {
-                    return output.ToString();
-                }
+                startInfo.Environment[name] = value;
             }
         }
 
-        public static Shell Start(string script, string workingDirectory)
-        {
-            var startInfo = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script])
-            {
-                WorkingDirectory = workingDirectory,
-                UseShellExecute = false,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            startInfo.Environment.Clear();
-            foreach (var name in OperatorVariables)
-            {
-                if (Environment.GetEnvironmentVariable(name) is { } value)
-                {
-                    startInfo.Environment[name] = value;
-                }
-            }
-
-            startInfo.Environment["DOTNET_NOLOGO"] = "1";
-            startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            startInfo.Environment["NO_COLOR"] = "1";
-            var shell = new Shell(new Process { StartInfo = startInfo });
-            shell.process.OutputDataReceived += (_, line) => shell.Append(line.Data);
-            shell.process.ErrorDataReceived += (_, line) => shell.Append(line.Data);
-            shell.process.Start();
-            shell.process.BeginOutputReadLine();
-            shell.process.BeginErrorReadLine();
-            return shell;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
-            process.Dispose();
-        }
-
-        private void Append(string? line)
-        {
-            lock (output)
-            {
-                output.AppendLine(line);
-            }
-        }
+        startInfo.Environment["DOTNET_NOLOGO"] = "1";
+        startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        startInfo.Environment["NO_COLOR"] = "1";
+        return new RootProcess.Running(startInfo);
     }
 }
