@@ -20,7 +20,8 @@ namespace Apptork.Root.Tests.Platform.Hosting;
 [Long]
 public sealed class ProductionBlockTests(PostgresServer postgres, RedisServer redis, SmtpServer smtp)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(8);
+    // Publishing compiles ReadyToRun code for every assembly: minutes on two busy cores.
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(12);
 
     /// <summary>The project folders that a build or the embedded shape writes, which a publish must not start from.</summary>
     private static readonly string[] BuildOutputs = ["bin", "obj", "data"];
@@ -29,7 +30,7 @@ public sealed class ProductionBlockTests(PostgresServer postgres, RedisServer re
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    [Fact(Timeout = 600_000)]
+    [Fact(Timeout = 900_000)]
     public async Task The_documented_production_block_publishes_migrates_and_serves_sign_in_as_written()
     {
         var connectionString = await TestDatabases.For(postgres).CreateEmptyPostgresAsync("production-block");
