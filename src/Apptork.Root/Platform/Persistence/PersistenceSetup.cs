@@ -36,9 +36,13 @@ public static class PersistenceSetup
                 .UseSnakeCaseNamingConvention());
         }
 
-        services.AddDataProtection()
+        var keyRing = services.AddDataProtection()
             .SetApplicationName("apptork-root")
             .PersistKeysToDbContext<RootDbContext>();
+        if ((configuration.GetSection(KeyRingOptions.Section).Get<KeyRingOptions>() ?? new KeyRingOptions()).LoadCertificate(environment.ContentRootPath) is { } certificate)
+        {
+            keyRing.ProtectKeysWithCertificate(certificate);
+        }
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
