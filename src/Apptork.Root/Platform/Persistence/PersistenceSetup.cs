@@ -43,6 +43,7 @@ public static class PersistenceSetup
         {
             keyRing.ProtectKeysWithCertificate(certificate);
         }
+
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
