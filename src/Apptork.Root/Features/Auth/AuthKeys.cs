@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Persistence;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -170,7 +171,7 @@ public sealed class AuthKeys
             return File.ReadAllText(path);
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         File.WriteAllText(temporary, create());
         if (!OperatingSystem.IsWindows())

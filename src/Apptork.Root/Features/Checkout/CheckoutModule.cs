@@ -14,6 +14,7 @@ public static class CheckoutModule
         services.AddHttpClient(StripeGateway.HttpClientName);
         services.AddScoped<StripeGateway>();
         services.AddKeyedScoped<IPaymentGateway>(PaymentProvider.Stripe, (provider, _) => provider.GetRequiredService<StripeGateway>());
+        services.AddSingleton<DevelopmentPaymentLinks>();
         services.AddKeyedSingleton<IPaymentGateway, DevelopmentGateway>(PaymentProvider.Development);
         services.AddSettings<CheckoutLockOptions>(CheckoutLockOptions.Section);
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<CheckoutLockOptions>, CheckoutLockOptions.Validator>();

@@ -8,4 +8,10 @@ public sealed class DevelopmentPaymentsOptions
     /// (<c>myapp://checkout/done</c>), as Stripe Checkout's success URL is. Unset: the page says how to set it.
     /// </summary>
     public string? ReturnUrl { get; set; }
+
+    /// <summary>
+    /// How long the page's link (<c>checkout_url</c>) opens it and lets its buttons act: a day by default, as long as a
+    /// Stripe Checkout session stays open.
+    /// </summary>
+    public int PageLinkSeconds { get; set; } = 86_400;
 }

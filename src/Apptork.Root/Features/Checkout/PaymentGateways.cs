@@ -93,10 +93,11 @@ public sealed class StripeGateway(IHttpClientFactory httpClients, IOptions<Payme
 
 /// <summary>
 /// The embedded shape's stand-in for a card form: a local page that says plainly that it is one, where the developer
-/// confirms or declines the payment (<see cref="DevelopmentPaymentPage"/>). Refused at start in production.
+/// confirms or declines the payment (<see cref="DevelopmentPaymentPage"/>). Refused at start in production. Its link
+/// carries the buyer's token, so only the buyer can open the page.
 /// </summary>
-public sealed class DevelopmentGateway : IPaymentGateway
+public sealed class DevelopmentGateway(DevelopmentPaymentLinks links) : IPaymentGateway
 {
     public Task<PaymentStart> StartAsync(Payment payment, string packName, CancellationToken cancellationToken) =>
-        Task.FromResult(new PaymentStart($"dev_{payment.Id:N}", null, DevelopmentPaymentPage.PathOf(payment.Id), null));
+        Task.FromResult(new PaymentStart($"dev_{payment.Id:N}", null, DevelopmentPaymentPage.PathOf(payment.Id, links.Issue(payment)), null));
 }

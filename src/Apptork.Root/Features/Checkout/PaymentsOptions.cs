@@ -47,6 +47,11 @@ public sealed class PaymentsSettingsValidator(RuntimeShape shape) : IValidateOpt
             failures.Add($"Payments__Development__ReturnUrl is '{returnUrl}', not an absolute URL (a web page or an app link such as myapp://checkout/done).");
         }
 
+        if (options.Development.PageLinkSeconds is < 1 or > 604_800)
+        {
+            failures.Add($"Payments__Development__PageLinkSeconds is {options.Development.PageLinkSeconds}, not between 1 and 604800 (a week).");
+        }
+
         if (options.ActiveProvider == PaymentProvider.Stripe)
         {
             var stripe = options.Stripe;

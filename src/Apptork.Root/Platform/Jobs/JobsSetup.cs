@@ -124,12 +124,17 @@ public static class JobsSetup
     public static string JobsConnectionString(string applicationConnectionString) =>
         new Npgsql.NpgsqlConnectionStringBuilder(applicationConnectionString) { ApplicationName = "apptork-root-jobs" }.ConnectionString;
 
-    /// <summary>Beside the embedded database file: <c>data/apptork-root.db</c> keeps its jobs in <c>data/apptork-root-jobs.db</c>.</summary>
+    /// <summary>
+    /// Beside the embedded database file: <c>data/apptork-root.db</c> keeps its jobs in <c>data/apptork-root-jobs.db</c>,
+    /// created as private as the database (job arguments name users).
+    /// </summary>
     private static string SqlitePath(IConfiguration configuration, IHostEnvironment environment)
     {
         var database = new SqliteConnectionStringBuilder(PersistenceSetup.ResolveSqlite(
             configuration.GetConnectionString("Sqlite") ?? PersistenceSetup.DefaultSqliteConnectionString, environment.ContentRootPath)).DataSource;
-        return Path.Combine(Path.GetDirectoryName(database)!, $"{Path.GetFileNameWithoutExtension(database)}-jobs.db");
+        var jobs = Path.Combine(Path.GetDirectoryName(database)!, $"{Path.GetFileNameWithoutExtension(database)}-jobs.db");
+        PrivateFiles.CreateEmptyFile(jobs);
+        return jobs;
     }
 }
 

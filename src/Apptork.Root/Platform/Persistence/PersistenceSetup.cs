@@ -36,9 +36,14 @@ public static class PersistenceSetup
                 .UseSnakeCaseNamingConvention());
         }
 
-        services.AddDataProtection()
+        var keyRing = services.AddDataProtection()
             .SetApplicationName("apptork-root")
             .PersistKeysToDbContext<RootDbContext>();
+        if ((configuration.GetSection(KeyRingOptions.Section).Get<KeyRingOptions>() ?? new KeyRingOptions()).LoadCertificate(environment.ContentRootPath) is { } certificate)
+        {
+            keyRing.ProtectKeysWithCertificate(certificate);
+        }
+
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
@@ -72,8 +77,8 @@ public static class PersistenceSetup
     };
 
     /// <summary>
-    /// A relative SQLite path is taken from the content root (where the process was started), and its folder is
-    /// created, so the embedded shape needs no set-up.
+    /// A relative SQLite path is taken from the content root (where the process was started), and its folder and file
+    /// are created, private (<see cref="PrivateFiles"/>), so the embedded shape needs no set-up.
     /// </summary>
     internal static string ResolveSqlite(string connectionString, string contentRoot)
     {
@@ -81,7 +86,7 @@ public static class PersistenceSetup
         if (builder.DataSource is { Length: > 0 } dataSource && dataSource != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
         {
             var path = Path.GetFullPath(dataSource, contentRoot);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            PrivateFiles.CreateEmptyFile(path);
             builder.DataSource = path;
         }
 

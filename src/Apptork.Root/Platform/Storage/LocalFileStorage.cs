@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -37,7 +38,7 @@ public sealed class LocalFileStorage(IOptions<StorageOptions> options, IDataProt
     public async Task PutAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
         // Written beside, then moved: a reader never sees half a file.
         var partial = $"{path}.{Guid.NewGuid():N}.partial";
         await using (var file = File.Create(partial))

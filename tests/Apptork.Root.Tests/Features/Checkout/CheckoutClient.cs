@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using Apptork.Root.Tests.Infrastructure.Hosting;
+using Microsoft.AspNetCore.WebUtilities;
 using Shouldly;
 using Xunit;
 
@@ -73,6 +74,19 @@ public sealed class CheckoutClient(RootApp app)
         response.StatusCode.ShouldBe(HttpStatusCode.OK, text);
         text.ShouldContain($"\"outcome\":\"{outcome}\"");
     }
+
+    /// <summary>
+    /// A development page button's URL for a client that posts no form: the action after the page's path, the buyer's
+    /// token kept in the query.
+    /// </summary>
+    public static string PageAction(string? checkoutUrl, string action)
+    {
+        var page = new Uri(checkoutUrl!);
+        return $"{page.GetLeftPart(UriPartial.Path)}/{action}{page.Query}";
+    }
+
+    /// <summary>The buyer's token in a development page's link, as its buttons post it back.</summary>
+    public static string PageToken(string? checkoutUrl) => QueryHelpers.ParseQuery(new Uri(checkoutUrl!).Query)["token"].ToString();
 
     public sealed record Session(
         Guid Id, string PackId, long Credits, long Amount, string Currency, string Provider, string Flow, string Status, string? CheckoutUrl,

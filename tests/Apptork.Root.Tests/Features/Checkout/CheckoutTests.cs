@@ -57,12 +57,12 @@ public sealed class CheckoutTests(PostgresServer postgres)
         page.ShouldContain("DEVELOPMENT PAYMENT PROVIDER: no card is charged and no money moves");
         page.ShouldContain("/pay\"");
 
-        using (var paid = await checkout.Http.PostAsync($"{session.CheckoutUrl}/pay", null, Cancel))
+        using (var paid = await checkout.Http.PostAsync(CheckoutClient.PageAction(session.CheckoutUrl, "pay"), null, Cancel))
         {
             paid.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
 
-        using (var again = await checkout.Http.PostAsync($"{session.CheckoutUrl}/pay", null, Cancel))
+        using (var again = await checkout.Http.PostAsync(CheckoutClient.PageAction(session.CheckoutUrl, "pay"), null, Cancel))
         {
             again.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
@@ -72,8 +72,9 @@ public sealed class CheckoutTests(PostgresServer postgres)
         var purchase = (await books.EntriesAsync(signedIn.User.Id)).ShouldHaveSingleItem();
         (purchase.Kind, purchase.Reference).ShouldBe((LedgerEntryKind.Purchase, $"payment:{session.Id:N}"));
 
-        // A form post from the page's own button answers with the page again.
-        using (var refunded = await checkout.Http.PostAsync($"{session.CheckoutUrl}/refund", new FormUrlEncodedContent([]), Cancel))
+        // A form post from the page's own button, the token in its hidden field, answers with the page again.
+        var refundButton = new FormUrlEncodedContent([new("token", CheckoutClient.PageToken(session.CheckoutUrl))]);
+        using (var refunded = await checkout.Http.PostAsync($"/checkout/development/{session.Id}/refund", refundButton, Cancel))
         {
             refunded.StatusCode.ShouldBe(HttpStatusCode.OK);
             (await refunded.Content.ReadAsStringAsync(Cancel)).ShouldContain(">Refunded<");
@@ -90,7 +91,7 @@ public sealed class CheckoutTests(PostgresServer postgres)
             await ErrorAssert.SingleAsync(foreign, HttpStatusCode.NotFound, "client_error", "not_found");
         }
 
-        using var unknown = await checkout.Http.PostAsync($"{session.CheckoutUrl}/steal", null, Cancel);
+        using var unknown = await checkout.Http.PostAsync(CheckoutClient.PageAction(session.CheckoutUrl, "steal"), null, Cancel);
         await ErrorAssert.SingleAsync(unknown, HttpStatusCode.NotFound, "client_error", "not_found");
     }
 
@@ -116,6 +117,82 @@ public sealed class CheckoutTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Only_the_buyers_link_opens_the_development_page_and_presses_its_buttons()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        var auth = new AuthClient(app);
+        var buyer = await auth.SignInAsync("guarded.buyer@example.com");
+        var stranger = await auth.SignInAsync("stranger@example.com");
+        var checkout = new CheckoutClient(app);
+        var session = await checkout.StartOkAsync(buyer.AccessToken, "starter");
+        var strangersOwn = await checkout.StartOkAsync(stranger.AccessToken, "starter");
+
+        // A stranger who knows the payment's id can neither see the page nor press a button, with no token, a made-up
+        // one, the token of a link of their own, or the buyer's with a character changed.
+        async Task ShouldBeRefusedAsync(string? candidate)
+        {
+            var query = candidate is null ? string.Empty : $"?token={Uri.EscapeDataString(candidate)}";
+            using (var page = await checkout.Http.GetAsync($"/checkout/development/{session.Id}{query}", Cancel))
+            {
+                await ErrorAssert.SingleAsync(page, HttpStatusCode.NotFound, "client_error", "not_found");
+            }
+
+            foreach (var action in new[] { "decline", "refund", "pay" })
+            {
+                using var pressed = await checkout.Http.PostAsync($"/checkout/development/{session.Id}/{action}{query}", null, Cancel);
+                await ErrorAssert.SingleAsync(pressed, HttpStatusCode.NotFound, "client_error", "not_found");
+                var button = new FormUrlEncodedContent(candidate is null ? [] : [new("token", candidate)]);
+                using var posted = await checkout.Http.PostAsync($"/checkout/development/{session.Id}/{action}", button, Cancel);
+                await ErrorAssert.SingleAsync(posted, HttpStatusCode.NotFound, "client_error", "not_found");
+            }
+        }
+
+        await ShouldBeRefusedAsync(null);
+        await ShouldBeRefusedAsync("");
+        await ShouldBeRefusedAsync("not-a-token");
+        new Uri(session.CheckoutUrl!).PathAndQuery.ShouldStartWith($"/checkout/development/{session.Id}?token=");
+        var token = CheckoutClient.PageToken(session.CheckoutUrl);
+        await ShouldBeRefusedAsync(CheckoutClient.PageToken(strangersOwn.CheckoutUrl));
+        await ShouldBeRefusedAsync(token[..^2] + (token[^2] == 'A' ? "BB" : "AA"));
+
+        (await checkout.GetAsync(buyer.AccessToken, session.Id)).Status.ShouldBe("pending");
+        using (var unreadable = new StringContent("--x\r\n", System.Text.Encoding.UTF8))
+        {
+            unreadable.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
+            using var garbled = await checkout.Http.PostAsync($"/checkout/development/{session.Id}/decline", unreadable, Cancel);
+            await ErrorAssert.SingleAsync(garbled, HttpStatusCode.NotFound, "client_error", "not_found");
+        }
+
+        // The buyer's own link shows the page, whose buttons carry the token in a hidden field rather than in their URL.
+        var shown = await checkout.Http.GetStringAsync(session.CheckoutUrl, Cancel);
+        shown.ShouldContain($"<form method=\"post\" action=\"/checkout/development/{session.Id}/decline\"><input type=\"hidden\" name=\"token\" value=\"{token}\">");
+    }
+
+    [Fact]
+    public async Task An_expired_development_page_link_opens_nothing()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite,
+            new Dictionary<string, string?> { ["Payments:Development:PageLinkSeconds"] = "1" });
+        var buyer = await new AuthClient(app).SignInAsync("slow.buyer@example.com");
+        var checkout = new CheckoutClient(app);
+        var session = await checkout.StartOkAsync(buyer.AccessToken, "starter");
+
+        // Once it expires, the buyer's link opens nothing either: the app starts another purchase.
+        await Task.Delay(TimeSpan.FromSeconds(1.5), Cancel);
+        using (var expired = await checkout.Http.GetAsync(session.CheckoutUrl, Cancel))
+        {
+            await ErrorAssert.SingleAsync(expired, HttpStatusCode.NotFound, "client_error", "not_found");
+        }
+
+        using (var late = await checkout.Http.PostAsync(CheckoutClient.PageAction(session.CheckoutUrl, "pay"), null, Cancel))
+        {
+            await ErrorAssert.SingleAsync(late, HttpStatusCode.NotFound, "client_error", "not_found");
+        }
+
+        (await checkout.GetAsync(buyer.AccessToken, session.Id)).Status.ShouldBe("pending");
+    }
+
+    [Fact]
     public async Task Repeated_declines_lock_checkout_for_the_user_and_the_device()
     {
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
@@ -125,7 +202,7 @@ public sealed class CheckoutTests(PostgresServer postgres)
         var session = await checkout.StartOkAsync(signedIn.AccessToken, "starter", deviceId: "phone-1");
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            using var declined = await checkout.Http.PostAsync($"{session.CheckoutUrl}/decline", null, Cancel);
+            using var declined = await checkout.Http.PostAsync(CheckoutClient.PageAction(session.CheckoutUrl, "decline"), null, Cancel);
             declined.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
 
@@ -169,6 +246,7 @@ public sealed class CheckoutTests(PostgresServer postgres)
     [InlineData("Payments__Provider=Stripe;Payments__Stripe__SecretKey=sk_live_x;Payments__Stripe__WebhookSecret=whsec_x;Payments__Stripe__SuccessUrl=https://a.example/ok;Payments__Stripe__ApiBase=http://stripe.example",
         "Payments__Stripe__ApiBase must use https in the production shape")]
     [InlineData("Payments__Development__ReturnUrl=checkout/done", "Payments__Development__ReturnUrl is 'checkout/done', not an absolute URL")]
+    [InlineData("Payments__Development__PageLinkSeconds=0", "Payments__Development__PageLinkSeconds is 0, not between 1 and 604800")]
     public async Task Production_refuses_the_development_provider_and_a_half_configured_stripe(string settings, string expected)
     {
         var environment = new Dictionary<string, string>(TestSecrets.Environment)

@@ -30,6 +30,7 @@ public sealed class StartupTests(PostgresServer postgres)
     [InlineData("Storage__Provider", "S3", "Storage__Bucket is required when Storage__Provider=S3.")]
     [InlineData("Payments__Provider", "Paypal", "Payments__Provider is 'Paypal', which is not one of None, Development, Stripe.")]
     [InlineData("Ai__Provider", "OpenAI", "Ai__ApiKey is required when Ai__Provider=OpenAI.")]
+    [InlineData("DataProtection__CertificatePath", "missing.pfx", "could not be read as a PKCS#12 (.pfx) file")]
     public async Task A_bad_setting_stops_the_process_naming_the_setting(string setting, string value, string expected)
     {
         var result = await RootProcess.RunAsync([], Settings((setting, value)), Patience, Scratch());
