@@ -49,7 +49,12 @@ public sealed partial class OtpService(
         }
 
         // Per address, whichever clients the requests come from: nobody gets an inbox flooded with codes.
-        await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.Email, email.Key, cancellationToken);
+        var ceiling = await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.Email, email.Key, cancellationToken);
+        if (ceiling is { Verdict: ThrottleVerdict.Allowed, Remaining: 0 })
+        {
+            // The request that reaches the ceiling, so the owner hears of it once per window, with its last code.
+            mailer.SendCodesPausedNotice(email.Address, now + ceiling.ResetAfter, CultureInfo.CurrentUICulture);
+        }
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var code = RandomNumberGenerator.GetInt32(0, (int)Math.Pow(10, CodeDigits)).ToString(new string('0', CodeDigits), CultureInfo.InvariantCulture);
         var challenge = new OtpChallenge
