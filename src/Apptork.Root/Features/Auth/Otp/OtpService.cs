@@ -52,9 +52,10 @@ public sealed partial class OtpService(
         var ceiling = await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.Email, email.Key, cancellationToken);
         if (ceiling is { Verdict: ThrottleVerdict.Allowed, Remaining: 0 })
         {
-            // The request that reaches the ceiling, so the owner hears of it once per window, with its last code.
+            // Only the request that reaches the ceiling, so the owner hears of it once per window.
             mailer.SendCodesPausedNotice(email.Address, now + ceiling.ResetAfter, CultureInfo.CurrentUICulture);
         }
+
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var code = RandomNumberGenerator.GetInt32(0, (int)Math.Pow(10, CodeDigits)).ToString(new string('0', CodeDigits), CultureInfo.InvariantCulture);
         var challenge = new OtpChallenge
