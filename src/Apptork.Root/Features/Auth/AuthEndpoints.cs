@@ -84,12 +84,13 @@ public static class AuthEndpoints
         return endpoints;
     }
 
-    private static async Task<Accepted<OtpRequested>> RequestOtpAsync(OtpRequestBody body, OtpService otp, CancellationToken cancellationToken) =>
-        TypedResults.Accepted((string?)null, await otp.RequestAsync(body.Email!, OtpPurpose.SignIn, null, cancellationToken));
+    private static async Task<Accepted<OtpRequested>> RequestOtpAsync(
+        OtpRequestBody body, OtpService otp, HttpContext context, CancellationToken cancellationToken) =>
+        TypedResults.Accepted((string?)null, await otp.RequestAsync(body.Email!, OtpPurpose.SignIn, null, CodeClient.From(context), cancellationToken));
 
     private static async Task<Ok<SignedIn>> VerifyOtpAsync(OtpVerifyBody body, OtpService otp, HttpContext context, CancellationToken cancellationToken)
     {
-        var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, OtpPurpose.SignIn, cancellationToken);
+        var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, OtpPurpose.SignIn, null, CodeClient.From(context), cancellationToken);
         var result = await otp.SignInAsync(challenge, ClientInfo.From(context), cancellationToken);
         return TypedResults.Ok(SignedIn.From(result));
     }

@@ -13,9 +13,13 @@ public sealed class OtpOptions
     [Range(0, 3600)]
     public int ResendAfterSeconds { get; set; } = 60;
 
-    /// <summary>Wrong codes allowed per email address across all its challenges within <see cref="BudgetWindowHours"/>.</summary>
+    /// <summary>
+    /// Wrong codes allowed per email address from all clients together, across all its challenges within
+    /// <see cref="BudgetWindowHours"/>: the ceiling on guesses, reached only by many clients, since each has its own
+    /// smaller budget (<c>Throttling__Rates__otp__failed_codes</c>). Reaching it locks the address and mails its owner.
+    /// </summary>
     [Range(1, 1000)]
-    public int FailedVerifyBudget { get; set; } = 10;
+    public int FailedVerifyBudget { get; set; } = 30;
 
     [Range(1, 168)]
     public int BudgetWindowHours { get; set; } = 24;

@@ -57,6 +57,18 @@ public sealed partial class EmailTemplates(IOptions<EmailOptions> options)
     }
 
     /// <summary>
+    /// To the owner when code requests for their address from all clients together reached their ceiling, so no code is
+    /// mailed until <paramref name="pausedUntil"/>.
+    /// </summary>
+    public EmailMessage SignInCodesPaused(string to, DateTimeOffset pausedUntil, CultureInfo culture)
+    {
+        var language = LanguageFor(culture);
+        var time = $"{pausedUntil.UtcDateTime.ToString("f", language)} UTC";
+        return Render(to, language, "sign_in_codes_paused_subject", Values(("time", time)),
+            Text("sign_in_codes_paused_body"), Note("sign_in_codes_paused_not_you"));
+    }
+
+    /// <summary>
     /// The supported language the texts are in: the culture or its nearest supported parent (es-MX → es), then the
     /// same language in another region (pt-PT → pt-BR, as for API responses), then the default.
     /// </summary>

@@ -19,12 +19,15 @@ public sealed class ThrottleRates
             {
                 [ThrottleRoles.Free] = "120/minute", ["premium"] = "300/minute", ["staff"] = "1200/minute",
             },
-            // A sign-in is one request and one verify: 20 per hour per IP is ten sign-ins. Five codes an hour per address
-            // stops mail bombing; verifies per address are also bounded by the code's five tries and the daily budget.
+            // A sign-in is one request and one verify: 20 per hour per IP is ten sign-ins. Per address, each client (IP,
+            // and device when sent) has its own budgets, so a stranger spends only theirs, never the owner's: five codes an
+            // hour, 20 verifies an hour, ten wrong codes a day. All clients together may ask for 20 codes an hour for one
+            // address, which bounds mail bombing; wrong codes have their address-wide ceiling in Auth__Otp.
             [ThrottleScopes.Otp] = new Dictionary<string, string>
             {
                 [ThrottleRoles.Anonymous] = "20/hour", [ThrottleRoles.Free] = "20/hour",
-                [ThrottleRoles.Email] = "5/hour", [ThrottleRoles.EmailVerify] = "20/hour",
+                [ThrottleRoles.Email] = "20/hour", [ThrottleRoles.EmailClient] = "5/hour", [ThrottleRoles.EmailVerify] = "20/hour",
+                [ThrottleRoles.FailedCodes] = "10/day",
             },
             [ThrottleScopes.AiGeneration] = new Dictionary<string, string>
             {

@@ -37,9 +37,21 @@ public static class ThrottleRoles
     /// <summary>The signed-in role whose rate applies to any signed-in role a scope names no rate for.</summary>
     public const string Free = "free";
 
-    /// <summary>Code requests per canonical email address (<see cref="ThrottleScopes.Otp"/> only).</summary>
+    /// <summary>
+    /// Code requests per canonical email address from all clients together (<see cref="ThrottleScopes.Otp"/> only): the
+    /// ceiling that bounds the mail one address can be sent, above any one client's <see cref="EmailClient"/> budget.
+    /// </summary>
     public const string Email = "email";
 
-    /// <summary>Code verifications per canonical email address (<see cref="ThrottleScopes.Otp"/> only).</summary>
+    /// <summary>Code requests per canonical email address and client (<see cref="ThrottleScopes.Otp"/> only).</summary>
+    public const string EmailClient = "email_client";
+
+    /// <summary>Code verifications per canonical email address and client (<see cref="ThrottleScopes.Otp"/> only).</summary>
     public const string EmailVerify = "email_verify";
+
+    /// <summary>
+    /// Wrong codes per canonical email address and client (<see cref="ThrottleScopes.Otp"/> only); the address-wide
+    /// ceiling is <c>Auth__Otp__FailedVerifyBudget</c>.
+    /// </summary>
+    public const string FailedCodes = "failed_codes";
 }

@@ -46,6 +46,34 @@ public sealed partial class Throttler(IThrottleStore store, ThrottleRates rates,
         }
     }
 
+    /// <summary>
+    /// Where the partition stands, without counting a hit: refused once its window holds the limit. For budgets that count
+    /// only some requests (wrong codes), checked before the request is let at what they guard.
+    /// </summary>
+    /// <returns>The outcome; null when the scope does not limit <paramref name="role"/>.</returns>
+    public async ValueTask<ThrottleOutcome?> PeekAsync(string scope, string role, string partitionKey, CancellationToken cancellationToken)
+    {
+        if (rates.For(scope, role) is not { IsUnlimited: false } rate)
+        {
+            return null;
+        }
+
+        try
+        {
+            var window = await store.PeekAsync(keys.For(scope, role, partitionKey), cancellationToken);
+            return new ThrottleOutcome(
+                scope, rate, window.Count >= rate.Limit ? ThrottleVerdict.Refused : ThrottleVerdict.Allowed, Math.Max(0, rate.Limit - window.Count),
+                window.ResetAfter);
+        }
+        catch (ThrottleStoreUnavailableException exception)
+        {
+            WarnOfOutage(exception);
+            return ThrottleScopes.FailsClosed(scope)
+                ? new ThrottleOutcome(scope, rate, ThrottleVerdict.Unavailable, 0, UnavailableRetryAfter)
+                : new ThrottleOutcome(scope, rate, ThrottleVerdict.NotEnforced, rate.Limit, TimeSpan.Zero);
+        }
+    }
+
     private void WarnOfOutage(ThrottleStoreUnavailableException exception)
     {
         if (outageWarnings.TryWarn(out var affected))

@@ -130,9 +130,8 @@ public sealed class AccountTests(PostgresServer postgres)
             await ErrorAssert.SingleAsync(othersToken, HttpStatusCode.BadRequest, "validation_error", "invalid", "otp_token");
         }
 
-        var second = await auth.RequestEmailChangeAsync(signedIn.AccessToken, "new.address@example.com");
         using (var switched = await auth.SendAsync(HttpMethod.Post, "/api/v1/auth/me/email/verify", signedIn.AccessToken,
-            new { otp_token = second.OtpToken, code = await auth.LastCodeForAsync("new.address@example.com") }))
+            new { otp_token = challenge.OtpToken, code = await auth.LastCodeForAsync("new.address@example.com") }))
         {
             switched.StatusCode.ShouldBe(HttpStatusCode.OK);
             (await switched.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!.Email.ShouldBe("new.address@example.com");
@@ -141,6 +140,31 @@ public sealed class AccountTests(PostgresServer postgres)
         await auth.WaitForMailAsync("old.address@example.com", "new.address@example.com");
         (await auth.SignInAsync("new.address@example.com")).User.Id.ShouldBe(signedIn.User.Id);
         (await auth.SignInAsync("old.address@example.com")).IsNewUser.ShouldBeTrue();
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task Another_accounts_email_change_token_is_unknown_and_its_code_is_neither_tried_nor_spent(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
+        var auth = new AuthClient(app);
+        var owner = await auth.SignInAsync("owner@example.com");
+        var intruder = await auth.SignInAsync("intruder@example.com");
+        var challenge = await auth.RequestEmailChangeAsync(owner.AccessToken, "owner.new@example.com");
+        var code = await auth.LastCodeForAsync("owner.new@example.com");
+        var wrong = await auth.WrongCodeForAsync("owner.new@example.com");
+
+        // Five wrong codes would kill the challenge and the right one would use it, were the code tried before the owner.
+        foreach (var tried in Enumerable.Repeat(wrong, 5).Append(code))
+        {
+            using var refused = await auth.SendAsync(HttpMethod.Post, "/api/v1/auth/me/email/verify", intruder.AccessToken,
+                new { otp_token = challenge.OtpToken, code = tried });
+            await ErrorAssert.SingleAsync(refused, HttpStatusCode.BadRequest, "validation_error", "invalid", "otp_token");
+        }
+
+        using var switched = await auth.SendAsync(HttpMethod.Post, "/api/v1/auth/me/email/verify", owner.AccessToken,
+            new { otp_token = challenge.OtpToken, code });
+        switched.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await switched.Content.ReadFromJsonAsync<AuthClient.UserView>(TestJson.Options, Cancel))!.Email.ShouldBe("owner.new@example.com");
     }
 
     [Fact]

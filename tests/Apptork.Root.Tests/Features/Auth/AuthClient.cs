@@ -13,21 +13,52 @@ using Xunit;
 namespace Apptork.Root.Tests.Features.Auth;
 
 /// <summary>Drives sign-in over HTTP as a mobile app does, reading each mailed code where the shape delivers it.</summary>
-public sealed partial class AuthClient(RootApp app, string? acceptLanguage = null)
+public sealed partial class AuthClient
 {
-    private readonly Dictionary<string, int> expectedCodes = [];
+    private readonly RootApp app;
+    private readonly Dictionary<string, int> expectedCodes;
+
+    public AuthClient(RootApp app, string? acceptLanguage = null)
+        : this(app, app.Client(acceptLanguage), [])
+    {
+    }
+
+    private AuthClient(RootApp app, HttpClient http, Dictionary<string, int> expectedCodes)
+    {
+        this.app = app;
+        this.expectedCodes = expectedCodes;
+        Http = http;
+    }
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    public HttpClient Http { get; } = app.Client(acceptLanguage);
+    public HttpClient Http { get; }
+
+    /// <summary>
+    /// Another machine: connecting from <paramref name="sourceAddress"/> (127.0.0.3, 127.0.0.4…) and sending
+    /// <paramref name="deviceId"/> as <c>X-Device-Id</c> with every request. It counts the codes it asks for together
+    /// with this client, so either reads the newest code of an address once every code asked for has arrived.
+    /// </summary>
+    public AuthClient OnMachine(string sourceAddress, string deviceId)
+    {
+        var http = ClientFrom.Address(sourceAddress, Http.BaseAddress!);
+        http.DefaultRequestHeaders.Add("X-Device-Id", deviceId);
+        return new AuthClient(app, http, expectedCodes);
+    }
 
     public async Task<OtpRequested> RequestCodeAsync(string email)
     {
-        using var response = await Http.PostAsJsonAsync("/api/v1/auth/otp/request", new { email }, Cancel);
+        using var response = await TryRequestCodeAsync(email);
         response.StatusCode.ShouldBe(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync(Cancel));
         ExpectCode(email);
         return (await response.Content.ReadFromJsonAsync<OtpRequested>(TestJson.Options, Cancel))!;
     }
+
+    public Task<HttpResponseMessage> TryRequestCodeAsync(string email) =>
+        Http.PostAsJsonAsync("/api/v1/auth/otp/request", new { email }, Cancel);
+
+    /// <summary>A code that is certainly not the newest one mailed to the address.</summary>
+    public async Task<string> WrongCodeForAsync(string email) => await LastCodeForAsync(email) == "000000" ? "111111" : "000000";
 
     public async Task<OtpRequested> RequestEmailChangeAsync(string accessToken, string email)
     {

@@ -7,6 +7,7 @@ using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
+using Apptork.Root.Tests.Platform.Throttling;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -15,7 +16,7 @@ using Xunit;
 
 namespace Apptork.Root.Tests.Features.Auth;
 
-public sealed class OtpSignInTests(PostgresServer postgres)
+public sealed class OtpSignInTests(PostgresServer postgres, RedisServer redis)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -182,7 +183,7 @@ public sealed class OtpSignInTests(PostgresServer postgres)
     }
 
     [Theory, MemberData(nameof(Shapes))]
-    public async Task Failures_across_challenges_spend_a_daily_budget_that_locks_the_address(DatabaseShape shape)
+    public async Task Failures_across_challenges_spend_the_clients_daily_budget_for_the_address(DatabaseShape shape)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape,
@@ -200,7 +201,6 @@ public sealed class OtpSignInTests(PostgresServer postgres)
             clock.Advance(TimeSpan.FromMinutes(1));
         }
 
-        await auth.WaitForMailAsync("target@example.com", "locked until");
         var fresh = await auth.RequestCodeAsync("target@example.com");
         using (var locked = await auth.VerifyAsync(fresh.OtpToken, await auth.LastCodeForAsync("target@example.com")))
         {
@@ -212,6 +212,90 @@ public sealed class OtpSignInTests(PostgresServer postgres)
         var later = await auth.RequestCodeAsync("target@example.com");
         using var unlocked = await auth.VerifyAsync(later.OtpToken, await auth.LastCodeForAsync("target@example.com"));
         unlocked.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    public static TheoryData<ThrottleShape> ThrottleShapes => ThrottleProbe.Shapes;
+
+    [Theory, MemberData(nameof(ThrottleShapes))]
+    public async Task A_stranger_spends_only_their_own_budgets_and_the_owner_still_signs_in(ThrottleShape shape)
+    {
+        const string Email = "owner@example.com";
+        await using var app = await RootApp.StartAsync(
+            TestDatabases.For(postgres), ThrottleProbe.Database(shape),
+            // Without the resend window, so only the budgets can refuse.
+            ThrottleProbe.Settings(shape, redis, ("Auth:Otp:ResendAfterSeconds", "0")));
+        var auth = new AuthClient(app);
+        var stranger = auth.OnMachine("127.0.0.3", "stranger-phone");
+        var owner = auth.OnMachine("127.0.0.4", "owner-phone");
+
+        for (var challenge = 0; challenge < 2; challenge++)
+        {
+            var requested = await stranger.RequestCodeAsync(Email);
+            var wrong = await stranger.WrongCodeForAsync(Email);
+            for (var attempt = 0; attempt < 5; attempt++)
+            {
+                (await stranger.VerifyAsync(requested.OtpToken, wrong)).Dispose();
+            }
+        }
+
+        var third = await stranger.RequestCodeAsync(Email);
+        using (var locked = await stranger.VerifyAsync(third.OtpToken, await stranger.LastCodeForAsync(Email)))
+        {
+            await ErrorAssert.SingleAsync(locked, HttpStatusCode.TooManyRequests, "client_error", "otp_locked", "code");
+        }
+
+        await stranger.RequestCodeAsync(Email);
+        await stranger.RequestCodeAsync(Email);
+        using (var sixth = await stranger.TryRequestCodeAsync(Email))
+        {
+            await ErrorAssert.SingleAsync(sixth, HttpStatusCode.TooManyRequests, "client_error", "throttled");
+            // 17 of the IP's 20 otp requests spent: the refusal is the address's budget for this client, not the IP's.
+            string.Join(",", sixth.Headers.GetValues("RateLimit")).ShouldContain("\"otp\";r=3;");
+        }
+
+        var mine = await owner.RequestCodeAsync(Email);
+        using var signedIn = await owner.VerifyAsync(mine.OtpToken, await owner.LastCodeForAsync(Email));
+        signedIn.StatusCode.ShouldBe(HttpStatusCode.OK, "the stranger spent their own budgets, not the owner's");
+    }
+
+    [Theory, MemberData(nameof(ThrottleShapes))]
+    public async Task The_address_wide_ceiling_bounds_the_wrong_codes_of_all_clients_together_and_tells_the_owner(ThrottleShape shape)
+    {
+        const string Email = "ceiling@example.com";
+        await using var app = await RootApp.StartAsync(
+            TestDatabases.For(postgres), ThrottleProbe.Database(shape),
+            ThrottleProbe.Settings(
+                shape, redis, ("Auth:Otp:ResendAfterSeconds", "0"), ("Throttling:Rates:otp:failed_codes", "5/day"), ("Auth:Otp:FailedVerifyBudget", "10")));
+        var auth = new AuthClient(app);
+        var first = auth.OnMachine("127.0.0.3", "first-phone");
+        var second = auth.OnMachine("127.0.0.5", "second-phone");
+        var owner = auth.OnMachine("127.0.0.4", "owner-phone");
+
+        await SpendOneCodeAsync(first);
+        var again = await first.RequestCodeAsync(Email);
+        using (var clientLocked = await first.VerifyAsync(again.OtpToken, await first.WrongCodeForAsync(Email)))
+        {
+            await ErrorAssert.SingleAsync(clientLocked, HttpStatusCode.TooManyRequests, "client_error", "otp_locked", "code");
+        }
+
+        await SpendOneCodeAsync(second);
+        await auth.WaitForMailAsync(Email, "locked until");
+        var mine = await owner.RequestCodeAsync(Email);
+        using var addressLocked = await owner.VerifyAsync(mine.OtpToken, await owner.LastCodeForAsync(Email));
+        await ErrorAssert.SingleAsync(addressLocked, HttpStatusCode.TooManyRequests, "client_error", "otp_locked", "code");
+        addressLocked.Headers.RetryAfter!.Delta!.Value.ShouldBeGreaterThan(TimeSpan.FromHours(23));
+
+        async Task SpendOneCodeAsync(AuthClient client)
+        {
+            var requested = await client.RequestCodeAsync(Email);
+            var wrong = await client.WrongCodeForAsync(Email);
+            for (var attempt = 1; attempt <= 5; attempt++)
+            {
+                using var response = await client.VerifyAsync(requested.OtpToken, wrong);
+                await ErrorAssert.SingleAsync(
+                    response, HttpStatusCode.BadRequest, "client_error", attempt < 5 ? "invalid_otp" : "otp_attempts_exceeded", "code");
+            }
+        }
     }
 
     [Theory, MemberData(nameof(Shapes))]

@@ -26,6 +26,7 @@ public sealed class EmailTemplatesTests
             (Templates.SignInCode("to@example.com", "123456", TimeSpan.FromMinutes(10), culture), Templates.SignInCode("to@example.com", "123456", TimeSpan.FromMinutes(10), english)),
             (Templates.EmailChanged("old@example.com", "new@example.com", culture), Templates.EmailChanged("old@example.com", "new@example.com", english)),
             (Templates.SignInLocked("to@example.com", LockedUntil, culture), Templates.SignInLocked("to@example.com", LockedUntil, english)),
+            (Templates.SignInCodesPaused("to@example.com", LockedUntil, culture), Templates.SignInCodesPaused("to@example.com", LockedUntil, english)),
         ];
 
         foreach (var (own, inEnglish) in messages)
@@ -50,6 +51,8 @@ public sealed class EmailTemplatesTests
         messages[1].Own.To.ShouldBe("old@example.com");
         messages[2].Own.TextBody.ShouldContain("2026");
         messages[2].Own.TextBody.ShouldContain(" UTC");
+        messages[3].Own.TextBody.ShouldContain("2026");
+        messages[3].Own.TextBody.ShouldContain(" UTC");
     }
 
     [Fact]

@@ -256,6 +256,8 @@ public sealed class ThrottlingTests(PostgresServer postgres, RedisServer redis)
         }
 
         statuses.ShouldBe([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests]);
+        // The request that reached the ceiling told the owner why no more codes come.
+        await new AuthClient(app).WaitForMailAsync("Victim@Example.com", "no more codes are sent");
     }
 
     [Theory, MemberData(nameof(Shapes))]

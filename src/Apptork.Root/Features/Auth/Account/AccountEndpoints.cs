@@ -40,19 +40,15 @@ public static class AccountEndpoints
 
     private static async Task<Accepted<OtpRequested>> RequestEmailChangeAsync(
         OtpRequestBody body, HttpContext context, OtpService otp, CancellationToken cancellationToken) =>
-        TypedResults.Accepted((string?)null, await otp.RequestAsync(body.Email!, OtpPurpose.ChangeEmail, context.User.UserId(), cancellationToken));
+        TypedResults.Accepted(
+            (string?)null, await otp.RequestAsync(body.Email!, OtpPurpose.ChangeEmail, context.User.UserId(), CodeClient.From(context), cancellationToken));
 
     private static async Task<Ok<UserView>> VerifyEmailChangeAsync(
         OtpVerifyBody body, HttpContext context, OtpService otp, UserManager<User> users, SignInCodeMailer mailer, RootDbContext db, IFileStorage storage,
         CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
-        var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, OtpPurpose.ChangeEmail, cancellationToken);
-        if (challenge.UserId != userId)
-        {
-            throw ErrorCatalog.Invalid.ToException("otp_token");
-        }
-
+        var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, OtpPurpose.ChangeEmail, userId, CodeClient.From(context), cancellationToken);
         var user = await users.FindByIdAsync(userId.ToString()) is { CanSignIn: true } found
             ? found
             : throw ErrorCatalog.AuthenticationFailed.ToException();

@@ -35,13 +35,27 @@ public sealed partial class OtpService(
     /// Issues a code for an address without looking at accounts at all, so the answer, its timing and its headers are
     /// the same whether or not someone has an account: nothing here can be used to find out who is a user.
     /// </summary>
-    public async Task<OtpRequested> RequestAsync(string rawEmail, OtpPurpose purpose, Guid? userId, CancellationToken cancellationToken)
+    public async Task<OtpRequested> RequestAsync(
+        string rawEmail, OtpPurpose purpose, Guid? userId, CodeClient client, CancellationToken cancellationToken)
     {
         var email = await accountEmails.AcceptAsync(rawEmail, "email", cancellationToken);
         var now = time.GetUtcNow();
         await RefuseResendTooSoonAsync(email.Key, purpose, now, cancellationToken);
-        // Per address, whichever IPs the requests come from: nobody gets an inbox flooded with codes.
-        await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.Email, email.Key, cancellationToken);
+        // The client's own budget first, so a client over it spends nothing of the address's ceiling: a stranger asking
+        // for codes from elsewhere uses up their budget, not the owner's.
+        foreach (var partition in client.PartitionsFor(email.Key))
+        {
+            await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.EmailClient, partition, cancellationToken);
+        }
+
+        // Per address, whichever clients the requests come from: nobody gets an inbox flooded with codes.
+        var ceiling = await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.Email, email.Key, cancellationToken);
+        if (ceiling is { Verdict: ThrottleVerdict.Allowed, Remaining: 0 })
+        {
+            // Only the request that reaches the ceiling, so the owner hears of it once per window.
+            mailer.SendCodesPausedNotice(email.Address, now + ceiling.ResetAfter, CultureInfo.CurrentUICulture);
+        }
+
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var code = RandomNumberGenerator.GetInt32(0, (int)Math.Pow(10, CodeDigits)).ToString(new string('0', CodeDigits), CultureInfo.InvariantCulture);
         var challenge = new OtpChallenge
@@ -71,13 +85,22 @@ public sealed partial class OtpService(
     }
 
     /// <summary>Checks a code against its challenge; consumes the challenge exactly once when it matches.</summary>
-    public async Task<OtpChallenge> VerifyAsync(string otpToken, string code, OtpPurpose purpose, CancellationToken cancellationToken)
+    /// <param name="userId">The account an email change is for; null for sign-in. Another account's challenge is unknown.</param>
+    public async Task<OtpChallenge> VerifyAsync(
+        string otpToken, string code, OtpPurpose purpose, Guid? userId, CodeClient client, CancellationToken cancellationToken)
     {
         var tokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(otpToken));
+        // Whose challenge it is is part of finding it: someone else's token is refused before its code is tried, so it
+        // can neither use nor spend the owner's code.
         var challenge = await db.OtpChallenges.AsNoTracking()
-            .SingleOrDefaultAsync(candidate => candidate.TokenHash == tokenHash && candidate.Purpose == purpose, cancellationToken)
+            .SingleOrDefaultAsync(
+                candidate => candidate.TokenHash == tokenHash && candidate.Purpose == purpose && candidate.UserId == userId, cancellationToken)
             ?? throw ErrorCatalog.Invalid.ToException("otp_token");
-        await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.EmailVerify, challenge.EmailKey, cancellationToken);
+        foreach (var partition in client.PartitionsFor(challenge.EmailKey))
+        {
+            await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.EmailVerify, partition, cancellationToken);
+        }
+
         var now = time.GetUtcNow();
         if (challenge.ConsumedAt is not null && await IsSupersededAsync(challenge, cancellationToken))
         {
@@ -94,11 +117,12 @@ public sealed partial class OtpService(
             throw ErrorCatalog.OtpAttemptsExceeded.ToException("code");
         }
 
+        await RefuseWhenClientBudgetSpentAsync(challenge.EmailKey, client, cancellationToken);
         await RefuseWhenBudgetSpentAsync(challenge.EmailKey, now, cancellationToken);
 
         if (!CryptographicOperations.FixedTimeEquals(CodeMac(challenge.Id, code), challenge.CodeMac))
         {
-            await CountFailureAsync(challenge, now, cancellationToken);
+            await CountFailureAsync(challenge, client, now, cancellationToken);
         }
 
         // The single use: of two concurrent verifies with the right code, only one consumes the challenge.
@@ -184,6 +208,32 @@ public sealed partial class OtpService(
                 && newer.CreatedAt == challenge.ConsumedAt,
             cancellationToken);
 
+    /// <summary>
+    /// The client's own wrong codes for this address: once they are spent, this client is locked out of the address, and
+    /// nobody else is. The address-wide ceiling (<see cref="RefuseWhenBudgetSpentAsync"/>) bounds all clients together.
+    /// </summary>
+    private async Task RefuseWhenClientBudgetSpentAsync(string emailKey, CodeClient client, CancellationToken cancellationToken)
+    {
+        var wait = TimeSpan.Zero;
+        foreach (var partition in client.PartitionsFor(emailKey))
+        {
+            switch (await throttler.PeekAsync(ThrottleScopes.Otp, ThrottleRoles.FailedCodes, partition, cancellationToken))
+            {
+                case { Verdict: ThrottleVerdict.Unavailable } unavailable:
+                    throw unavailable.ToException();
+                case { Verdict: ThrottleVerdict.Refused } spent when spent.ResetAfter > wait:
+                    wait = spent.ResetAfter;
+                    break;
+            }
+        }
+
+        if (wait > TimeSpan.Zero)
+        {
+            throw new ApiException(
+                [ErrorCatalog.OtpLocked.At("code", new Dictionary<string, object?> { ["wait"] = (long)Math.Ceiling(wait.TotalSeconds) })], wait);
+        }
+    }
+
     private async Task RefuseWhenBudgetSpentAsync(string emailKey, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var windowStart = now.AddHours(-Settings.BudgetWindowHours);
@@ -202,11 +252,17 @@ public sealed partial class OtpService(
             [ErrorCatalog.OtpLocked.At("code", new Dictionary<string, object?> { ["wait"] = (long)Math.Ceiling(wait.TotalSeconds) })], wait);
     }
 
-    private async Task CountFailureAsync(OtpChallenge challenge, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task CountFailureAsync(OtpChallenge challenge, CodeClient client, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var counted = await db.OtpChallenges
             .Where(candidate => candidate.Id == challenge.Id && candidate.FailedAttempts < Settings.MaxAttempts)
             .ExecuteUpdateAsync(setters => setters.SetProperty(candidate => candidate.FailedAttempts, candidate => candidate.FailedAttempts + 1), cancellationToken);
+        foreach (var partition in client.PartitionsFor(challenge.EmailKey))
+        {
+            // Its verdict is read at the next try; should the store have gone away, that try fails closed.
+            await throttler.TryHitAsync(ThrottleScopes.Otp, ThrottleRoles.FailedCodes, partition, cancellationToken);
+        }
+
         var windowStart = now.AddHours(-Settings.BudgetWindowHours);
         var spent = await db.OtpChallenges
             .Where(candidate => candidate.EmailKey == challenge.EmailKey && candidate.CreatedAt > windowStart)

@@ -15,6 +15,9 @@ public sealed class SignInCodeMailer(IEmailQueue emailQueue, EmailTemplates temp
     public void SendLockNotice(string email, DateTimeOffset lockedUntil, CultureInfo culture) =>
         emailQueue.Enqueue(templates.SignInLocked(email, lockedUntil, culture));
 
+    public void SendCodesPausedNotice(string email, DateTimeOffset pausedUntil, CultureInfo culture) =>
+        emailQueue.Enqueue(templates.SignInCodesPaused(email, pausedUntil, culture));
+
     public void SendEmailChangedNotice(string previousEmail, string newEmail, CultureInfo culture) =>
         emailQueue.Enqueue(templates.EmailChanged(previousEmail, newEmail, culture));
 }
