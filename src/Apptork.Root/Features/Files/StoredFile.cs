@@ -47,9 +47,6 @@ public sealed class StoredFile
     public static string UploadKeyFor(Guid userId, Guid fileId) => $"uploads/{userId:N}/{fileId:N}";
 
     public string UploadKey => UploadKeyFor(UserId, Id);
-
-    /// <summary>When the signed upload URL stops working, give or take the moment between saving the row and signing.</summary>
-    public DateTimeOffset UploadExpiresAt(int signedUrlSeconds) => CreatedAt + TimeSpan.FromSeconds(signedUrlSeconds);
 }
 
 public sealed class StoredFileConfiguration : IEntityTypeConfiguration<StoredFile>

@@ -59,8 +59,21 @@ public sealed class LocalFileStorage(IOptions<StorageOptions> options, IDataProt
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        File.Move(ContentTypePath(source), ContentTypePath(destination), overwrite: true);
-        File.Move(source, destination, overwrite: true);
+        if (File.Exists(ContentTypePath(source)))
+        {
+            File.Move(ContentTypePath(source), ContentTypePath(destination), overwrite: true);
+        }
+
+        try
+        {
+            File.Move(source, destination, overwrite: true);
+        }
+        catch (FileNotFoundException)
+        {
+            // Moved meanwhile by a concurrent call: as if nothing had been there.
+            return Task.FromResult(false);
+        }
+
         return Task.FromResult(true);
     }
 
