@@ -5,8 +5,18 @@
 import { fstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import S3rver from '@20minutes/s3rver';
+
+// AWS decodes x-amz-copy-source in full; S3rver's decodeURI leaves %2F, so a CopyObject from AWSSDK.S3 4, which encodes
+// every slash of "bucket/key", would find no such bucket. Decoded here, once S3rver has checked the request's signature.
+const objectController = createRequire(import.meta.url)('@20minutes/s3rver/lib/controllers/object');
+const putObjectCopy = objectController.putObjectCopy;
+objectController.putObjectCopy = (ctx) => {
+  ctx.headers['x-amz-copy-source'] = decodeURIComponent(ctx.headers['x-amz-copy-source']);
+  return putObjectCopy(ctx);
+};
 
 const { values } = parseArgs({
   options: {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Localization;
+using Apptork.Root.Platform.Validation;
 using FluentValidation;
 using FluentValidation.Results;
 
@@ -64,7 +65,7 @@ public sealed class UpdateMeBodyValidator : AbstractValidator<UpdateMeBody>
 {
     public UpdateMeBodyValidator()
     {
-        RuleFor(body => body.DisplayName).MaximumLength(100);
+        RuleFor(body => body.DisplayName).MaximumLength(100).DisplayableText();
         RuleFor(body => body.Locale)
             .Must(locale => locale is null || LocalizationSetup.SupportedCultures.Any(culture => culture.Name == locale))
             .WithErrorCode("invalid_choice");

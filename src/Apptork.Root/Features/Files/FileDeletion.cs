@@ -40,43 +40,56 @@ public sealed partial class FileDeletion(
         return true;
     }
 
+    /// <summary>
+    /// Queues the removal of whatever is PUT to the upload URL until it expires: after completion, or once the row is
+    /// gone, such bytes have no row to account for them.
+    /// </summary>
+    public Task ScheduleUploadRemovalAsync(StoredFile file) =>
+        QueueAsync(file, file.UploadKey, TimeSpan.FromSeconds(options.Value.SignedUrlSeconds + 60));
+
     private async Task RemoveObjectAsync(StoredFile file)
+    {
+        await RemoveNowAsync(file, file.StorageKey);
+        if (file.Status == StoredFileStatus.Pending)
+        {
+            await RemoveNowAsync(file, file.UploadKey);
+            await ScheduleUploadRemovalAsync(file);
+        }
+    }
+
+    /// <summary>Once the row is gone, with a job to retry it when storage refuses.</summary>
+    internal async Task RemoveNowAsync(StoredFile file, string key)
     {
         try
         {
             // Not the request's token: once the row is gone, a client hanging up must not leave the object behind.
-            await storage.DeleteAsync(file.StorageKey, CancellationToken.None);
+            await storage.DeleteAsync(key, CancellationToken.None);
         }
         catch (Exception exception)
         {
-            LogRemovalFailed(logger, exception, file.Id, file.StorageKey);
-            await QueueAsync(file, StoredObjectDeletionJob.For(file.StorageKey), TimeSpan.Zero);
-        }
-
-        if (file.Status == StoredFileStatus.Pending)
-        {
-            // Its upload URL works until it expires: bytes PUT after this deletion would have no row to account for them.
-            await QueueAsync(file, StoredObjectDeletionJob.For(file.StorageKey), TimeSpan.FromSeconds(options.Value.SignedUrlSeconds + 60));
+            LogRemovalFailed(logger, exception, file.Id, key);
+            await QueueAsync(file, key, TimeSpan.Zero);
         }
     }
 
-    private async Task QueueAsync(StoredFile file, Expression<Func<StoredObjectDeletionJob, Task>> call, TimeSpan delay)
+    private async Task QueueAsync(StoredFile file, string key, TimeSpan delay)
     {
+        var call = StoredObjectDeletionJob.For(key);
         try
         {
             await (delay == TimeSpan.Zero ? jobs.EnqueueAsync(call) : jobs.ScheduleAsync(call, delay));
         }
         catch (Exception exception)
         {
-            LogQueueFailed(logger, exception, file.Id, file.StorageKey);
+            LogQueueFailed(logger, exception, key, file.Id);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "File {FileId} was deleted but its object {StorageKey} could not be removed from storage; a job will retry")]
     private static partial void LogRemovalFailed(ILogger logger, Exception exception, Guid fileId, string storageKey);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "File {FileId} was deleted but the removal of its object {StorageKey} could not be queued: remove the object by hand")]
-    private static partial void LogQueueFailed(ILogger logger, Exception exception, Guid fileId, string storageKey);
+    [LoggerMessage(Level = LogLevel.Error, Message = "The removal of object {StorageKey} of file {FileId} could not be queued: remove the object by hand")]
+    private static partial void LogQueueFailed(ILogger logger, Exception exception, string storageKey, Guid fileId);
 }
 
 /// <summary>

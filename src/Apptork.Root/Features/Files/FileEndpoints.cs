@@ -22,9 +22,10 @@ public static class FileEndpoints
     {
         files.WithTags("Files").RequireAuthorization();
         files.MapPost("/uploads", SignUploadAsync).Validate<UploadBody>()
-            .ProducesErrors(ErrorCatalog.UnsupportedFileType, ErrorCatalog.FileTooLarge)
+            .ProducesErrors(ErrorCatalog.UnsupportedFileType, ErrorCatalog.FileTooLarge, ErrorCatalog.StorageQuotaExceeded)
             .WithName("files_uploads_create").WithSummary("Start an upload")
-            .WithDescription("Signs an upload: PUT the bytes to upload_url with upload_headers, then POST /files/{id}/complete.");
+            .WithDescription("Signs an upload: PUT the bytes to upload_url with upload_headers, then POST /files/{id}/complete. "
+                + "Pending uploads count against the storage quota until completed, deleted or expired.");
         files.MapPost("/{id:guid}/complete", CompleteAsync)
             .ProducesErrors(ErrorCatalog.NotFound, ErrorCatalog.UploadIncomplete, ErrorCatalog.UploadMismatch)
             .WithName("files_complete").WithSummary("Complete an upload")
@@ -68,18 +69,39 @@ public static class FileEndpoints
             Id = id, UserId = userId, Filename = body.Filename!.Trim(), ContentType = contentType, Size = body.Size!.Value,
             Status = StoredFileStatus.Pending, StorageKey = StoredFile.KeyFor(userId, id), CreatedAt = now,
         };
-        db.Files.Add(file);
-        await db.SaveChangesAsync(cancellationToken);
-        var upload = await storage.SignUploadAsync(file.StorageKey, contentType, cancellationToken);
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            // A write to the user's row first: concurrent signings for one user then wait for each other (a row lock on
+            // PostgreSQL, the write lock on SQLite), so no two of them both fit under the quota by reading the same total.
+            await db.Users.Where(user => user.Id == userId).ExecuteUpdateAsync(set => set.SetProperty(user => user.Role, user => user.Role), cancellationToken);
+            var role = await db.Users.Where(user => user.Id == userId).Select(user => user.Role).SingleAsync(cancellationToken);
+            // Pending uploads count at their declared size: a signed URL may be used until it expires.
+            var used = await db.Files.Where(candidate => candidate.UserId == userId).SumAsync(candidate => (long?)candidate.Size, cancellationToken) ?? 0;
+            var quota = settings.QuotaFor(role);
+            if (used + file.Size > quota)
+            {
+                throw ErrorCatalog.StorageQuotaExceeded.ToException(
+                    args: new Dictionary<string, object?> { ["quota_bytes"] = quota, ["used_bytes"] = used });
+            }
+
+            db.Files.Add(file);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        var upload = await storage.SignUploadAsync(file.UploadKey, contentType, cancellationToken);
         return TypedResults.Created($"/api/v1/files/{id}", new UploadView(id, upload.Url, upload.Method, upload.Headers, upload.ExpiresAt, FileView.Of(file, null)));
     }
 
     private static async Task<Ok<FileView>> CompleteAsync(
-        Guid id, HttpContext context, RootDbContext db, IFileStorage storage, TimeProvider time, CancellationToken cancellationToken)
+        Guid id, HttpContext context, RootDbContext db, IFileStorage storage, FileDeletion deletion, TimeProvider time, CancellationToken cancellationToken)
     {
         var file = await FindAsync(id, context, db, cancellationToken);
         if (file.Status == StoredFileStatus.Pending)
         {
+            // Moved away from the upload URL's key, then checked: what downloads serve is then exactly what was checked,
+            // whatever is PUT to the URL meanwhile or afterwards.
+            await storage.MoveAsync(file.UploadKey, file.StorageKey, cancellationToken);
             var stored = await storage.HeadAsync(file.StorageKey, cancellationToken) ?? throw ErrorCatalog.UploadIncomplete.ToException();
             if (stored.Size != file.Size || !string.Equals(stored.ContentType, file.ContentType, StringComparison.OrdinalIgnoreCase))
             {
@@ -91,15 +113,16 @@ public static class FileEndpoints
             file.Status = StoredFileStatus.Ready;
             file.CompletedAt = time.GetUtcNow();
             await db.SaveChangesAsync(cancellationToken);
+            await deletion.ScheduleUploadRemovalAsync(file);
         }
 
-        return TypedResults.Ok(FileView.Of(file, await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken)));
+        return TypedResults.Ok(FileView.Of(file, await storage.SignDownloadAsync(file.StorageKey, file.Filename, file.ContentType, cancellationToken)));
     }
 
     private static async Task<Ok<FileView>> GetAsync(Guid id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
     {
         var file = await FindAsync(id, context, db, cancellationToken);
-        var download = file.Status == StoredFileStatus.Ready ? await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken) : null;
+        var download = file.Status == StoredFileStatus.Ready ? await storage.SignDownloadAsync(file.StorageKey, file.Filename, file.ContentType, cancellationToken) : null;
         return TypedResults.Ok(FileView.Of(file, download));
     }
 
@@ -133,8 +156,7 @@ public sealed class UploadBodyValidator : AbstractValidator<UploadBody>
 {
     public UploadBodyValidator()
     {
-        RuleFor(body => body.Filename).NotEmpty().MaximumLength(StoredFile.MaxFilenameLength)
-            .Must(name => name is null || !name.Any(char.IsControl)).WithErrorCode(ErrorCatalog.Invalid.Code);
+        RuleFor(body => body.Filename).NotEmpty().MaximumLength(StoredFile.MaxFilenameLength).DisplayableText();
         RuleFor(body => body.ContentType).NotEmpty().MaximumLength(100);
         RuleFor(body => body.Size).NotNull().GreaterThanOrEqualTo(1);
     }

@@ -1,3 +1,4 @@
+using Apptork.Root.Platform.Jobs;
 using FluentValidation;
 
 namespace Apptork.Root.Features.Files;
@@ -9,6 +10,7 @@ public static class FilesModule
         builder.Services.AddSingleton<IValidator<UploadBody>, UploadBodyValidator>();
         builder.Services.AddScoped<FileDeletion>();
         builder.Services.AddScoped<StoredObjectDeletionJob>();
+        builder.Services.AddScoped<IRecurringJob, AbandonedUploadCleanupJob>();
         return builder;
     }
 }

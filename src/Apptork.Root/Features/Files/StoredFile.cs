@@ -31,7 +31,7 @@ public sealed class StoredFile
 
     public StoredFileStatus Status { get; set; }
 
-    /// <summary>Where the bytes are: <c>users/{user}/{file}</c>.</summary>
+    /// <summary>Where the verified bytes are: <c>users/{user}/{file}</c>. No signed upload URL points here.</summary>
     public required string StorageKey { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
@@ -39,6 +39,14 @@ public sealed class StoredFile
     public DateTimeOffset? CompletedAt { get; set; }
 
     public static string KeyFor(Guid userId, Guid fileId) => $"users/{userId:N}/{fileId:N}";
+
+    /// <summary>
+    /// Where the signed upload URL puts the bytes, apart from <see cref="StorageKey"/>: completion moves them over once
+    /// checked, so a PUT to the URL after completion, while it still works, cannot change what downloads serve.
+    /// </summary>
+    public static string UploadKeyFor(Guid userId, Guid fileId) => $"uploads/{userId:N}/{fileId:N}";
+
+    public string UploadKey => UploadKeyFor(UserId, Id);
 }
 
 public sealed class StoredFileConfiguration : IEntityTypeConfiguration<StoredFile>
@@ -53,6 +61,9 @@ public sealed class StoredFileConfiguration : IEntityTypeConfiguration<StoredFil
         builder.Property(file => file.Status).HasConversion<string>().HasMaxLength(20);
         // The list's keyset: newest first, the id breaking ties.
         builder.HasIndex(file => new { file.UserId, file.CreatedAt, file.Id });
+        builder.Ignore(file => file.UploadKey);
+        // The clean-up's search for pending uploads whose URL has expired.
+        builder.HasIndex(file => new { file.Status, file.CreatedAt });
         builder.HasOne<User>().WithMany().HasForeignKey(file => file.UserId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -226,7 +226,7 @@ public static class GenerationEndpoints
         SignedUrl? download = null;
         if (generation.ResultFileId is { } fileId && await db.Files.AsNoTracking().SingleOrDefaultAsync(file => file.Id == fileId, cancellationToken) is { } file)
         {
-            download = await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken);
+            download = await storage.SignDownloadAsync(file.StorageKey, file.Filename, file.ContentType, cancellationToken);
         }
 
         return GenerationView.Of(generation, download);

@@ -28,6 +28,8 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition InvalidChoice = new("invalid_choice", 400, IsFieldError: true);
     public static readonly ErrorDefinition UnknownField = new("unknown_field", 400, IsFieldError: true);
     public static readonly ErrorDefinition InvalidCursor = new("invalid_cursor", 400, IsFieldError: true);
+    /// <summary>A name holds control or invisible formatting characters (U+202E and other direction overrides) that would disguise it.</summary>
+    public static readonly ErrorDefinition ControlCharacters = new("control_characters", 400, IsFieldError: true);
 
     // Request-level errors.
     public static readonly ErrorDefinition ParseError = new("parse_error", 400);
@@ -83,6 +85,8 @@ public static class ErrorCatalog
     // Files.
     public static readonly ErrorDefinition UnsupportedFileType = new("unsupported_file_type", 400, IsFieldError: true);
     public static readonly ErrorDefinition FileTooLarge = new("file_too_large", 400, IsFieldError: true);
+    /// <summary>The upload would take the user's files, pending uploads included, beyond their role's quota.</summary>
+    public static readonly ErrorDefinition StorageQuotaExceeded = new("storage_quota_exceeded", 409);
     public static readonly ErrorDefinition UploadIncomplete = new("upload_incomplete", 409);
     public static readonly ErrorDefinition UploadMismatch = new("upload_mismatch", 422);
     /// <summary>A field names a file the caller has not got (unknown, or another user's: the two are told alike).</summary>

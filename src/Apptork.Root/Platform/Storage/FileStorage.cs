@@ -15,14 +15,20 @@ public interface IFileStorage
     /// <summary>A PUT the client may make once, with exactly this content type.</summary>
     Task<SignedUrl> SignUploadAsync(string key, string contentType, CancellationToken cancellationToken);
 
-    /// <summary>A GET that downloads the object under <paramref name="downloadName"/>.</summary>
-    Task<SignedUrl> SignDownloadAsync(string key, string downloadName, CancellationToken cancellationToken);
+    /// <summary>A GET that downloads the object as an attachment named <paramref name="downloadName"/>, of the verified <paramref name="contentType"/>.</summary>
+    Task<SignedUrl> SignDownloadAsync(string key, string downloadName, string contentType, CancellationToken cancellationToken);
 
     /// <summary>The object's size and type, or null when nothing is stored under the key.</summary>
     Task<StoredObject?> HeadAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>Stores bytes the server made itself (a generated image).</summary>
     Task PutAsync(string key, Stream content, string contentType, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Moves the object to <paramref name="destinationKey"/>, replacing what is there, where no signed upload URL points;
+    /// false when nothing is stored under <paramref name="sourceKey"/>.
+    /// </summary>
+    Task<bool> MoveAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken);
 
     Task DeleteAsync(string key, CancellationToken cancellationToken);
 }

@@ -26,7 +26,7 @@ public sealed class LocalFileStorage(IOptions<StorageOptions> options, IDataProt
     public Task<SignedUrl> SignUploadAsync(string key, string contentType, CancellationToken cancellationToken) =>
         Task.FromResult(Sign("PUT", key, contentType, new Dictionary<string, string> { ["Content-Type"] = contentType }));
 
-    public Task<SignedUrl> SignDownloadAsync(string key, string downloadName, CancellationToken cancellationToken) =>
+    public Task<SignedUrl> SignDownloadAsync(string key, string downloadName, string contentType, CancellationToken cancellationToken) =>
         Task.FromResult(Sign("GET", key, downloadName, new Dictionary<string, string>()));
 
     public Task<StoredObject?> HeadAsync(string key, CancellationToken cancellationToken)
@@ -48,6 +48,34 @@ public sealed class LocalFileStorage(IOptions<StorageOptions> options, IDataProt
 
         await File.WriteAllTextAsync(ContentTypePath(path), contentType, cancellationToken);
         File.Move(partial, path, overwrite: true);
+    }
+
+    public Task<bool> MoveAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
+    {
+        var source = PathOf(sourceKey);
+        var destination = PathOf(destinationKey);
+        if (!File.Exists(source))
+        {
+            return Task.FromResult(false);
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        if (File.Exists(ContentTypePath(source)))
+        {
+            File.Move(ContentTypePath(source), ContentTypePath(destination), overwrite: true);
+        }
+
+        try
+        {
+            File.Move(source, destination, overwrite: true);
+        }
+        catch (FileNotFoundException)
+        {
+            // Moved meanwhile by a concurrent call: as if nothing had been there.
+            return Task.FromResult(false);
+        }
+
+        return Task.FromResult(true);
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
@@ -121,11 +149,13 @@ public static class LocalFileUrls
             await local.PutAsync(key, context.Request.Body, contentType, cancellationToken);
             return Results.Ok();
         });
-        urls.MapGet("/{token}", (string token, IFileStorage storage) =>
+        urls.MapGet("/{token}", (string token, HttpContext context, IFileStorage storage) =>
         {
             var local = Local(storage);
             var (key, downloadName) = local.Open(token, "GET");
             var path = local.PathOf(key);
+            // Served as the verified type, never as what a browser guesses from the bytes (HTML in a "text/plain" file).
+            context.Response.Headers.XContentTypeOptions = "nosniff";
             return File.Exists(path)
                 ? Results.File(path, LocalFileStorage.ReadContentType(path) ?? "application/octet-stream", downloadName)
                 : throw ErrorCatalog.NotFound.ToException();

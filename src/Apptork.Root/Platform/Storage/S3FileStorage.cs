@@ -28,11 +28,16 @@ public sealed class S3FileStorage(IAmazonS3 s3, IOptions<StorageOptions> options
         return new SignedUrl(new Uri(url), "PUT", new Dictionary<string, string> { ["Content-Type"] = contentType }, expires);
     }
 
-    public async Task<SignedUrl> SignDownloadAsync(string key, string downloadName, CancellationToken cancellationToken)
+    /// <summary>
+    /// The type and disposition are response overrides in the signed URL: served as the verified type, as an attachment.
+    /// S3 has no override for <c>X-Content-Type-Options</c>; a CDN in front of the bucket can add <c>nosniff</c>.
+    /// </summary>
+    public async Task<SignedUrl> SignDownloadAsync(string key, string downloadName, string contentType, CancellationToken cancellationToken)
     {
         var expires = time.GetUtcNow() + Lifetime;
         var request = new GetPreSignedUrlRequest { BucketName = Bucket, Key = key, Verb = HttpVerb.GET, Expires = expires.UtcDateTime, Protocol = Protocol };
         request.ResponseHeaderOverrides.ContentDisposition = $"attachment; filename={AsciiToken(downloadName)}";
+        request.ResponseHeaderOverrides.ContentType = contentType;
         return new SignedUrl(new Uri(await s3.GetPreSignedURLAsync(request)), "GET", new Dictionary<string, string>(), expires);
     }
 
@@ -51,6 +56,23 @@ public sealed class S3FileStorage(IAmazonS3 s3, IOptions<StorageOptions> options
 
     public async Task PutAsync(string key, Stream content, string contentType, CancellationToken cancellationToken) =>
         await s3.PutObjectAsync(new PutObjectRequest { BucketName = Bucket, Key = key, InputStream = content, ContentType = contentType }, cancellationToken);
+
+    /// <summary>A copy inside the bucket, then the source's removal: S3 has no rename.</summary>
+    public async Task<bool> MoveAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await s3.CopyObjectAsync(
+                new CopyObjectRequest { SourceBucket = Bucket, SourceKey = sourceKey, DestinationBucket = Bucket, DestinationKey = destinationKey }, cancellationToken);
+        }
+        catch (AmazonS3Exception exception) when (exception.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+
+        await DeleteAsync(sourceKey, cancellationToken);
+        return true;
+    }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         await s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = Bucket, Key = key }, cancellationToken);

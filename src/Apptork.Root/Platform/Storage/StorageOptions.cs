@@ -61,6 +61,21 @@ public sealed class StorageOptions
     /// <summary>How long signed upload and download URLs work.</summary>
     [Range(10, 7 * 24 * 3600)]
     public int SignedUrlSeconds { get; set; } = 900;
+
+    /// <summary><c>Storage__QuotaBytes__&lt;role&gt;=104857600</c>: overrides of <see cref="DefaultQuotaBytes"/>.</summary>
+    public Dictionary<string, long> QuotaBytes { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The bytes each role may hold, pending uploads included.</summary>
+    public static readonly IReadOnlyDictionary<string, long> DefaultQuotaBytes = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["free"] = 100L * 1024 * 1024, ["premium"] = 5L * 1024 * 1024 * 1024, ["staff"] = 50L * 1024 * 1024 * 1024,
+    };
+
+    /// <summary>A role with no quota of its own gets the <c>free</c> one, so a role added later is never unlimited by omission.</summary>
+    public long QuotaFor(string role) =>
+        QuotaBytes.TryGetValue(role, out var quota) || DefaultQuotaBytes.TryGetValue(role, out quota) ? quota
+        : QuotaBytes.TryGetValue("free", out quota) ? quota
+        : DefaultQuotaBytes["free"];
 }
 
 /// <summary>Refuses at start a storage that could only fail at a user's first upload.</summary>
@@ -86,6 +101,9 @@ public sealed class StorageSettingsValidator(RuntimeShape shape) : IValidateOpti
         {
             failures.Add($"Storage__ServiceUrl is '{serviceUrl}', not an absolute http(s) URL.");
         }
+
+        failures.AddRange(options.QuotaBytes.Where(quota => quota.Value < 0)
+            .Select(quota => $"Storage__QuotaBytes__{quota.Key} is {quota.Value}; a quota is a number of bytes, 0 or more."));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

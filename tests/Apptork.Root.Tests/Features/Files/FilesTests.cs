@@ -313,13 +313,16 @@ public sealed class FilesTests(PostgresServer postgres, S3Server s3)
             public Task<SignedUrl> SignUploadAsync(string key, string contentType, CancellationToken cancellationToken) =>
                 inner.SignUploadAsync(key, contentType, cancellationToken);
 
-            public Task<SignedUrl> SignDownloadAsync(string key, string downloadName, CancellationToken cancellationToken) =>
-                inner.SignDownloadAsync(key, downloadName, cancellationToken);
+            public Task<SignedUrl> SignDownloadAsync(string key, string downloadName, string contentType, CancellationToken cancellationToken) =>
+                inner.SignDownloadAsync(key, downloadName, contentType, cancellationToken);
 
             public Task<StoredObject?> HeadAsync(string key, CancellationToken cancellationToken) => inner.HeadAsync(key, cancellationToken);
 
             public Task PutAsync(string key, Stream content, string contentType, CancellationToken cancellationToken) =>
                 inner.PutAsync(key, content, contentType, cancellationToken);
+
+            public Task<bool> MoveAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken) =>
+                inner.MoveAsync(sourceKey, destinationKey, cancellationToken);
 
             public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
                 Interlocked.Increment(ref owner.count) == 1 ? throw new IOException("The storage is unreachable.") : inner.DeleteAsync(key, cancellationToken);

@@ -128,7 +128,7 @@ public static class AccountEndpoints
         var files = new List<FileView>();
         foreach (var file in await db.Files.AsNoTracking().Where(file => file.UserId == userId).ToListAsync(cancellationToken))
         {
-            var download = file.Status == StoredFileStatus.Ready ? await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken) : null;
+            var download = file.Status == StoredFileStatus.Ready ? await storage.SignDownloadAsync(file.StorageKey, file.Filename, file.ContentType, cancellationToken) : null;
             files.Add(FileView.Of(file, download));
         }
 

@@ -22,9 +22,9 @@ public static class Avatars
 
         var file = await db.Files.AsNoTracking()
             .Where(candidate => candidate.Id == fileId && candidate.UserId == user.Id && candidate.Status == StoredFileStatus.Ready)
-            .Select(candidate => new { candidate.StorageKey, candidate.Filename })
+            .Select(candidate => new { candidate.StorageKey, candidate.Filename, candidate.ContentType })
             .SingleOrDefaultAsync(cancellationToken);
-        return UserView.From(user, file is null ? null : (await storage.SignDownloadAsync(file.StorageKey, file.Filename, cancellationToken)).Url);
+        return UserView.From(user, file is null ? null : (await storage.SignDownloadAsync(file.StorageKey, file.Filename, file.ContentType, cancellationToken)).Url);
     }
 
     /// <summary>Refuses a file that may not be the user's avatar: unknown or another user's (alike), not uploaded yet, not an image.</summary>

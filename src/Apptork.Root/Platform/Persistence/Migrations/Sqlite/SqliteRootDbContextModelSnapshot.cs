@@ -705,6 +705,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_files");
 
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasDatabaseName("ix_files_status_created_at");
+
                     b.HasIndex("UserId", "CreatedAt", "Id")
                         .HasDatabaseName("ix_files_user_id_created_at_id");
 
