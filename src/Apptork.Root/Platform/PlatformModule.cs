@@ -119,6 +119,7 @@ public static class PlatformModule
         });
         app.UseStatusCodePages(StatusCodeErrors.WriteAsync);
         app.UseAllowedHosts();
+        app.UseReadableRequestCharsets();
         app.UseCors();
         app.UseAuthentication();
         app.UseThrottling();
