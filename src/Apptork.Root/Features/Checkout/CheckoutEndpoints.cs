@@ -138,8 +138,10 @@ public static class CheckoutEndpoints
             var outcome = await services.GetRequiredService<StripeWebhooks>().HandleAsync(json, request.Headers[StripeWebhooks.SignatureHeader], cancellationToken);
             return TypedResults.Ok(new WebhookReceipt(true, outcome));
         }
-        catch (StripeException)
+        catch (Exception exception) when (exception is StripeException or HttpRequestException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // Stripe's API refused, was unreachable (the HTTP client's own exception) or timed out: a 503 makes Stripe redeliver.
             throw ErrorCatalog.ServiceUnavailable.ToException();
         }
     }
