@@ -9,7 +9,6 @@ using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using Xunit;
