@@ -92,6 +92,9 @@ public static class PlatformModule
         services.AddAuthentication();
         services.AddAuthorization();
         services.AddTrustedProxies(configuration);
+        services.AddSettings<PublicUrlOptions>(PublicUrlOptions.Section);
+        services.AddSingleton<IValidateOptions<PublicUrlOptions>, PublicUrlSettingsValidator>();
+        services.AddSingleton<PublicUrls>();
         services.AddPersistence(configuration, builder.Environment);
         services.AddEmail();
         services.AddRedis(configuration);
@@ -115,6 +118,8 @@ public static class PlatformModule
             ExceptionHandler = _ => Task.CompletedTask,
         });
         app.UseStatusCodePages(StatusCodeErrors.WriteAsync);
+        app.UseAllowedHosts();
+        app.UseReadableRequestCharsets();
         app.UseCors();
         app.UseAuthentication();
         app.UseThrottling();

@@ -43,6 +43,7 @@ public static class AuthModule
                 jwt.TokenHandlers.Clear();
                 jwt.TokenHandlers.Add(validatedTokens);
                 jwt.TokenValidationParameters = AccessTokens.ValidationParameters(keys, options.Value.Jwt);
+                jwt.Events = new JwtBearerEvents { OnTokenValidated = AccessTokens.RefuseUnreadableClaimsAsync };
             });
 
         services.AddSingleton<AccessTokens>();

@@ -2,6 +2,7 @@ using System.Globalization;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Idempotency;
+using Apptork.Root.Platform.Networking;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
@@ -58,7 +59,7 @@ public static class CheckoutEndpoints
 
     private static async Task<Created<CheckoutSessionView>> CreateSessionAsync(
         CheckoutSessionBody body, HttpContext context, RootDbContext db, CheckoutLock checkoutLock, IOptions<PaymentsOptions> options,
-        IServiceProvider services, TimeProvider time, CancellationToken cancellationToken)
+        IServiceProvider services, PublicUrls urls, TimeProvider time, CancellationToken cancellationToken)
     {
         var provider = RequireProvider(options);
         var userId = context.User.UserId();
@@ -107,7 +108,7 @@ public static class CheckoutEndpoints
         payment.ProviderSessionId = start.ProviderSessionId;
         payment.ProviderPaymentId = start.ProviderPaymentId;
         await db.SaveChangesAsync(cancellationToken);
-        var checkoutUrl = start.CheckoutUrl is { } url && url.StartsWith('/') ? $"{context.Request.Scheme}://{context.Request.Host}{url}" : start.CheckoutUrl;
+        var checkoutUrl = start.CheckoutUrl is { } url && url.StartsWith('/') ? urls.Absolute(url).AbsoluteUri : start.CheckoutUrl;
         var view = CheckoutSessionView.Of(payment, checkoutUrl, start.ClientSecret,
             payment.Flow == PaymentFlow.PaymentSheet ? options.Value.Stripe.PublishableKey : null);
         return TypedResults.Created($"/api/v1/checkout/sessions/{payment.Id}", view);
@@ -137,8 +138,10 @@ public static class CheckoutEndpoints
             var outcome = await services.GetRequiredService<StripeWebhooks>().HandleAsync(json, request.Headers[StripeWebhooks.SignatureHeader], cancellationToken);
             return TypedResults.Ok(new WebhookReceipt(true, outcome));
         }
-        catch (StripeException)
+        catch (Exception exception) when (exception is StripeException or HttpRequestException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // Stripe's API refused, was unreachable (the HTTP client's own exception) or timed out: a 503 makes Stripe redeliver.
             throw ErrorCatalog.ServiceUnavailable.ToException();
         }
     }

@@ -65,6 +65,13 @@ public sealed partial class StripeWebhooks(
             throw ErrorCatalog.InvalidSignature.ToException();
         }
 
+        if (!IsEventShaped(json))
+        {
+            // Signed by the secret yet no event: not Stripe's doing, and no retry would make it readable.
+            LogRefused(logger, "the signed body is not an event with an id, a type and a data object.");
+            throw ErrorCatalog.ParseError.ToException();
+        }
+
         try
         {
             return EventUtility.ParseEvent(json, throwOnApiVersionMismatch: true);
@@ -79,6 +86,28 @@ public sealed partial class StripeWebhooks(
         catch (Exception exception) when (exception is JsonException or ArgumentException)
         {
             throw ErrorCatalog.ParseError.ToException();
+        }
+    }
+
+    /// <summary>
+    /// An object with an id, a type and a <c>data.object</c>: what <see cref="Translate"/> reads. Checked before Stripe.net
+    /// parses it, which takes <c>{}</c> for an event of no API version and <c>[]</c> or a missing <c>data</c> for a crash.
+    /// </summary>
+    private static bool IsEventShaped(string json)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+                && root.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+                && root.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Object
+                && data.TryGetProperty("object", out var dataObject) && dataObject.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 

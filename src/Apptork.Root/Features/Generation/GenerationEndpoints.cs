@@ -139,7 +139,7 @@ public static class GenerationEndpoints
     {
         var userId = context.User.UserId();
         return await db.Generations.AnyAsync(generation => generation.Id == id && generation.UserId == userId, cancellationToken)
-            ? TypedResults.Ok(streamUrls.Issue(context.Request, userId, id))
+            ? TypedResults.Ok(streamUrls.Issue(userId, id))
             : throw ErrorCatalog.NotFound.ToException();
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Apptork.Root.Platform.Networking;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
@@ -11,19 +12,19 @@ namespace Apptork.Root.Features.Generation;
 /// altered or used after it expires, and, its purpose being its own, it opens nothing but that one stream (it is no
 /// JWT, so the bearer scheme refuses it everywhere).
 /// </summary>
-public sealed class GenerationStreamUrls(IDataProtectionProvider protection, IOptions<GenerationOptions> options, TimeProvider time)
+public sealed class GenerationStreamUrls(IDataProtectionProvider protection, IOptions<GenerationOptions> options, PublicUrls urls, TimeProvider time)
 {
     public const string TokenParameter = "token";
     private const string Purpose = "apptork-root/generation-stream";
 
     private readonly ITimeLimitedDataProtector protector = protection.CreateProtector(Purpose).ToTimeLimitedDataProtector();
 
-    public GenerationStreamUrl Issue(HttpRequest request, Guid userId, Guid generationId)
+    public GenerationStreamUrl Issue(Guid userId, Guid generationId)
     {
         var expiresAt = time.GetUtcNow() + TimeSpan.FromSeconds(options.Value.StreamUrlSeconds);
         var token = protector.Protect($"{userId:N}\n{generationId:N}", expiresAt);
         return new GenerationStreamUrl(
-            new Uri($"{request.Scheme}://{request.Host}{request.PathBase}/api/v1/generations/{generationId}/events?{TokenParameter}={token}"), expiresAt);
+            urls.Absolute($"/api/v1/generations/{generationId}/events?{TokenParameter}={token}"), expiresAt);
     }
 
     /// <summary>The user a valid, unexpired token for this generation was issued to; null for any other token.</summary>

@@ -12,6 +12,8 @@ namespace Apptork.Root.Platform.Health;
 /// </summary>
 public static class HealthEndpoints
 {
+    public const string PathPrefix = "/healthz";
+
     private const string ReadyTag = "ready";
 
     public static IServiceCollection AddHealthProbes(this IServiceCollection services)
@@ -23,9 +25,9 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthProbes(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
+        endpoints.MapHealthChecks($"{PathPrefix}/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
             .ExcludeFromDescription();
-        endpoints.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
+        endpoints.MapHealthChecks($"{PathPrefix}/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
             .ExcludeFromDescription();
         return endpoints;
     }

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Networking;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
@@ -13,7 +14,7 @@ namespace Apptork.Root.Platform.Storage;
 /// Protection with an expiry: it cannot be forged, altered or used after it expires, and its keys are shared by every
 /// process through the database.
 /// </summary>
-public sealed class LocalFileStorage(IOptions<StorageOptions> options, IDataProtectionProvider protection, IHttpContextAccessor http, TimeProvider time, IHostEnvironment environment)
+public sealed class LocalFileStorage(IOptions<StorageOptions> options, IDataProtectionProvider protection, PublicUrls urls, TimeProvider time, IHostEnvironment environment)
     : IFileStorage
 {
     public const string RoutePrefix = "/files/local";
@@ -93,8 +94,7 @@ public sealed class LocalFileStorage(IOptions<StorageOptions> options, IDataProt
     {
         var expires = time.GetUtcNow() + TimeSpan.FromSeconds(options.Value.SignedUrlSeconds);
         var token = protector.Protect($"{method}\n{key}\n{detail}", expires);
-        var request = http.HttpContext?.Request ?? throw new InvalidOperationException("Local file URLs are signed while answering a request.");
-        return new SignedUrl(new Uri($"{request.Scheme}://{request.Host}{RoutePrefix}/{token}"), method, headers, expires);
+        return new SignedUrl(urls.Absolute($"{RoutePrefix}/{token}"), method, headers, expires);
     }
 
     /// <summary>The key and detail a valid, unexpired token for this method carries; anything else is 403.</summary>

@@ -9,7 +9,6 @@ public static class StorageSetup
     {
         services.AddSettings<StorageOptions>(StorageOptions.Section);
         services.AddSingleton<IValidateOptions<StorageOptions>, StorageSettingsValidator>();
-        services.AddHttpContextAccessor();
         // Read leniently: a mistyped provider is reported by name with the other settings, when the process starts.
         if (SettingNames.TryParse<StorageProvider>(configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.Provider)}"] ?? string.Empty, out var provider)
             && provider == StorageProvider.S3)

@@ -11,6 +11,7 @@ using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -141,6 +142,42 @@ public sealed class TokenTests(PostgresServer postgres)
             response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, $"another {changed}");
             await ErrorAssert.SingleAsync(response, HttpStatusCode.Unauthorized, "client_error", "authentication_failed");
         }
+    }
+
+    [Fact]
+    public async Task A_genuinely_signed_token_whose_subject_or_session_is_no_uuid_is_authentication_failed()
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);
+        var auth = new AuthClient(app);
+        var signedIn = await auth.SignInAsync("claims@example.com");
+        var jwt = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Jwt;
+        var genuine = new JsonWebToken(signedIn.AccessToken);
+        string Sign(string subject, string session) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = jwt.Issuer,
+            Audience = jwt.Audience,
+            TokenType = "at+jwt",
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            Claims = new Dictionary<string, object> { ["sub"] = subject, ["sid"] = session, ["role"] = genuine.GetClaim("role").Value },
+            SigningCredentials = app.Services.GetRequiredService<AuthKeys>().SigningCredentials,
+        });
+
+        foreach (var path in new[] { "/api/v1/auth/me", "/api/v1/auth/sessions", "/api/v1/wallet" })
+        {
+            using (var control = await auth.GetAsync(path, Sign(genuine.Subject, genuine.GetClaim("sid").Value)))
+            {
+                control.StatusCode.ShouldBe(HttpStatusCode.OK, path);
+            }
+
+            foreach (var (subject, session) in new[] { ("admin", genuine.GetClaim("sid").Value), (genuine.Subject, "not-a-session"), ("", "") })
+            {
+                using var response = await auth.GetAsync(path, Sign(subject, session));
+                response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, $"{path} with sub '{subject}' and sid '{session}'");
+                await ErrorAssert.SingleAsync(response, HttpStatusCode.Unauthorized, "client_error", "authentication_failed");
+            }
+        }
+
+        app.Logs.Entries.ShouldNotContain(entry => entry.Level >= LogLevel.Error);
     }
 
     [Fact]

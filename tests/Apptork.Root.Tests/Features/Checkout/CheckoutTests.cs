@@ -378,6 +378,39 @@ public sealed class CheckoutTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task A_signed_event_whose_payment_stripe_must_name_while_unreachable_is_503_for_stripe_to_retry()
+    {
+        await using var stripe = await LocalStripe.StartAsync();
+        var unreachable = new Dictionary<string, string?>(stripe.Settings) { ["Payments:Stripe:ApiBase"] = "http://127.0.0.1:9" };
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres, unreachable);
+        var refund = LocalStripe.ChargeRefunded("pi_unknown_to_the_application", 499, 499);
+
+        using var refused = await new CheckoutClient(app).DeliverAsync(refund.Json, await stripe.SignAsync(refund.Json));
+        await ErrorAssert.SingleAsync(refused, HttpStatusCode.ServiceUnavailable, "server_error", "service_unavailable");
+    }
+
+    [Fact]
+    public async Task Signed_deliveries_that_are_no_event_are_parse_errors_logged_once_as_warnings()
+    {
+        await using var stripe = await LocalStripe.StartAsync();
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres, stripe.Settings);
+        var checkout = new CheckoutClient(app);
+        var noData = $$"""{"id": "evt_no_data", "object": "event", "api_version": "{{Stripe.StripeConfiguration.ApiVersion}}", "type": "charge.refunded"}""";
+        var payloads = new[] { "{}", "[]", noData, """{"id": "evt_null_data", "type": "charge.refunded", "data": null}""" };
+        var signatures = await stripe.SignAsync(payloads);
+
+        foreach (var (json, signature) in payloads.Zip(signatures))
+        {
+            using var refused = await checkout.DeliverAsync(json, signature);
+            await ErrorAssert.SingleAsync(refused, HttpStatusCode.BadRequest, "client_error", "parse_error");
+        }
+
+        app.Logs.Entries.Count(entry => entry.Category.EndsWith(nameof(StripeWebhooks), StringComparison.Ordinal) && entry.Level == Microsoft.Extensions.Logging.LogLevel.Warning)
+            .ShouldBe(payloads.Length);
+        app.Logs.Entries.ShouldNotContain(entry => entry.Level >= Microsoft.Extensions.Logging.LogLevel.Error || entry.Exception != null);
+    }
+
+    [Fact]
     public async Task An_event_of_an_api_version_stripe_net_cannot_read_is_refused_for_stripe_to_retry_and_alerts()
     {
         await using var stripe = await LocalStripe.StartAsync();

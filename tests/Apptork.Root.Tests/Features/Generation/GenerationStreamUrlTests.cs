@@ -9,7 +9,6 @@ using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using Xunit;
@@ -71,10 +70,7 @@ public sealed class GenerationStreamUrlTests(PostgresServer postgres)
         }
 
         // Even a genuine token, had the server issued one to the stranger for it, is bound to its user: nothing to stream.
-        var request = new DefaultHttpContext().Request;
-        request.Scheme = "http";
-        request.Host = new HostString("localhost");
-        var strangers = app.Services.GetRequiredService<GenerationStreamUrls>().Issue(request, stranger.User.Id, owned.Id);
+        var strangers = app.Services.GetRequiredService<GenerationStreamUrls>().Issue(stranger.User.Id, owned.Id);
         await RefusedAsync(app, $"/api/v1/generations/{owned.Id}/events?token={TokenOf(strangers.StreamUrl)}", HttpStatusCode.NotFound, "not_found");
     }
 

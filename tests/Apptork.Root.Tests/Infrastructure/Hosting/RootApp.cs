@@ -88,8 +88,17 @@ public sealed class RootApp : WebApplicationFactory<Program>
             all[key] = value;
         }
 
+        // The production shape requires the URL clients reach it at, port included, before it listens: the port is chosen
+        // here rather than by the server. The embedded shape makes its links from the port the server chose.
+        var port = 0;
+        if (shape == DatabaseShape.Postgres && !all.ContainsKey("Http:PublicBaseUrl"))
+        {
+            port = ServerHost.FreeLoopbackPort();
+            all["Http:PublicBaseUrl"] = $"http://127.0.0.1:{port}";
+        }
+
         var app = new RootApp(all, extensions) { postgresConnectionString = shape == DatabaseShape.Postgres ? connectionString : null };
-        app.UseKestrel(0);
+        app.UseKestrel(port);
         app.StartServer();
         return app;
     }

@@ -42,6 +42,8 @@ public static class RootProcess
             ["Email__Smtp__Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Email__Smtp__UseTls"] = "false",
             ["Storage__Provider"] = "Local",
+            // The host these processes are called by (any port): no test follows a link such a process hands out.
+            ["Http__PublicBaseUrl"] = "http://127.0.0.1",
         };
         foreach (var (key, value) in settings)
         {

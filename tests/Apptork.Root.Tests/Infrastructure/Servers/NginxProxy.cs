@@ -7,7 +7,8 @@ namespace Apptork.Root.Tests.Infrastructure.Servers;
 /// <summary>
 /// A real nginx (Debian's package) as the reverse proxy in front of an application, on an address of its own:
 /// it listens on <see cref="Address"/>, connects to the application from that same address (<c>proxy_bind</c>), and
-/// appends the client's address to <c>X-Forwarded-For</c> as production configurations do. Runs unprivileged.
+/// appends the client's address to <c>X-Forwarded-For</c> as production configurations do. It sends the application's
+/// own address as <c>Host</c> (nginx's default), a host the application accepts in either shape. Runs unprivileged.
 /// </summary>
 public sealed class NginxProxy : IAsyncDisposable
 {
@@ -58,7 +59,7 @@ public sealed class NginxProxy : IAsyncDisposable
                   proxy_pass {{upstream.GetLeftPart(UriPartial.Authority)}};
                   proxy_bind {{Address}};
                   proxy_http_version 1.1;
-                  proxy_set_header Host $host;
+                  proxy_set_header Host $proxy_host;
                   proxy_set_header Connection "";
                   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                   proxy_set_header X-Forwarded-Proto $scheme;

@@ -13,7 +13,7 @@ public sealed class EmailStartupTests(PostgresServer postgres, SmtpServer smtp)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     // Valid enough to pass the database checks, which come first; refused before anything connects to it.
-    private const string ProductionShape = "Database__Provider=Postgres|ConnectionStrings__Postgres=Host=127.0.0.1;Port=1;Database=apptork;Username=apptork;Password=kX9-unguessable|Storage__Provider=Local";
+    private const string ProductionShape = "Database__Provider=Postgres|ConnectionStrings__Postgres=Host=127.0.0.1;Port=1;Database=apptork;Username=apptork;Password=kX9-unguessable|Storage__Provider=Local|Http__PublicBaseUrl=http://127.0.0.1";
 
     [Theory]
     [InlineData(ProductionShape,
@@ -53,7 +53,7 @@ public sealed class EmailStartupTests(PostgresServer postgres, SmtpServer smtp)
 
         var url = FreeUrl();
         await using var process = RootProcess.Start([], Settings(
-            $"Database__Provider=Postgres|ConnectionStrings__Postgres={database}|Urls={url}|Email__Provider=Smtp|Email__Smtp__Host={smtp.Host}|Email__Smtp__Port={smtp.Port}|Email__Smtp__UseTls=false|Storage__Provider=Local"),
+            $"Database__Provider=Postgres|ConnectionStrings__Postgres={database}|Urls={url}|Email__Provider=Smtp|Email__Smtp__Host={smtp.Host}|Email__Smtp__Port={smtp.Port}|Email__Smtp__UseTls=false|Storage__Provider=Local|Http__PublicBaseUrl=http://127.0.0.1"),
             Scratch());
         using var client = new HttpClient { BaseAddress = new Uri(url) };
         var deadline = DateTimeOffset.UtcNow + Patience;

@@ -86,6 +86,28 @@ public sealed class ErrorPayloadTests(PostgresServer postgres) : IAsyncDisposabl
     }
 
     [Theory, MemberData(nameof(Shapes))]
+    public async Task A_json_body_in_a_charset_that_cannot_be_read_is_unsupported_media_type_and_logs_no_error(DatabaseShape shape)
+    {
+        var app = await AppAsync(shape);
+        foreach (var charset in new[] { "bogus", "utf-7" })
+        {
+            using var content = new ByteArrayContent("""{"customer_name": "Ana"}"""u8.ToArray());
+            content.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+            using (var anonymous = await app.Client().PostAsync("/__probe/orders", content, Cancel))
+            {
+                await ErrorAssert.SingleAsync(anonymous, HttpStatusCode.UnsupportedMediaType, "client_error", "unsupported_media_type");
+            }
+
+            using var signIn = new ByteArrayContent("""{"email": "charset@example.com"}"""u8.ToArray());
+            signIn.Headers.TryAddWithoutValidation("Content-Type", $"application/json; charset={charset}");
+            using var product = await app.Client().PostAsync("/api/v1/auth/otp/request", signIn, Cancel);
+            await ErrorAssert.SingleAsync(product, HttpStatusCode.UnsupportedMediaType, "client_error", "unsupported_media_type");
+        }
+
+        app.Logs.Entries.ShouldNotContain(entry => entry.Level >= LogLevel.Error || entry.Exception != null);
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
     public async Task Body_over_the_limit_is_payload_too_large(DatabaseShape shape)
     {
         var name = new string('x', 1024 * 1024 + 10);

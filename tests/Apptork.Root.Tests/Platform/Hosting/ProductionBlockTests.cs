@@ -44,6 +44,7 @@ public sealed class ProductionBlockTests(PostgresServer postgres, RedisServer re
             ["Email__Smtp__Host=smtp.example.com Email__Smtp__Port=587"] = $"Email__Smtp__Host={smtp.Host} Email__Smtp__Port={smtp.Port} Email__Smtp__UseTls=false",
             ["sk_live_change-me"] = "sk_test_production_block",
             ["whsec_change-me"] = "whsec_production_block",
+            ["Http__PublicBaseUrl=https://api.example.com"] = $"Http__PublicBaseUrl={apiUrl}",
             ["Urls=http://0.0.0.0:8080"] = $"Urls={apiUrl}",
             ["Urls=http://127.0.0.1:8001"] = $"Urls={workerUrl}",
         });

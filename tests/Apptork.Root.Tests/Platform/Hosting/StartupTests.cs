@@ -29,6 +29,7 @@ public sealed class StartupTests(PostgresServer postgres)
     [InlineData("Storage__Provider", "Azure", "Storage__Provider is 'Azure', which is not one of Local, S3.")]
     [InlineData("Storage__Provider", "S3", "Storage__Bucket is required when Storage__Provider=S3.")]
     [InlineData("Payments__Provider", "Paypal", "Payments__Provider is 'Paypal', which is not one of None, Development, Stripe.")]
+    [InlineData("Http__PublicBaseUrl", "api.example.com", "Http__PublicBaseUrl is 'api.example.com', not an absolute http(s) URL")]
     [InlineData("Ai__Provider", "OpenAI", "Ai__ApiKey is required when Ai__Provider=OpenAI.")]
     [InlineData("DataProtection__CertificatePath", "missing.pfx", "could not be read as a PKCS#12 (.pfx) file")]
     public async Task A_bad_setting_stops_the_process_naming_the_setting(string setting, string value, string expected)
@@ -114,6 +115,17 @@ public sealed class StartupTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task Production_shape_refuses_to_start_without_the_public_base_url()
+    {
+        var settings = Production(("ConnectionStrings__Postgres", "Host=127.0.0.1;Port=1;Database=apptork;Username=apptork;Password=f0b1c2d3e4a5"));
+        settings.Remove("Http__PublicBaseUrl");
+        var result = await RootProcess.RunAsync([], settings, Patience, Scratch());
+        result.ExitCode.ShouldBe(ConfigurationExitCode, result.Output);
+        result.Output.ShouldContain("Http__PublicBaseUrl is not set, and the production shape needs it: the URL clients reach this API at");
+        result.Output.ShouldNotContain("   at ");
+    }
+
+    [Fact]
     public async Task Production_shape_with_local_storage_warns_that_it_serves_a_single_host()
     {
         var migrated = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
@@ -182,6 +194,7 @@ public sealed class StartupTests(PostgresServer postgres)
             ["Email__Provider"] = "Smtp",
             ["Email__Smtp__Host"] = "127.0.0.1",
             ["Storage__Provider"] = "Local",
+            ["Http__PublicBaseUrl"] = "http://127.0.0.1",
         };
         foreach (var (name, value) in settings)
         {

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Callers;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -37,6 +38,21 @@ public sealed class AccessTokens(AuthKeys keys, IOptions<AuthOptions> options, T
                 [JwtRegisteredClaimNames.Jti] = Guid.CreateVersion7().ToString("N"),
             },
         });
+    }
+
+    /// <summary>
+    /// Fails a token whose signature holds but whose subject or session is no UUID (a token made elsewhere with one of our
+    /// keys): the endpoints read both as ids, so such a token is refused here like any invalid one, with a 401.
+    /// </summary>
+    public static Task RefuseUnreadableClaimsAsync(TokenValidatedContext context)
+    {
+        var principal = context.Principal;
+        if (!Guid.TryParse(principal?.FindFirstValue(JwtRegisteredClaimNames.Sub), out _) || !Guid.TryParse(principal?.FindFirstValue(CurrentUser.SessionClaim), out _))
+        {
+            context.Fail("The access token's sub and sid claims must be UUIDs.");
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>
