@@ -112,7 +112,18 @@ public static class FileEndpoints
 
             file.Status = StoredFileStatus.Ready;
             file.CompletedAt = time.GetUtcNow();
-            await db.SaveChangesAsync(cancellationToken);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // The row went meanwhile (the owner deleted it, or the clean-up took it as its URL expired): so do the
+                // bytes just moved, which no row names any more.
+                await storage.DeleteAsync(file.StorageKey, cancellationToken);
+                throw ErrorCatalog.NotFound.ToException();
+            }
+
             await deletion.ScheduleUploadRemovalAsync(file);
         }
 

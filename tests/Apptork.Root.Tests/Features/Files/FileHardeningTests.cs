@@ -127,6 +127,33 @@ public sealed class FileHardeningTests(PostgresServer postgres, S3Server s3)
         (await raw.GetStringAsync(file.DownloadUrl, Cancel)).ShouldBe("hello");
     }
 
+    [Fact]
+    public async Task A_file_whose_row_goes_while_it_completes_is_not_found_and_leaves_no_object()
+    {
+        await using var storage = await StartAsync(DatabaseShape.Postgres);
+        var auth = new AuthClient(storage.App);
+        var user = await auth.SignInAsync("raced@example.com");
+        var upload = await SignAsync(auth, user.AccessToken, "late.txt", "text/plain", 4);
+        using (var raw = new HttpClient())
+        using (var put = await PutAsync(raw, upload, "late"u8.ToArray(), "text/plain"))
+        {
+            put.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        // As if the clean-up job or a DELETE took the row between the completion's read and its write.
+        await using (var scope = storage.App.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<RootDbContext>().Database.ExecuteSqlRawAsync("""
+                CREATE FUNCTION vanish_files() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+                CREATE TRIGGER vanish_files BEFORE UPDATE ON files FOR EACH ROW EXECUTE FUNCTION vanish_files();
+                """, Cancel);
+        }
+
+        using var completed = await auth.SendAsync(HttpMethod.Post, $"/api/v1/files/{upload.Id}/complete", user.AccessToken);
+        await ErrorAssert.SingleAsync(completed, HttpStatusCode.NotFound, "client_error", "not_found");
+        (await storage.ObjectsOfAsync(user.User.Id, upload.Id)).ShouldBeEmpty();
+    }
+
     [Theory, MemberData(nameof(Shapes))]
     public async Task Downloads_are_attachments_of_the_verified_type_and_not_sniffed(DatabaseShape shape)
     {
