@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
@@ -16,28 +16,13 @@ public sealed class DevelopmentPaymentLinks(IDataProtectionProvider protection, 
     public const string TokenParameter = "token";
     private const string Purpose = "apptork-root/development-payment-page";
 
-    private readonly ITimeLimitedDataProtector protector = protection.CreateProtector(Purpose).ToTimeLimitedDataProtector();
+    private readonly ExpiringTokens tokens = new(protection, Purpose);
 
     public string Issue(Payment payment) =>
-        protector.Protect(Payload(payment), time.GetUtcNow() + TimeSpan.FromSeconds(options.Value.Development.PageLinkSeconds));
+        tokens.Issue(Payload(payment), time.GetUtcNow() + TimeSpan.FromSeconds(options.Value.Development.PageLinkSeconds));
 
     /// <summary>Whether the token is a valid, unexpired one issued for this payment and its buyer.</summary>
-    public bool Admits(string? token, Payment payment)
-    {
-        if (string.IsNullOrEmpty(token))
-        {
-            return false;
-        }
-
-        try
-        {
-            return protector.Unprotect(token, out _) == Payload(payment);
-        }
-        catch (Exception exception) when (exception is CryptographicException or FormatException)
-        {
-            return false;
-        }
-    }
+    public bool Admits(string? token, Payment payment) => tokens.Read(token) == Payload(payment);
 
     private static string Payload(Payment payment) => $"{payment.UserId:N}\n{payment.Id:N}";
 }

@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using Apptork.Root.Platform.Networking;
+using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
@@ -17,34 +17,22 @@ public sealed class GenerationStreamUrls(IDataProtectionProvider protection, IOp
     public const string TokenParameter = "token";
     private const string Purpose = "apptork-root/generation-stream";
 
-    private readonly ITimeLimitedDataProtector protector = protection.CreateProtector(Purpose).ToTimeLimitedDataProtector();
+    private readonly ExpiringTokens tokens = new(protection, Purpose);
 
     public GenerationStreamUrl Issue(Guid userId, Guid generationId)
     {
         var expiresAt = time.GetUtcNow() + TimeSpan.FromSeconds(options.Value.StreamUrlSeconds);
-        var token = protector.Protect($"{userId:N}\n{generationId:N}", expiresAt);
+        var token = tokens.Issue($"{userId:N}\n{generationId:N}", expiresAt);
         return new GenerationStreamUrl(
             urls.Absolute($"/api/v1/generations/{generationId}/events?{TokenParameter}={token}"), expiresAt);
     }
 
     /// <summary>The user a valid, unexpired token for this generation was issued to; null for any other token.</summary>
-    public Guid? UserFor(string token, Guid generationId)
-    {
-        string payload;
-        try
-        {
-            payload = protector.Unprotect(token, out _);
-        }
-        catch (Exception exception) when (exception is CryptographicException or FormatException)
-        {
-            return null;
-        }
-
-        return payload.Split('\n') is [var user, var generation]
+    public Guid? UserFor(string token, Guid generationId) =>
+        tokens.Read(token)?.Split('\n') is [var user, var generation]
             && Guid.TryParseExact(user, "N", out var userId) && Guid.TryParseExact(generation, "N", out var signedGeneration) && signedGeneration == generationId
             ? userId
             : null;
-    }
 }
 
 /// <param name="StreamUrl">The generation's event stream, for <c>new EventSource(stream_url)</c>: no header needed.</param>

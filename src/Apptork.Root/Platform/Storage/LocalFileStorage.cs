@@ -20,7 +20,7 @@ public sealed class LocalFileStorage(IOptions<StorageOptions> options, IDataProt
     public const string RoutePrefix = "/files/local";
     private const string Purpose = "apptork-root/local-file-url";
 
-    private readonly ITimeLimitedDataProtector protector = protection.CreateProtector(Purpose).ToTimeLimitedDataProtector();
+    private readonly ExpiringTokens tokens = new(protection, Purpose);
 
     private string Root => Path.GetFullPath(options.Value.LocalPath, environment.ContentRootPath);
 
@@ -93,27 +93,15 @@ public sealed class LocalFileStorage(IOptions<StorageOptions> options, IDataProt
     private SignedUrl Sign(string method, string key, string detail, IReadOnlyDictionary<string, string> headers)
     {
         var expires = time.GetUtcNow() + TimeSpan.FromSeconds(options.Value.SignedUrlSeconds);
-        var token = protector.Protect($"{method}\n{key}\n{detail}", expires);
+        var token = tokens.Issue($"{method}\n{key}\n{detail}", expires);
         return new SignedUrl(urls.Absolute($"{RoutePrefix}/{token}"), method, headers, expires);
     }
 
     /// <summary>The key and detail a valid, unexpired token for this method carries; anything else is 403.</summary>
-    internal (string Key, string Detail) Open(string token, string method)
-    {
-        string payload;
-        try
-        {
-            payload = protector.Unprotect(token, out _);
-        }
-        catch (System.Security.Cryptography.CryptographicException)
-        {
-            throw ErrorCatalog.PermissionDenied.ToException();
-        }
-
-        return payload.Split('\n') is [var signedMethod, var key, var detail] && signedMethod == method
+    internal (string Key, string Detail) Open(string token, string method) =>
+        tokens.Read(token)?.Split('\n') is [var signedMethod, var key, var detail] && signedMethod == method
             ? (key, detail)
             : throw ErrorCatalog.PermissionDenied.ToException();
-    }
 
     /// <summary>Keys are ours (<c>users/{id}/{id}</c>), never a client's file name; still, nothing may leave the folder.</summary>
     internal string PathOf(string key)
