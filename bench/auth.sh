@@ -26,10 +26,12 @@ export Throttling__Rates__anon__anonymous=100000000/minute Throttling__Rates__us
 export Logging__LogLevel__Default=Warning
 
 "$work/app/Apptork.Root" migrate >/dev/null
-"$work/app/Apptork.Root" --Urls "http://127.0.0.1:$app_port" >"$work/app.log" 2>&1 &
-BENCH_CLEANUP+=("kill $! 2>/dev/null")
 base="http://127.0.0.1:$app_port"
-wait_for "$base/healthz/ready"
+export Http__PublicBaseUrl="$base"
+"$work/app/Apptork.Root" --Urls "$base" >"$work/app.log" 2>&1 &
+app_pid=$!
+BENCH_CLEANUP+=("kill $app_pid 2>/dev/null")
+wait_for "$base/healthz/ready" "$app_pid" "$work/app.log"
 
 otp_token=$(curl -sf -H 'Content-Type: application/json' -d '{"email":"bench@example.com"}' "$base/api/v1/auth/otp/request" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["otp_token"])')

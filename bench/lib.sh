@@ -43,7 +43,13 @@ start_smtp() {
 }
 
 # Waits until an HTTP URL answers 200.
-wait_for() { until curl -sf -o /dev/null "$1"; do sleep 0.05; done; }
+# Waits until a URL answers; with a process id and its log, fails showing the log when the process ends first.
+wait_for() {
+  until curl -sf -o /dev/null "$1"; do
+    if [[ -n ${2:-} ]] && ! kill -0 "$2" 2>/dev/null; then cat "${3:-/dev/null}" >&2; exit 1; fi
+    sleep 0.05
+  done
+}
 
 # wrk's requests per second for one URL, extra arguments passed to wrk (e.g. -H "Authorization: ...").
 requests_per_second() {
