@@ -8,7 +8,7 @@ using Apptork.Root.Platform;
 using Apptork.Root.Platform.Hosting;
 using Apptork.Root.Platform.Throttling;
 
-var (command, hostArgs) = RootCommand.Parse(args);
+var (command, commandArguments, hostArgs) = RootCommand.Parse(args);
 return await RootCommand.RefuseOnBadSettingsAsync(async () =>
 {
     var builder = WebApplication.CreateBuilder(hostArgs);
@@ -37,7 +37,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
         app.MapJwks();
     }
 
-    return await app.RunCommandAsync(command);
+    return await app.RunCommandAsync(command, commandArguments);
 });
 
 /// <summary>The entry point, visible to the integration tests' WebApplicationFactory.</summary>

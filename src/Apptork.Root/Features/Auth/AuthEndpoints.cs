@@ -52,6 +52,11 @@ public static class AuthEndpoints
         signedIn.MapGet("/sessions", ListSessionsAsync)
             .WithName("auth_sessions_list").WithSummary("List sessions")
             .WithDescription("The signed-in user's active sessions, one per device.");
+        signedIn.MapDelete("/sessions", RevokeAllSessionsAsync)
+            .WithName("auth_sessions_delete_all").WithSummary("Sign out everywhere")
+            .WithDescription(
+                "Ends every session of the user (with keep_current=true, every other one): their refresh tokens stop working, and "
+                + "their access tokens are refused within a second on every server.");
         signedIn.MapDelete("/sessions/{id:guid}", RevokeSessionAsync)
             .WithName("auth_sessions_delete").WithSummary("End a session")
             .WithDescription("Ends one of the user's sessions.");
@@ -121,6 +126,13 @@ public static class AuthEndpoints
     /// <summary>In the list shape of every collection; a user has one session per device, so it is always one page.</summary>
     private static async Task<Ok<CursorPage<SessionView>>> ListSessionsAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken) =>
         TypedResults.Ok(new CursorPage<SessionView>(await sessions.ListAsync(context.User.UserId(), context.User.SessionId(), cancellationToken), null));
+
+    private static async Task<NoContent> RevokeAllSessionsAsync(
+        HttpContext context, Sessions sessions, CancellationToken cancellationToken, [FromQuery(Name = "keep_current")] bool keepCurrent = false)
+    {
+        await sessions.RevokeAllAsync(context.User.UserId(), "signed_out_everywhere", cancellationToken, keepCurrent ? context.User.SessionId() : null);
+        return TypedResults.NoContent();
+    }
 
     private static async Task<NoContent> RevokeSessionAsync(Guid id, HttpContext context, Sessions sessions, CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using Apptork.Root.Features.Auth.Social;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Hosting;
 using Apptork.Root.Platform.Persistence;
 using FluentValidation;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -37,20 +38,25 @@ public static class AuthModule
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<AuthKeys, IOptions<AuthOptions>, ValidatedTokenCache>((jwt, keys, options, validatedTokens) =>
+            .Configure<AuthKeys, IOptions<AuthOptions>, ValidatedTokenCache, RevokedSessions>((jwt, keys, options, validatedTokens, revokedSessions) =>
             {
                 jwt.MapInboundClaims = false;
                 jwt.TokenHandlers.Clear();
                 jwt.TokenHandlers.Add(validatedTokens);
                 jwt.TokenValidationParameters = AccessTokens.ValidationParameters(keys, options.Value.Jwt);
-                jwt.Events = new JwtBearerEvents { OnTokenValidated = AccessTokens.RefuseUnreadableClaimsAsync };
+                jwt.Events = new JwtBearerEvents { OnTokenValidated = context => AccessTokens.RefuseUnusableAsync(context, revokedSessions) };
             });
 
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<ValidatedTokenCache>();
+        services.AddSingleton<RevokedSessions>();
+        services.AddHostedService(provider => provider.GetRequiredService<RevokedSessions>());
         services.AddSingleton<AccountEmails>();
         services.AddSingleton<SignInCodeMailer>();
         services.AddScoped<Sessions>();
+        services.AddScoped<AccountBans>();
+        services.AddSingleton<IFeatureCommand, BanCommand>();
+        services.AddSingleton<IFeatureCommand, UnbanCommand>();
         services.AddScoped<AccountRegistration>();
         services.AddScoped<OtpService>();
         services.AddSingleton<IValidator<OtpRequestBody>, OtpRequestBodyValidator>();

@@ -12,7 +12,7 @@ public sealed partial class ReconcileCommand(ILogger<ReconcileCommand> logger) :
 
     public string Name => "reconcile";
 
-    public async Task<int> RunAsync(IServiceProvider services, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(IServiceProvider services, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var drifts = await services.GetRequiredService<LedgerReconciliation>().CheckAsync(cancellationToken);
         foreach (var drift in drifts)

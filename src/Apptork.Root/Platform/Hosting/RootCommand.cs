@@ -15,10 +15,21 @@ public static partial class RootCommand
     public const string Serve = "serve";
     public const string Migrate = "migrate";
 
-    public static (string Command, string[] HostArgs) Parse(string[] args) =>
-        args is [var first, .. var rest] && !first.StartsWith('-') && !first.Contains('=', StringComparison.Ordinal)
-            ? (first.ToLowerInvariant(), rest)
-            : (Serve, args);
+    /// <summary>
+    /// The verb, its own arguments (the words right after it, before the first setting), and the rest for the host.
+    /// </summary>
+    public static (string Command, string[] Arguments, string[] HostArgs) Parse(string[] args)
+    {
+        if (args is not [var first, .. var rest] || !IsWord(first))
+        {
+            return (Serve, [], args);
+        }
+
+        var arguments = rest.TakeWhile(IsWord).ToArray();
+        return (first.ToLowerInvariant(), arguments, rest[arguments.Length..]);
+    }
+
+    private static bool IsWord(string arg) => !arg.StartsWith('-') && !arg.Contains('=', StringComparison.Ordinal);
 
     /// <summary>
     /// Runs the whole process; a setting that prevents it from starting, found while composing or starting, ends it
@@ -50,7 +61,7 @@ public static partial class RootCommand
         _ => exception.Message,
     };
 
-    public static async Task<int> RunCommandAsync(this WebApplication app, string command)
+    public static async Task<int> RunCommandAsync(this WebApplication app, string command, IReadOnlyList<string> arguments)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Apptork.Root");
         switch (command)
@@ -100,7 +111,7 @@ public static partial class RootCommand
                 if (featureCommands.FirstOrDefault(feature => feature.Name == command) is { } featureCommand)
                 {
                     await using var scope = app.Services.CreateAsyncScope();
-                    return await featureCommand.RunAsync(scope.ServiceProvider, CancellationToken.None);
+                    return await featureCommand.RunAsync(scope.ServiceProvider, arguments, CancellationToken.None);
                 }
 
                 var known = string.Join(" | ", featureCommands.Select(feature => feature.Name));
@@ -161,10 +172,13 @@ public static partial class RootCommand
     private static partial void LogUnknownCommand(ILogger logger, string command, string featureCommands);
 }
 
-/// <summary>A verb a feature adds to the binary (e.g. <c>reconcile</c>); it runs in a scope and its result is the exit code.</summary>
+/// <summary>
+/// A verb a feature adds to the binary (e.g. <c>reconcile</c>, <c>ban EMAIL</c>); it runs in a scope with the words that
+/// follow it, and its result is the exit code.
+/// </summary>
 public interface IFeatureCommand
 {
     string Name { get; }
 
-    Task<int> RunAsync(IServiceProvider services, CancellationToken cancellationToken);
+    Task<int> RunAsync(IServiceProvider services, IReadOnlyList<string> arguments, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using Apptork.Root.Platform.Broadcasts;
 using Apptork.Root.Platform.Configuration;
 using StackExchange.Redis;
 
@@ -18,6 +19,7 @@ public static class RedisSetup
     {
         services.AddSettings<RedisOptions>(RedisOptions.Section);
         services.AddSingleton<RedisKeys>();
+        services.AddSingleton<ChangeBroadcast>();
         var connectionString = configuration.GetConnectionString(RedisOptions.ConnectionStringName);
         if (string.IsNullOrWhiteSpace(connectionString))
         {

@@ -15,6 +15,9 @@ public sealed class AccessTokens(AuthKeys keys, IOptions<AuthOptions> options, T
 
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
+    /// <summary>How far the clocks of a token's issuer and validator may disagree: 30 s rather than the framework's five minutes.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+
     public TimeSpan Lifetime => TimeSpan.FromMinutes(options.Value.Jwt.AccessTokenMinutes);
 
     public string Issue(User user, Guid sessionId)
@@ -41,15 +44,20 @@ public sealed class AccessTokens(AuthKeys keys, IOptions<AuthOptions> options, T
     }
 
     /// <summary>
-    /// Fails a token whose signature holds but whose subject or session is no UUID (a token made elsewhere with one of our
-    /// keys): the endpoints read both as ids, so such a token is refused here like any invalid one, with a 401.
+    /// What a valid signature does not settle, checked on every request (cached validations included): a subject or
+    /// session that is no UUID (a token made elsewhere with one of our keys; the endpoints read both as ids) and a
+    /// session that has ended since the token was issued are refused like any invalid token, with a 401.
     /// </summary>
-    public static Task RefuseUnreadableClaimsAsync(TokenValidatedContext context)
+    public static Task RefuseUnusableAsync(TokenValidatedContext context, RevokedSessions revokedSessions)
     {
         var principal = context.Principal;
-        if (!Guid.TryParse(principal?.FindFirstValue(JwtRegisteredClaimNames.Sub), out _) || !Guid.TryParse(principal?.FindFirstValue(CurrentUser.SessionClaim), out _))
+        if (!Guid.TryParse(principal?.FindFirstValue(JwtRegisteredClaimNames.Sub), out _) || !Guid.TryParse(principal?.FindFirstValue(CurrentUser.SessionClaim), out var sessionId))
         {
             context.Fail("The access token's sub and sid claims must be UUIDs.");
+        }
+        else if (revokedSessions.IsRevoked(sessionId))
+        {
+            context.Fail("The access token's session has ended.");
         }
 
         return Task.CompletedTask;
@@ -57,8 +65,7 @@ public sealed class AccessTokens(AuthKeys keys, IOptions<AuthOptions> options, T
 
     /// <summary>
     /// Pinned validation: our issuer and audience, only the asymmetric algorithms we sign with (no <c>none</c>, no
-    /// HMAC with a public key as secret), only access tokens (<c>typ</c>), a lifetime, and 30 s of clock skew instead of
-    /// the framework's five minutes.
+    /// HMAC with a public key as secret), only access tokens (<c>typ</c>), a lifetime, and <see cref="ClockSkew"/>.
     /// </summary>
     public static TokenValidationParameters ValidationParameters(AuthKeys keys, JwtOptions jwt) => new()
     {
@@ -70,7 +77,7 @@ public sealed class AccessTokens(AuthKeys keys, IOptions<AuthOptions> options, T
         RequireSignedTokens = true,
         RequireExpirationTime = true,
         ValidateIssuerSigningKey = true,
-        ClockSkew = TimeSpan.FromSeconds(30),
+        ClockSkew = ClockSkew,
         NameClaimType = JwtRegisteredClaimNames.Sub,
         RoleClaimType = CurrentUser.RoleClaim,
     };

@@ -60,6 +60,8 @@ public sealed class SessionConfiguration : IEntityTypeConfiguration<Session>
         builder.HasKey(session => session.Id);
         builder.HasOne(session => session.User).WithMany().HasForeignKey(session => session.UserId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(session => new { session.UserId, session.RevokedAt });
+        // Every api process reads the sessions ended since its last look, every few seconds.
+        builder.HasIndex(session => session.RevokedAt);
         builder.Property(session => session.DeviceIdHash).HasMaxLength(64);
         builder.Property(session => session.Platform).HasMaxLength(16);
         builder.Property(session => session.AppVersion).HasMaxLength(32);

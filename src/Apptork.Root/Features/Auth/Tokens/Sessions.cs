@@ -11,7 +11,8 @@ namespace Apptork.Root.Features.Auth.Tokens;
 
 /// <summary>Starts sessions and rotates, revokes and lists them: the only code that touches refresh tokens.</summary>
 public sealed partial class Sessions(
-    RootDbContext db, AccessTokens accessTokens, AuthKeys keys, IOptions<AuthOptions> options, TimeProvider time, ILogger<Sessions> logger)
+    RootDbContext db, AccessTokens accessTokens, RevokedSessions revokedSessions, AuthKeys keys, IOptions<AuthOptions> options, TimeProvider time,
+    ILogger<Sessions> logger)
 {
     /// <summary>
     /// A phone that refreshes in the foreground and the background at once presents one token twice: within this
@@ -27,9 +28,7 @@ public sealed partial class Sessions(
         if (client.DeviceIdHash is not null)
         {
             // One session per device: signing in again on a phone replaces its previous session.
-            await db.Sessions
-                .Where(session => session.UserId == user.Id && session.DeviceIdHash == client.DeviceIdHash && session.RevokedAt == null)
-                .ExecuteUpdateAsync(setters => setters.SetProperty(session => session.RevokedAt, now).SetProperty(session => session.RevokedReason, "replaced"), cancellationToken);
+            await RevokeWhereAsync(session => session.UserId == user.Id && session.DeviceIdHash == client.DeviceIdHash, "replaced", cancellationToken);
         }
 
         var session = new Session
@@ -141,14 +140,24 @@ public sealed partial class Sessions(
         }
     }
 
-    public Task<int> RevokeAllAsync(Guid userId, string reason, CancellationToken cancellationToken) =>
-        RevokeWhereAsync(session => session.UserId == userId, reason, cancellationToken);
+    /// <summary>Ends every session of the user, but <paramref name="except"/> when given.</summary>
+    public Task<int> RevokeAllAsync(Guid userId, string reason, CancellationToken cancellationToken, Guid? except = null) =>
+        RevokeWhereAsync(session => session.UserId == userId && session.Id != except, reason, cancellationToken);
 
-    private Task<int> RevokeWhereAsync(System.Linq.Expressions.Expression<Func<Session, bool>> which, string reason, CancellationToken cancellationToken)
+    /// <summary>Ends the sessions still open among <paramref name="which"/>, and their access tokens with them on every process.</summary>
+    private async Task<int> RevokeWhereAsync(System.Linq.Expressions.Expression<Func<Session, bool>> which, string reason, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        return db.Sessions.Where(which).Where(session => session.RevokedAt == null)
+        var open = await db.Sessions.Where(which).Where(session => session.RevokedAt == null).Select(session => session.Id).ToListAsync(cancellationToken);
+        if (open.Count == 0)
+        {
+            return 0;
+        }
+
+        var revoked = await db.Sessions.Where(session => open.Contains(session.Id) && session.RevokedAt == null)
             .ExecuteUpdateAsync(setters => setters.SetProperty(session => session.RevokedAt, now).SetProperty(session => session.RevokedReason, reason), cancellationToken);
+        await revokedSessions.AnnounceAsync(open);
+        return revoked;
     }
 
     private async Task RevokeAsync(Session session, string reason, DateTimeOffset now, CancellationToken cancellationToken)
@@ -156,6 +165,7 @@ public sealed partial class Sessions(
         session.RevokedAt = now;
         session.RevokedReason = reason;
         await db.SaveChangesAsync(cancellationToken);
+        await revokedSessions.AnnounceAsync([session.Id]);
     }
 
     private TokenPair Pair(User user, Session session, string refreshToken, DateTimeOffset now) => new(

@@ -181,6 +181,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.HasKey("Id")
                         .HasName("pk_sessions");
 
+                    b.HasIndex("RevokedAt")
+                        .HasDatabaseName("ix_sessions_revoked_at");
+
                     b.HasIndex("UserId", "RevokedAt")
                         .HasDatabaseName("ix_sessions_user_id_revoked_at");
 
