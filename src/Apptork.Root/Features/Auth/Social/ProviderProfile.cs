@@ -8,6 +8,15 @@ public static class SocialProviders
     public const string Google = "google";
     public const string Apple = "apple";
     public const string GitHub = "github";
+
+    /// <summary>The provider's own spelling of its name, for texts people read.</summary>
+    public static string BrandName(string provider) => provider switch
+    {
+        Google => "Google",
+        Apple => "Apple",
+        GitHub => "GitHub",
+        _ => provider,
+    };
 }
 
 /// <summary>How far a provider's word about an email address can be taken.</summary>
