@@ -33,9 +33,11 @@ public static class AuthEndpoints
         auth.MapPost("/otp/verify", VerifyOtpAsync).Validate<OtpVerifyBody>().Throttle(ThrottleScopes.Otp)
             .ProducesErrors(
                 ErrorCatalog.OtpExpired, ErrorCatalog.OtpSuperseded, ErrorCatalog.InvalidOtp, ErrorCatalog.OtpAttemptsExceeded, ErrorCatalog.OtpLocked,
-                ErrorCatalog.AccountDisabled)
+                ErrorCatalog.AccountDisabled, ErrorCatalog.IdentityInUse, ErrorCatalog.Conflict)
             .WithName("auth_otp_verify").WithSummary("Sign in with the code")
-            .WithDescription("Exchanges the code for a token pair; creates the account on first sign-in.");
+            .WithDescription(
+                "Exchanges the code for a token pair; creates the account on first sign-in. Also takes the challenge of a provider sign-in's "
+                + "link_required error: the code links that provider to the account of the address and signs into it.");
         auth.MapPost("/token/refresh", RefreshAsync).Validate<RefreshTokenBody>()
             .ProducesErrors(ErrorCatalog.InvalidToken, ErrorCatalog.TokenReused, ErrorCatalog.AccountDisabled)
             .WithName("auth_token_refresh").WithSummary("Refresh the tokens")
@@ -93,11 +95,19 @@ public static class AuthEndpoints
         OtpRequestBody body, OtpService otp, HttpContext context, CancellationToken cancellationToken) =>
         TypedResults.Accepted((string?)null, await otp.RequestAsync(body.Email!, OtpPurpose.SignIn, null, CodeClient.From(context), cancellationToken));
 
-    private static async Task<Ok<SignedIn>> VerifyOtpAsync(OtpVerifyBody body, OtpService otp, HttpContext context, CancellationToken cancellationToken)
+    private static async Task<Ok<SignedIn>> VerifyOtpAsync(
+        OtpVerifyBody body, OtpService otp, SocialAccounts accounts, Sessions sessions, HttpContext context, CancellationToken cancellationToken)
     {
-        var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, OtpPurpose.SignIn, null, CodeClient.From(context), cancellationToken);
-        var result = await otp.SignInAsync(challenge, ClientInfo.From(context), cancellationToken);
-        return TypedResults.Ok(SignedIn.From(result));
+        var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, null, CodeClient.From(context), cancellationToken);
+        if (challenge.Purpose == OtpPurpose.LinkProvider)
+        {
+            // The second call of a provider sign-in that needed the mailbox proven: the session is the provider's.
+            var user = await accounts.CompleteLinkAsync(challenge);
+            var tokens = await sessions.StartAsync(user, challenge.PendingProvider!, ClientInfo.From(context), cancellationToken);
+            return TypedResults.Ok(SignedIn.From(new OtpSignIn(tokens, IsNewUser: false)));
+        }
+
+        return TypedResults.Ok(SignedIn.From(await otp.SignInAsync(challenge, ClientInfo.From(context), cancellationToken)));
     }
 
     private static async Task<Ok<TokenPair>> RefreshAsync(RefreshTokenBody body, Sessions sessions, CancellationToken cancellationToken) =>

@@ -38,6 +38,18 @@ public sealed partial class EmailTemplates(IOptions<EmailOptions> options)
             Text("sign_in_code_intro"), new Block(BlockKind.Code, code), Text("sign_in_code_validity"), Note("sign_in_code_ignore"));
     }
 
+    /// <summary>
+    /// The code that links a <paramref name="provider"/> sign-in to the account of this address: whoever asked must show
+    /// they read this mailbox now. Says which provider asks, so the owner who did not can tell and ignore it.
+    /// </summary>
+    public EmailMessage ProviderLinkCode(string to, string code, string provider, TimeSpan validFor, CultureInfo culture)
+    {
+        var language = LanguageFor(culture);
+        var minutes = (int)Math.Ceiling(validFor.TotalMinutes);
+        return Render(to, language, "link_code_subject", Values(("minutes", minutes.ToString(language)), ("provider", provider)),
+            Text("link_code_intro"), new Block(BlockKind.Code, code), Text("sign_in_code_validity"), Note("link_code_not_you"));
+    }
+
     /// <summary>To the old address after the account's email changed to <paramref name="newAddress"/>, so a hijack does not go unnoticed.</summary>
     public EmailMessage EmailChanged(string oldAddress, string newAddress, CultureInfo culture)
     {

@@ -1,8 +1,9 @@
 namespace Apptork.Root.Platform.Errors;
 
-/// <summary>One error of a response: a catalog entry, the snake_case path of the field at fault, and the
-/// values its localized detail needs (for example <c>max_length</c>).</summary>
-public sealed record ApiError(ErrorDefinition Definition, string? Attr, IReadOnlyDictionary<string, object?>? Args = null);
+/// <summary>One error of a response: a catalog entry, the snake_case path of the field at fault, the
+/// values its localized detail needs (for example <c>max_length</c>), and for <c>link_required</c> the email-code
+/// challenge the client answers it with.</summary>
+public sealed record ApiError(ErrorDefinition Definition, string? Attr, IReadOnlyDictionary<string, object?>? Args = null, object? Challenge = null);
 
 /// <summary>
 /// Thrown by endpoints and services for any expected failure; the exception handler renders it as the

@@ -59,9 +59,13 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition TokenReused = new("token_reused", 401);
     public static readonly ErrorDefinition AccountDisabled = new("account_disabled", 403);
     public static readonly ErrorDefinition InvalidIdToken = new("invalid_id_token", 401);
-    public static readonly ErrorDefinition ProviderEmailUnverified = new("provider_email_unverified", 403);
     public static readonly ErrorDefinition ProviderNotConfigured = new("provider_not_configured", 404);
     public static readonly ErrorDefinition IdentityInUse = new("identity_in_use", 409);
+    /// <summary>
+    /// A provider sign-in whose address an account holds, from a provider that does not run the mailbox: a code went to
+    /// the address, and verifying it links the identity. Carries the challenge (<see cref="ApiError.Challenge"/>).
+    /// </summary>
+    public static readonly ErrorDefinition LinkRequired = new("link_required", 409);
     public static readonly ErrorDefinition LastSignInMethod = new("last_sign_in_method", 409);
     public static readonly ErrorDefinition EmailInUse = new("email_in_use", 409);
     public static readonly ErrorDefinition DuplicateAccount = new("duplicate_account", 409);

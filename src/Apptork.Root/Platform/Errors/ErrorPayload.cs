@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Apptork.Root.Platform.Errors;
 
 /// <summary>The body of every non-2xx response: <c>{"type", "errors": [{"code", "detail", "attr"}]}</c>.</summary>
@@ -8,4 +10,6 @@ public sealed record ErrorPayload(string Type, IReadOnlyList<ErrorPayloadItem> E
     public const string ServerError = "server_error";
 }
 
-public sealed record ErrorPayloadItem(string Code, string Detail, string? Attr);
+/// <param name="Challenge">Only on <c>link_required</c>, left out elsewhere: <c>{otp_token, expires_in, resend_after}</c>.</param>
+public sealed record ErrorPayloadItem(
+    string Code, string Detail, string? Attr, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] object? Challenge = null);

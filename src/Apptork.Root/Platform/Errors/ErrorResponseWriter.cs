@@ -20,7 +20,7 @@ public sealed class ErrorResponseWriter(IOptions<JsonOptions> jsonOptions)
         return new ErrorPayload(
             type,
             errors.Select(error => new ErrorPayloadItem(
-                error.Definition.Code, ErrorMessages.Get(error.Definition.Code, error.Args), error.Attr)).ToArray());
+                error.Definition.Code, ErrorMessages.Get(error.Definition.Code, error.Args), error.Attr, error.Challenge)).ToArray());
     }
 
     public async Task WriteAsync(HttpContext context, ApiException exception)

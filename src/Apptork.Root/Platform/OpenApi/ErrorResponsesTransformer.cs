@@ -83,6 +83,21 @@ public sealed class ErrorResponsesTransformer : IOpenApiOperationTransformer, IO
                                 Type = JsonSchemaType.String | JsonSchemaType.Null,
                                 Description = "snake_case path of the offending field (items.0.name), or null.",
                             },
+                            ["challenge"] = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Object,
+                                Description = "Only with link_required: the email-code challenge to verify at /auth/otp/verify, as /auth/otp/request answers it.",
+                                Required = new HashSet<string> { "otp_token", "expires_in", "resend_after" },
+                                Properties = new Dictionary<string, IOpenApiSchema>
+                                {
+                                    ["otp_token"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                                    ["expires_in"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "Seconds the code is valid." },
+                                    ["resend_after"] = new OpenApiSchema
+                                    {
+                                        Type = JsonSchemaType.Integer, Format = "int32", Description = "Seconds before another code can be mailed to the address.",
+                                    },
+                                },
+                            },
                         },
                     },
                 },

@@ -109,7 +109,8 @@ public sealed partial class AuthClient
         }
     }
 
-    private void ExpectCode(string email) =>
+    /// <summary>Counts a code the server mails on its own account (a provider link), so <see cref="LastCodeForAsync"/> waits for it.</summary>
+    public void ExpectCode(string email) =>
         expectedCodes[email.ToLowerInvariant()] = expectedCodes.GetValueOrDefault(email.ToLowerInvariant()) + 1;
 
     private async Task<IReadOnlyList<string>> MailedCodesAsync(string email) =>

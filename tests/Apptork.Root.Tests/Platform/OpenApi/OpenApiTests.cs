@@ -219,6 +219,22 @@ public sealed class OpenApiTests(PostgresServer postgres)
         }
     }
 
+    [Fact]
+    public async Task Provider_sign_ins_declare_link_required_and_its_challenge_and_the_verify_says_it_takes_that_challenge()
+    {
+        var root = await ApiDocumentAsync();
+        foreach (var provider in new[] { "google", "apple", "github" })
+        {
+            var conflict = OperationOf(root, "post", $"/api/v1/auth/social/{provider}").GetProperty("responses").GetProperty("409");
+            conflict.GetProperty("description").GetString().ShouldNotBeNull().ShouldContain("`link_required`", customMessage: provider);
+        }
+
+        var challenge = root.GetProperty("components").GetProperty("schemas").GetProperty("ErrorPayload").GetProperty("properties")
+            .GetProperty("errors").GetProperty("items").GetProperty("properties").GetProperty("challenge");
+        challenge.GetProperty("required").EnumerateArray().Select(item => item.GetString()).ShouldBe(["otp_token", "expires_in", "resend_after"], ignoreOrder: true);
+        OperationOf(root, "post", "/api/v1/auth/otp/verify").GetProperty("description").GetString().ShouldNotBeNull().ShouldContain("link_required");
+    }
+
     private async Task<JsonElement> ApiDocumentAsync()
     {
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);

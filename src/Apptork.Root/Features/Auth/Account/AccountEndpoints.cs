@@ -48,7 +48,7 @@ public static class AccountEndpoints
         CancellationToken cancellationToken)
     {
         var userId = context.User.UserId();
-        var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, OtpPurpose.ChangeEmail, userId, CodeClient.From(context), cancellationToken);
+        var challenge = await otp.VerifyAsync(body.OtpToken!, body.Code!, userId, CodeClient.From(context), cancellationToken);
         var user = await users.FindByIdAsync(userId.ToString()) is { CanSignIn: true } found
             ? found
             : throw ErrorCatalog.AuthenticationFailed.ToException();

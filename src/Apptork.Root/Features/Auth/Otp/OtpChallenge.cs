@@ -23,8 +23,18 @@ public sealed class OtpChallenge
 
     public OtpPurpose Purpose { get; set; }
 
-    /// <summary>For an email change: the account that asked.</summary>
+    /// <summary>For an email change: the account that asked; for a provider link: the account to link to.</summary>
     public Guid? UserId { get; set; }
+
+    /// <summary>For a provider link: the identity held back until the code proves the mailbox (<see cref="PendingIdentity"/>).</summary>
+    public string? PendingProvider { get; set; }
+
+    public string? PendingSubject { get; set; }
+
+    /// <summary>The address the provider verified, shown beside the identity once linked.</summary>
+    public string? PendingEmail { get; set; }
+
+    public string? PendingDisplayName { get; set; }
 
     public string? Locale { get; set; }
 
@@ -42,7 +52,13 @@ public enum OtpPurpose
 {
     SignIn,
     ChangeEmail,
+
+    /// <summary>A provider identity whose address an account holds, from a provider that does not run the mailbox.</summary>
+    LinkProvider,
 }
+
+/// <summary>A verified provider identity waiting for the code that links it to the account of its address.</summary>
+public sealed record PendingIdentity(string Provider, string Subject, string? Email, string? DisplayName);
 
 public sealed class OtpChallengeConfiguration : IEntityTypeConfiguration<OtpChallenge>
 {
@@ -58,5 +74,9 @@ public sealed class OtpChallengeConfiguration : IEntityTypeConfiguration<OtpChal
         builder.Property(challenge => challenge.CodeMac).HasMaxLength(32);
         builder.Property(challenge => challenge.Purpose).HasConversion<string>().HasMaxLength(20);
         builder.Property(challenge => challenge.Locale).HasMaxLength(10);
+        builder.Property(challenge => challenge.PendingProvider).HasMaxLength(20);
+        builder.Property(challenge => challenge.PendingSubject).HasMaxLength(255);
+        builder.Property(challenge => challenge.PendingEmail).HasMaxLength(320);
+        builder.Property(challenge => challenge.PendingDisplayName).HasMaxLength(100);
     }
 }

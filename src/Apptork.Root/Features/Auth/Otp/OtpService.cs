@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Apptork.Root.Features.Auth.Social;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Callers;
@@ -35,8 +36,20 @@ public sealed partial class OtpService(
     /// Issues a code for an address without looking at accounts at all, so the answer, its timing and its headers are
     /// the same whether or not someone has an account: nothing here can be used to find out who is a user.
     /// </summary>
-    public async Task<OtpRequested> RequestAsync(
-        string rawEmail, OtpPurpose purpose, Guid? userId, CodeClient client, CancellationToken cancellationToken)
+    public Task<OtpRequested> RequestAsync(string rawEmail, OtpPurpose purpose, Guid? userId, CodeClient client, CancellationToken cancellationToken) =>
+        IssueAsync(rawEmail, purpose, userId, null, client, cancellationToken);
+
+    /// <summary>
+    /// Mails the account's address a code that links <paramref name="identity"/> to the account once verified: whoever
+    /// signs in with the provider must show they read the mailbox now. The resend window and the budgets are the sign-in
+    /// codes' own, so a provider sign-in is no way around them.
+    /// </summary>
+    public Task<OtpRequested> RequestLinkAsync(
+        string accountEmail, Guid accountId, PendingIdentity identity, CodeClient client, CancellationToken cancellationToken) =>
+        IssueAsync(accountEmail, OtpPurpose.LinkProvider, accountId, identity, client, cancellationToken);
+
+    private async Task<OtpRequested> IssueAsync(
+        string rawEmail, OtpPurpose purpose, Guid? userId, PendingIdentity? identity, CodeClient client, CancellationToken cancellationToken)
     {
         var email = await accountEmails.AcceptAsync(rawEmail, "email", cancellationToken);
         var now = time.GetUtcNow();
@@ -67,6 +80,10 @@ public sealed partial class OtpService(
             CodeMac = [],
             Purpose = purpose,
             UserId = userId,
+            PendingProvider = identity?.Provider,
+            PendingSubject = identity?.Subject,
+            PendingEmail = identity?.Email,
+            PendingDisplayName = identity?.DisplayName,
             Locale = CultureInfo.CurrentUICulture.Name,
             CreatedAt = now,
             ExpiresAt = now.AddMinutes(Settings.LifetimeMinutes),
@@ -80,22 +97,33 @@ public sealed partial class OtpService(
         db.OtpChallenges.Add(challenge);
         await db.SaveChangesAsync(cancellationToken);
 
-        mailer.SendCode(email.Address, code, Settings.LifetimeMinutes, CultureInfo.CurrentUICulture);
+        if (identity is null)
+        {
+            mailer.SendCode(email.Address, code, Settings.LifetimeMinutes, CultureInfo.CurrentUICulture);
+        }
+        else
+        {
+            mailer.SendLinkCode(email.Address, code, SocialProviders.BrandName(identity.Provider), Settings.LifetimeMinutes, CultureInfo.CurrentUICulture);
+        }
+
         return new OtpRequested(token, Settings.LifetimeMinutes * 60, Settings.ResendAfterSeconds);
     }
 
     /// <summary>Checks a code against its challenge; consumes the challenge exactly once when it matches.</summary>
-    /// <param name="userId">The account an email change is for; null for sign-in. Another account's challenge is unknown.</param>
-    public async Task<OtpChallenge> VerifyAsync(
-        string otpToken, string code, OtpPurpose purpose, Guid? userId, CodeClient client, CancellationToken cancellationToken)
+    /// <param name="userId">
+    /// The signed-in account an email change is for: another account's challenge is unknown. Null at the public verify,
+    /// which takes sign-in and provider-link challenges, whose token and code are the whole credential.
+    /// </param>
+    public async Task<OtpChallenge> VerifyAsync(string otpToken, string code, Guid? userId, CodeClient client, CancellationToken cancellationToken)
     {
         var tokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(otpToken));
         // Whose challenge it is is part of finding it: someone else's token is refused before its code is tried, so it
         // can neither use nor spend the owner's code.
-        var challenge = await db.OtpChallenges.AsNoTracking()
-            .SingleOrDefaultAsync(
-                candidate => candidate.TokenHash == tokenHash && candidate.Purpose == purpose && candidate.UserId == userId, cancellationToken)
-            ?? throw ErrorCatalog.Invalid.ToException("otp_token");
+        var candidates = db.OtpChallenges.AsNoTracking().Where(candidate => candidate.TokenHash == tokenHash);
+        candidates = userId is null
+            ? candidates.Where(candidate => candidate.Purpose == OtpPurpose.SignIn || candidate.Purpose == OtpPurpose.LinkProvider)
+            : candidates.Where(candidate => candidate.Purpose == OtpPurpose.ChangeEmail && candidate.UserId == userId);
+        var challenge = await candidates.SingleOrDefaultAsync(cancellationToken) ?? throw ErrorCatalog.Invalid.ToException("otp_token");
         foreach (var partition in client.PartitionsFor(challenge.EmailKey))
         {
             await throttler.HitAsync(ThrottleScopes.Otp, ThrottleRoles.EmailVerify, partition, cancellationToken);

@@ -12,6 +12,9 @@ public sealed class SignInCodeMailer(IEmailQueue emailQueue, EmailTemplates temp
     public void SendCode(string email, string code, int validMinutes, CultureInfo culture) =>
         emailQueue.Enqueue(templates.SignInCode(email, code, TimeSpan.FromMinutes(validMinutes), culture));
 
+    public void SendLinkCode(string email, string code, string provider, int validMinutes, CultureInfo culture) =>
+        emailQueue.Enqueue(templates.ProviderLinkCode(email, code, provider, TimeSpan.FromMinutes(validMinutes), culture));
+
     public void SendLockNotice(string email, DateTimeOffset lockedUntil, CultureInfo culture) =>
         emailQueue.Enqueue(templates.SignInLocked(email, lockedUntil, culture));
 

@@ -29,9 +29,9 @@ public sealed class AppleSignIn(AppleSignInOptions options, IHttpClientFactory h
         (await verifier.VerifyAsync(idToken, attr, cancellationToken)).Subject;
 
     /// <summary>
-    /// Apple verifies every address it hands out and runs the private relay (<c>@privaterelay.appleid.com</c>) itself,
-    /// so a verified Apple address is one the signer receives mail at. Apple sends the flag as the string "true".
+    /// Apple verifies every address it hands out, but runs only its relay and iCloud mail (<see cref="EmailAuthority"/>): a
+    /// verified address elsewhere may have changed hands since. Apple sends the flag as the string "true".
     /// </summary>
     private static EmailTrust Trust(JsonWebToken token) =>
-        IdTokenVerifier.IsTrue(token, "email_verified") ? EmailTrust.Authoritative : EmailTrust.Unverified;
+        EmailAuthority.Trust(SocialProviders.Apple, IdTokenVerifier.Text(token, "email"), IdTokenVerifier.IsTrue(token, "email_verified"));
 }

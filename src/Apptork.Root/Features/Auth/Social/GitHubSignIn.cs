@@ -27,13 +27,14 @@ public sealed partial class GitHubSignIn(GitHubSignInOptions options, IHttpClien
             throw ProviderHttp.Unavailable();
         }
 
-        // GitHub's primary address is the only one it vouches for as the account's, and only once verified.
+        // GitHub's primary address is the only one it vouches for as the account's, and only once verified; GitHub runs no
+        // mailboxes, so even then it is never the authority for it (EmailAuthority).
         var primary = emails.FirstOrDefault(email => email.Primary);
         return ProviderProfile.Create(
             SocialProviders.GitHub,
             user.Id.ToString(CultureInfo.InvariantCulture),
             primary?.Email,
-            primary is { Verified: true } ? EmailTrust.Authoritative : EmailTrust.Unverified,
+            EmailAuthority.Trust(SocialProviders.GitHub, primary?.Email, primary is { Verified: true }),
             user.Name ?? user.Login);
     }
 

@@ -25,22 +25,7 @@ public sealed class GoogleSignIn(GoogleSignInOptions options, IHttpClientFactory
         return ProviderProfile.Create(SocialProviders.Google, token.Subject, IdTokenVerifier.Text(token, "email"), Trust(token), IdTokenVerifier.Text(token, "name"));
     }
 
-    /// <summary>
-    /// Google's own advice: it is the authority for an address when the address is a Gmail one, or when the token
-    /// carries <c>hd</c> (a Google Workspace domain, whose mailboxes Google runs). Any other address, even marked
-    /// verified, was checked once when the Google account was made and may belong to someone else by now.
-    /// </summary>
-    private static EmailTrust Trust(JsonWebToken token)
-    {
-        if (!IdTokenVerifier.IsTrue(token, "email_verified") || IdTokenVerifier.Text(token, "email") is not { } email)
-        {
-            return EmailTrust.Unverified;
-        }
-
-        var domain = email[(email.LastIndexOf('@') + 1)..];
-        var googleRunsTheMailbox = domain.Equals("gmail.com", StringComparison.OrdinalIgnoreCase)
-            || domain.Equals("googlemail.com", StringComparison.OrdinalIgnoreCase)
-            || IdTokenVerifier.Text(token, "hd") is not null;
-        return googleRunsTheMailbox ? EmailTrust.Authoritative : EmailTrust.Verified;
-    }
+    /// <summary>Google's own advice: Gmail addresses and Workspace accounts (<c>hd</c>) are Google's; see <see cref="EmailAuthority"/>.</summary>
+    private static EmailTrust Trust(JsonWebToken token) => EmailAuthority.Trust(
+        SocialProviders.Google, IdTokenVerifier.Text(token, "email"), IdTokenVerifier.IsTrue(token, "email_verified"), IdTokenVerifier.Text(token, "hd"));
 }

@@ -8,18 +8,30 @@ public static class SocialProviders
     public const string Google = "google";
     public const string Apple = "apple";
     public const string GitHub = "github";
+
+    /// <summary>The provider's own spelling of its name, for texts people read.</summary>
+    public static string BrandName(string provider) => provider switch
+    {
+        Google => "Google",
+        Apple => "Apple",
+        GitHub => "GitHub",
+        _ => provider,
+    };
 }
 
-/// <summary>How far a provider's word about an email address can be taken.</summary>
+/// <summary>How far a provider's word about an email address can be taken; <see cref="EmailAuthority"/> decides.</summary>
 public enum EmailTrust
 {
     /// <summary>No address, or one the provider has not verified: it says nothing about who owns the mailbox.</summary>
     Unverified,
 
-    /// <summary>Verified once by a provider that does not run the mailbox: the address may since have changed hands.</summary>
+    /// <summary>
+    /// Verified once by a provider that does not run the mailbox: the address may since have changed hands, so it joins an
+    /// existing account only after an email code (<c>link_required</c>).
+    /// </summary>
     Verified,
 
-    /// <summary>The provider runs the mailbox (or is the identity authority for it): the signer owns it now.</summary>
+    /// <summary>The provider runs the mailbox: the signer receives mail there now.</summary>
     Authoritative,
 }
 

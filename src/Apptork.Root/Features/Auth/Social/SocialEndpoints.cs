@@ -1,3 +1,4 @@
+using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Callers;
@@ -15,13 +16,15 @@ public static class SocialEndpoints
 {
     private static readonly ErrorDefinition[] SignInErrors =
     [
-        ErrorCatalog.ProviderNotConfigured, ErrorCatalog.InvalidIdToken, ErrorCatalog.ProviderEmailUnverified, ErrorCatalog.IdentityInUse,
-        ErrorCatalog.AccountDisabled, ErrorCatalog.AuthenticationFailed, ErrorCatalog.Conflict, ErrorCatalog.ServiceUnavailable,
+        ErrorCatalog.ProviderNotConfigured, ErrorCatalog.InvalidIdToken, ErrorCatalog.LinkRequired, ErrorCatalog.OtpResendTooSoon, ErrorCatalog.Throttled,
+        ErrorCatalog.IdentityInUse, ErrorCatalog.AccountDisabled, ErrorCatalog.AuthenticationFailed, ErrorCatalog.Conflict, ErrorCatalog.ServiceUnavailable,
     ];
 
     public static RouteGroupBuilder MapSocialEndpoints(this RouteGroupBuilder auth)
     {
-        const string Linking = " With a valid access token in the request, links the provider to that account instead.";
+        const string Linking = " An existing account's address that the provider does not run answers 409 link_required: a code went to that address, "
+            + "and verifying the challenge in the error at /auth/otp/verify links the provider and signs in."
+            + " With a valid access token in the request, links the provider to that account instead.";
         auth.MapPost("/social/google", GoogleAsync).RequireProvider<GoogleSignIn>().Validate<GoogleSignInBody>().ProducesErrors(SignInErrors)
             .WithName("auth_social_google").WithSummary("Sign in with Google")
             .WithDescription("Signs in with a Google ID token; creates the account, or joins the one with the same Google-run address." + Linking);
@@ -86,7 +89,7 @@ public static class SocialEndpoints
         var client = ClientInfo.From(context);
         var (user, isNew) = authentication.Succeeded
             ? (await accounts.LinkAsync(await AuthEndpoints.SignedInUserAsync(context, db, cancellationToken), profile), false)
-            : await accounts.SignInAsync(profile, client, cancellationToken);
+            : await accounts.SignInAsync(profile, client, CodeClient.From(context), cancellationToken);
         if (keepWithUser is not null)
         {
             await keepWithUser(user);

@@ -54,6 +54,40 @@ public sealed class AppleSignInTests(PostgresServer postgres)
         (await app.InDatabaseAsync(db => db.UserTokens.CountAsync(Cancel))).ShouldBe(0);
     }
 
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task A_verified_address_apple_does_not_run_does_not_sign_into_the_account_that_holds_it(DatabaseShape shape)
+    {
+        await using var providers = await LocalProviders.StartAsync();
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape, providers.Settings);
+        var auth = new AuthClient(app);
+        var owner = await auth.SignInAsync("kim@example.com");
+
+        using (var refused = await auth.SocialAsync("apple", new { id_token = providers.AppleIdToken("001234.apple-taker", "kim@example.com") }))
+        {
+            await auth.LinkRequiredAsync(refused, "kim@example.com");
+        }
+
+        (await auth.IdentitiesAsync(owner.AccessToken)).ShouldBe([("email", "kim@example.com")]);
+        (await app.StoredIdentitiesAsync(owner.User.Id)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Addresses_apple_runs_still_join_the_account_that_holds_them_directly()
+    {
+        await using var providers = await LocalProviders.StartAsync();
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, providers.Settings);
+        var auth = new AuthClient(app);
+        var relayOwner = await auth.SignInAsync(RelayAddress);
+        var icloudOwner = await auth.SignInAsync("lou@icloud.com");
+
+        var byRelay = await auth.SocialAsync("apple", new { id_token = providers.AppleIdToken("001234.apple-relay", RelayAddress) }).SignedInAsync();
+        byRelay.IsNewUser.ShouldBeFalse();
+        byRelay.User.Id.ShouldBe(relayOwner.User.Id);
+        var byICloud = await auth.SocialAsync("apple", new { id_token = providers.AppleIdToken("001234.apple-lou", "lou@icloud.com") }).SignedInAsync();
+        byICloud.IsNewUser.ShouldBeFalse();
+        byICloud.User.Id.ShouldBe(icloudOwner.User.Id);
+    }
+
     [Fact]
     public async Task A_code_apple_refuses_or_one_issued_to_someone_else_is_invalid_id_token_at_authorization_code()
     {

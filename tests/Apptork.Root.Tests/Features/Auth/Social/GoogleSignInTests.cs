@@ -162,12 +162,13 @@ public sealed class GoogleSignInTests(PostgresServer postgres)
 
         using (var refused = await spanish.SocialAsync("google", new { id_token = outlookAtGoogle }))
         {
-            (await ErrorAssert.SingleAsync(refused, HttpStatusCode.Forbidden, "client_error", "provider_email_unverified")).Detail
-                .ShouldBe("El proveedor no confirmó esta dirección de correo. Inicie sesión primero con un código por correo y luego vincule el proveedor.");
             refused.Content.Headers.ContentLanguage.ShouldBe(["es"]);
+            await spanish.LinkRequiredAsync(refused, "carla@outlook.com");
         }
 
-        // What the error says: signed in by code, Carla links Google, and from then on Google opens her account.
+        (await spanish.IdentitiesAsync(owner.AccessToken)).ShouldBe([("email", "carla@outlook.com")]);
+
+        // Signed in by code already, Carla links Google directly, and from then on Google opens her account.
         var linked = await spanish.SocialAsync("google", new { id_token = outlookAtGoogle }, owner.AccessToken).SignedInAsync();
         linked.User.Id.ShouldBe(owner.User.Id);
         (await spanish.SocialAsync("google", new { id_token = outlookAtGoogle }).SignedInAsync()).User.Id.ShouldBe(owner.User.Id);

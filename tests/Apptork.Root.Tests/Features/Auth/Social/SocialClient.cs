@@ -27,6 +27,23 @@ internal static class SocialClient
         return (await response.Content.ReadFromJsonAsync<AuthClient.SignedIn>(TestJson.Options, Cancel))!;
     }
 
+    /// <summary>
+    /// A sign-in refused with 409 <c>link_required</c>: no tokens, and the email-code challenge the app shows the code
+    /// screen for. The code goes to <paramref name="accountEmail"/>, the address of the account the identity would join.
+    /// </summary>
+    public static async Task<AuthClient.OtpRequested> LinkRequiredAsync(this AuthClient auth, HttpResponseMessage response, string accountEmail)
+    {
+        await ErrorAssert.SingleAsync(response, HttpStatusCode.Conflict, "client_error", "link_required");
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
+        document.RootElement.TryGetProperty("access_token", out _).ShouldBeFalse();
+        var challenge = document.RootElement.GetProperty("errors")[0].GetProperty("challenge").Deserialize<AuthClient.OtpRequested>(TestJson.Options)!;
+        challenge.OtpToken.Length.ShouldBeGreaterThanOrEqualTo(43);
+        challenge.ExpiresIn.ShouldBe(600);
+        challenge.ResendAfter.ShouldBe(60);
+        auth.ExpectCode(accountEmail);
+        return challenge;
+    }
+
     /// <summary>The account's ways in, as <c>GET /auth/identities</c> lists them.</summary>
     public static async Task<(string Provider, string? Email)[]> IdentitiesAsync(this AuthClient auth, string accessToken)
     {

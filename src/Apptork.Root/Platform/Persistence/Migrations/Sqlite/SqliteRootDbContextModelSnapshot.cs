@@ -63,6 +63,26 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("locale");
 
+                    b.Property<string>("PendingDisplayName")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pending_display_name");
+
+                    b.Property<string>("PendingEmail")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pending_email");
+
+                    b.Property<string>("PendingProvider")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pending_provider");
+
+                    b.Property<string>("PendingSubject")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("pending_subject");
+
                     b.Property<string>("Purpose")
                         .IsRequired()
                         .HasMaxLength(20)
