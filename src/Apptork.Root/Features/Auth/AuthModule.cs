@@ -37,6 +37,7 @@ public static class AuthModule
         services.Replace(ServiceDescriptor.Scoped<IUserValidator<User>, AccountUserValidator>());
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddStaffPolicy();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<AuthKeys, IOptions<AuthOptions>, ValidatedTokenCache, RevokedSessions>((jwt, keys, options, validatedTokens, revokedSessions) =>
             {
@@ -54,9 +55,10 @@ public static class AuthModule
         services.AddSingleton<AccountEmails>();
         services.AddSingleton<SignInCodeMailer>();
         services.AddScoped<Sessions>();
-        services.AddScoped<AccountBans>();
+        services.AddScoped<AccountControls>();
         services.AddSingleton<IFeatureCommand, BanCommand>();
         services.AddSingleton<IFeatureCommand, UnbanCommand>();
+        services.AddSingleton<IFeatureCommand, SetRoleCommand>();
         services.AddScoped<AccountRegistration>();
         services.AddScoped<OtpService>();
         services.AddSingleton<IValidator<OtpRequestBody>, OtpRequestBodyValidator>();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Localization;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Networking;
 using Apptork.Root.Platform.OpenApi;
@@ -47,26 +48,26 @@ public static class CheckoutEndpoints
         return checkout;
     }
 
-    private static async Task<Ok<CursorPage<CreditPackView>>> ListPacksAsync(RootDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<CursorPage<CreditPackView>>> ListPacksAsync(RootDbContext db, Translations translations, CancellationToken cancellationToken)
     {
-        var packs = await db.CreditPacks.AsNoTracking().Include(pack => pack.Names)
+        var packs = await db.CreditPacks.AsNoTracking()
             .Where(pack => pack.IsActive).OrderBy(pack => pack.SortOrder).ThenBy(pack => pack.Id)
             .ToListAsync(cancellationToken);
-        var culture = CultureInfo.CurrentUICulture;
+        var names = await translations.InCurrentCultureAsync(packs.Select(pack => pack.Id).ToList(), cancellationToken);
         return TypedResults.Ok(new CursorPage<CreditPackView>(
-            packs.Select(pack => new CreditPackView(pack.Id, pack.NameFor(culture), pack.Credits, pack.Price, pack.Currency)).ToList(), null));
+            packs.Select(pack => new CreditPackView(pack.Id, names[pack.Id], pack.Credits, pack.Price, pack.Currency)).ToList(), null));
     }
 
     private static async Task<Created<CheckoutSessionView>> CreateSessionAsync(
-        CheckoutSessionBody body, HttpContext context, RootDbContext db, CheckoutLock checkoutLock, IOptions<PaymentsOptions> options,
-        IServiceProvider services, PublicUrls urls, TimeProvider time, CancellationToken cancellationToken)
+        CheckoutSessionBody body, HttpContext context, RootDbContext db, Translations translations, CheckoutLock checkoutLock,
+        IOptions<PaymentsOptions> options, IServiceProvider services, PublicUrls urls, TimeProvider time, CancellationToken cancellationToken)
     {
         var provider = RequireProvider(options);
         var userId = context.User.UserId();
         var client = ClientInfo.From(context);
         await checkoutLock.EnsureCheckoutAllowedAsync(userId, client.DeviceIdHash, cancellationToken);
 
-        var pack = await db.CreditPacks.AsNoTracking().Include(candidate => candidate.Names)
+        var pack = await db.CreditPacks.AsNoTracking()
             .SingleOrDefaultAsync(candidate => candidate.Id == body.PackId && candidate.IsActive, cancellationToken)
             ?? throw ErrorCatalog.InvalidChoice.ToException("pack_id");
         var now = time.GetUtcNow();
@@ -92,7 +93,8 @@ public static class CheckoutEndpoints
         PaymentStart start;
         try
         {
-            start = await services.GetRequiredKeyedService<IPaymentGateway>(provider).StartAsync(payment, pack.NameFor(CultureInfo.CurrentUICulture), cancellationToken);
+            var packName = (await translations.InCurrentCultureAsync([pack.Id], cancellationToken))[pack.Id];
+            start = await services.GetRequiredKeyedService<IPaymentGateway>(provider).StartAsync(payment, packName, cancellationToken);
         }
         catch (Exception exception)
         {

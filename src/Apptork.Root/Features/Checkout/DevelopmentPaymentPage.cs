@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Localization;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
@@ -38,13 +39,11 @@ public static class DevelopmentPaymentPage
     }
 
     private static async Task<IResult> ShowAsync(
-        Guid id, [FromQuery(Name = DevelopmentPaymentLinks.TokenParameter)] string? token, RootDbContext db, IOptions<PaymentsOptions> options,
-        DevelopmentPaymentLinks links, CancellationToken cancellationToken)
+        Guid id, [FromQuery(Name = DevelopmentPaymentLinks.TokenParameter)] string? token, RootDbContext db, Translations translations,
+        IOptions<PaymentsOptions> options, DevelopmentPaymentLinks links, CancellationToken cancellationToken)
     {
         var payment = await FindAsync(id, token, db, options, links, cancellationToken);
-        var pack = await db.CreditPacks.AsNoTracking().Include(candidate => candidate.Names)
-            .SingleOrDefaultAsync(candidate => candidate.Id == payment.PackId, cancellationToken);
-        var packName = pack?.NameFor(CultureInfo.CurrentUICulture) ?? payment.PackId;
+        var packName = (await translations.InCurrentCultureAsync([payment.PackId], cancellationToken))[payment.PackId];
         return Results.Content(Render(payment, token!, packName, options.Value.Development.ReturnUrl), "text/html; charset=utf-8");
     }
 

@@ -10,11 +10,20 @@ public static class JsonSetup
     public static void Configure(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-        options.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = new SnakeCaseExceptLanguageTags();
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
         options.Converters.Add(new UtcDateTimeOffsetConverter());
         options.Converters.Add(new UtcDateTimeConverter());
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip;
+    }
+
+    /// <summary>
+    /// Dictionary keys in snake_case like property names, except language tags: a translated text is keyed by its
+    /// languages, and <c>pt-BR</c> must stay <c>pt-BR</c>. Nothing else we key a dictionary by has a hyphen.
+    /// </summary>
+    private sealed class SnakeCaseExceptLanguageTags : JsonNamingPolicy
+    {
+        public override string ConvertName(string name) => name.Contains('-', StringComparison.Ordinal) ? name : SnakeCaseLower.ConvertName(name);
     }
 
     /// <summary>Always <c>2026-11-25T14:57:23.123Z</c>, whatever offset the value carried.</summary>

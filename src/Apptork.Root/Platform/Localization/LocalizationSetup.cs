@@ -10,7 +10,7 @@ public static class LocalizationSetup
         new[] { "en", "es", "fr", "de", "pt-BR" }.Select(CultureInfo.GetCultureInfo).ToArray();
 
     public static IServiceCollection AddRootLocalization(this IServiceCollection services) =>
-        services.Configure<RequestLocalizationOptions>(options =>
+        services.AddScoped<Translations>().Configure<RequestLocalizationOptions>(options =>
         {
             options.DefaultRequestCulture = new RequestCulture(SupportedCultures[0]);
             options.SupportedCultures = SupportedCultures.ToList();

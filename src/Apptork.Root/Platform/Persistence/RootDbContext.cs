@@ -7,6 +7,7 @@ using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Idempotency;
+using Apptork.Root.Platform.Localization;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -52,6 +53,9 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<Generation> Generations => Set<Generation>();
 
+    /// <summary>Every translated text an operator writes (pack names, messages, flag descriptions), one row per language.</summary>
+    public DbSet<Translation> Translations => Set<Translation>();
+
     /// <summary>Each feature's entities, one explicit line each.</summary>
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -71,11 +75,11 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new LedgerEntryConfiguration());
         builder.ApplyConfiguration(new AccountFlagConfiguration());
         builder.ApplyConfiguration(new CreditPackConfiguration());
-        builder.ApplyConfiguration(new CreditPackNameConfiguration());
         builder.ApplyConfiguration(new PaymentConfiguration());
         builder.ApplyConfiguration(new ProcessedPaymentEventConfiguration());
         builder.ApplyConfiguration(new StoredFileConfiguration());
         builder.ApplyConfiguration(new GenerationConfiguration());
+        builder.ApplyConfiguration(new TranslationConfiguration());
         var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();
         builder.Entity<User>().HasData(shortfallUser);
         builder.Entity<Wallet>().HasData(shortfallWallet);

@@ -64,7 +64,10 @@ public sealed class ValidationFilter<TRequest>(IValidator<TRequest> validator) :
 
         var segments = propertyName.Replace("[", ".", StringComparison.Ordinal).Replace("]", string.Empty, StringComparison.Ordinal)
             .Split('.', StringSplitOptions.RemoveEmptyEntries);
-        return string.Join('.', segments.Select(segment => JsonNamingPolicy.SnakeCaseLower.ConvertName(segment)));
+        // A segment that is no C# name is a key the client wrote (a language tag, pt-BR): named as written.
+        return string.Join('.', segments.Select(segment => segment.All(character => char.IsLetterOrDigit(character) || character == '_')
+            ? JsonNamingPolicy.SnakeCaseLower.ConvertName(segment)
+            : segment));
     }
 }
 

@@ -415,121 +415,6 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         });
                 });
 
-            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPackName", b =>
-                {
-                    b.Property<string>("PackId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("pack_id");
-
-                    b.Property<string>("Language")
-                        .HasMaxLength(10)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("language");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("name");
-
-                    b.HasKey("PackId", "Language")
-                        .HasName("pk_credit_pack_names");
-
-                    b.ToTable("credit_pack_names", (string)null);
-
-                    b.HasData(
-                        new
-                        {
-                            PackId = "starter",
-                            Language = "en",
-                            Name = "Starter pack"
-                        },
-                        new
-                        {
-                            PackId = "starter",
-                            Language = "es",
-                            Name = "Paquete inicial"
-                        },
-                        new
-                        {
-                            PackId = "starter",
-                            Language = "fr",
-                            Name = "Pack découverte"
-                        },
-                        new
-                        {
-                            PackId = "starter",
-                            Language = "de",
-                            Name = "Startpaket"
-                        },
-                        new
-                        {
-                            PackId = "starter",
-                            Language = "pt-BR",
-                            Name = "Pacote inicial"
-                        },
-                        new
-                        {
-                            PackId = "standard",
-                            Language = "en",
-                            Name = "Standard pack"
-                        },
-                        new
-                        {
-                            PackId = "standard",
-                            Language = "es",
-                            Name = "Paquete estándar"
-                        },
-                        new
-                        {
-                            PackId = "standard",
-                            Language = "fr",
-                            Name = "Pack standard"
-                        },
-                        new
-                        {
-                            PackId = "standard",
-                            Language = "de",
-                            Name = "Standardpaket"
-                        },
-                        new
-                        {
-                            PackId = "standard",
-                            Language = "pt-BR",
-                            Name = "Pacote padrão"
-                        },
-                        new
-                        {
-                            PackId = "pro",
-                            Language = "en",
-                            Name = "Pro pack"
-                        },
-                        new
-                        {
-                            PackId = "pro",
-                            Language = "es",
-                            Name = "Paquete pro"
-                        },
-                        new
-                        {
-                            PackId = "pro",
-                            Language = "fr",
-                            Name = "Pack pro"
-                        },
-                        new
-                        {
-                            PackId = "pro",
-                            Language = "de",
-                            Name = "Profipaket"
-                        },
-                        new
-                        {
-                            PackId = "pro",
-                            Language = "pt-BR",
-                            Name = "Pacote pro"
-                        });
-                });
-
             modelBuilder.Entity("Apptork.Root.Features.Checkout.Payment", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1126,6 +1011,40 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.ToTable("idempotency_records", (string)null);
                 });
 
+            modelBuilder.Entity("Apptork.Root.Platform.Localization.Translation", b =>
+                {
+                    b.Property<string>("Owner")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner");
+
+                    b.Property<string>("OwnerId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner_id");
+
+                    b.Property<string>("Field")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("field");
+
+                    b.Property<string>("Language")
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("language");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("text");
+
+                    b.HasKey("Owner", "OwnerId", "Field", "Language")
+                        .HasName("pk_translations");
+
+                    b.ToTable("translations", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")
@@ -1248,16 +1167,6 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.Navigation("User");
                 });
 
-            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPackName", b =>
-                {
-                    b.HasOne("Apptork.Root.Features.Checkout.CreditPack", null)
-                        .WithMany("Names")
-                        .HasForeignKey("PackId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_credit_pack_names_credit_packs_pack_id");
-                });
-
             modelBuilder.Entity("Apptork.Root.Features.Checkout.Payment", b =>
                 {
                     b.HasOne("Apptork.Root.Features.Auth.Users.User", null)
@@ -1356,11 +1265,6 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_user_tokens_asp_net_users_user_id");
-                });
-
-            modelBuilder.Entity("Apptork.Root.Features.Checkout.CreditPack", b =>
-                {
-                    b.Navigation("Names");
                 });
 #pragma warning restore 612, 618
         }

@@ -13,9 +13,9 @@ public sealed partial class BanCommand(ILogger<BanCommand> logger) : IFeatureCom
     public string Name => "ban";
 
     public Task<int> RunAsync(IServiceProvider services, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        AccountArgument.RunAsync(services, Name, arguments, logger, async (bans, user) =>
+        AccountArgument.RunAsync(services, Name, arguments, logger, async (controls, user) =>
         {
-            var ended = await bans.BanAsync(user, cancellationToken);
+            var ended = await controls.BanAsync(user, cancellationToken);
             LogBanned(logger, user.Id, ended);
         });
 
@@ -28,9 +28,9 @@ public sealed partial class UnbanCommand(ILogger<UnbanCommand> logger) : IFeatur
     public string Name => "unban";
 
     public Task<int> RunAsync(IServiceProvider services, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        AccountArgument.RunAsync(services, Name, arguments, logger, async (bans, user) =>
+        AccountArgument.RunAsync(services, Name, arguments, logger, async (controls, user) =>
         {
-            await bans.LiftAsync(user, cancellationToken);
+            await controls.LiftAsync(user, cancellationToken);
             LogLifted(logger, user.Id);
         });
 
@@ -38,14 +38,47 @@ public sealed partial class UnbanCommand(ILogger<UnbanCommand> logger) : IFeatur
     private static partial void LogLifted(ILogger logger, Guid userId);
 }
 
+/// <summary>
+/// <c>Apptork.Root set-role EMAIL|USER_ID free|premium|staff</c>: the role sets the throttling rates and opens the
+/// operators' API (<c>staff</c>). A change ends the account's sessions, since access tokens carry the role: a demoted
+/// operator must not keep a staff token for its remaining minutes.
+/// </summary>
+public sealed partial class SetRoleCommand(ILogger<SetRoleCommand> logger) : IFeatureCommand
+{
+    private static readonly string[] Roles = [UserRoles.Free, UserRoles.Premium, UserRoles.Staff];
+
+    public string Name => "set-role";
+
+    public Task<int> RunAsync(IServiceProvider services, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        if (arguments is not [var account, var role] || !Roles.Contains(role))
+        {
+            LogUsage(logger);
+            return Task.FromResult(AccountArgument.UsageExitCode);
+        }
+
+        return AccountArgument.RunAsync(services, Name, [account], logger, async (controls, user) =>
+        {
+            var ended = await controls.SetRoleAsync(user, role, cancellationToken);
+            LogRoleSet(logger, user.Id, role, ended);
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Usage: set-role EMAIL|USER_ID free|premium|staff")]
+    private static partial void LogUsage(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} is now {Role}: {Sessions} session(s) ended, so its next sign-in carries the role")]
+    private static partial void LogRoleSet(ILogger logger, Guid userId, string role, int sessions);
+}
+
 /// <summary>The one account a command names, by email address or user id.</summary>
 internal static partial class AccountArgument
 {
-    private const int UsageExitCode = 64;
+    public const int UsageExitCode = 64;
     private const int NoSuchUserExitCode = 67;
 
     public static async Task<int> RunAsync(
-        IServiceProvider services, string command, IReadOnlyList<string> arguments, ILogger logger, Func<AccountBans, User, Task> act)
+        IServiceProvider services, string command, IReadOnlyList<string> arguments, ILogger logger, Func<AccountControls, User, Task> act)
     {
         if (arguments is not [var account])
         {
@@ -61,7 +94,7 @@ internal static partial class AccountArgument
             return NoSuchUserExitCode;
         }
 
-        await act(services.GetRequiredService<AccountBans>(), user);
+        await act(services.GetRequiredService<AccountControls>(), user);
         return 0;
     }
 
