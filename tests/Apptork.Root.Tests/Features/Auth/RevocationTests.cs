@@ -155,6 +155,28 @@ public sealed class RevocationTests(PostgresServer postgres, RedisServer redis, 
         await ShouldBeAcceptedAsync(auth, back.AccessToken);
     }
 
+    [Fact]
+    public async Task Changing_the_role_ends_the_sessions_and_the_next_sign_in_carries_it()
+    {
+        var shared = RedisSettings();
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres, shared);
+        var auth = new AuthClient(app);
+        var signedIn = await auth.SignInAsync("future.operator@example.com");
+        var environment = RootProcess.ProductionEnvironment(ConnectionString(app), smtp, shared);
+
+        var wrong = await RootProcess.RunAsync(["set-role", "future.operator@example.com", "root"], environment, TimeSpan.FromSeconds(60));
+        wrong.ExitCode.ShouldBe(64, wrong.Output);
+        var promoted = await RootProcess.RunAsync(["set-role", "future.operator@example.com", "staff"], environment, TimeSpan.FromSeconds(60));
+        promoted.ExitCode.ShouldBe(0, promoted.Output);
+        promoted.Output.ShouldContain($"User {signedIn.User.Id} is now staff: 1 session(s) ended");
+
+        (await TimeUntilRefusedAsync(auth, signedIn.AccessToken, TimeSpan.FromSeconds(10))).ShouldBeLessThan(AcrossProcesses);
+        var again = await auth.SignInAsync("future.operator@example.com");
+        again.User.Role.ShouldBe("staff");
+        using var whoami = await auth.GetAsync("/api/v1/auth/whoami", again.AccessToken);
+        (await whoami.Content.ReadAsStringAsync(Cancel)).ShouldContain("\"role\":\"staff\"");
+    }
+
     private Dictionary<string, string?> RedisSettings() => new(Unthrottled())
     {
         ["ConnectionStrings:Redis"] = redis.ConnectionString,

@@ -31,17 +31,12 @@ public sealed class GenerationIdMigrationTests(PostgresServer postgres)
     [Theory, MemberData(nameof(Shapes))]
     public async Task Generations_with_numeric_ids_are_reachable_by_their_new_uuids_and_their_ledger_entries_follow(DatabaseShape shape)
     {
-        var connectionString = shape == DatabaseShape.Sqlite
-            ? TestDatabases.CreateSqlite("numeric-ids")
-            : await TestDatabases.For(postgres).CreateEmptyPostgresAsync("numeric_ids");
+        var (connectionString, db) = await TestDatabases.For(postgres).BeforeMigrationAsync(shape, "_GenerationUuidIds", "numeric_ids");
         var userId = Guid.CreateVersion7();
         var firstAt = new DateTimeOffset(2026, 11, 30, 8, 0, 0, 123, TimeSpan.Zero);
         var laterAt = firstAt.AddMinutes(5);
-        await using (var db = Context(shape, connectionString))
+        await using (db)
         {
-            var migrations = db.Database.GetMigrations().ToList();
-            var before = migrations[migrations.FindIndex(name => name.EndsWith("_GenerationUuidIds", StringComparison.Ordinal)) - 1];
-            await db.GetService<IMigrator>().MigrateAsync(before, Cancel);
             await WriteNumericEraRowsAsync(db, userId, firstAt, laterAt);
         }
 
@@ -135,9 +130,4 @@ public sealed class GenerationIdMigrationTests(PostgresServer postgres)
     private static object Stored(RootDbContext db, DateTimeOffset value) =>
         db.Model.FindEntityType(typeof(Root.Features.Generation.Generation))!.FindProperty(nameof(Root.Features.Generation.Generation.CreatedAt))!
             .GetTypeMapping().Converter?.ConvertToProvider(value) ?? value;
-
-    private static RootDbContext Context(DatabaseShape shape, string connectionString) => shape == DatabaseShape.Sqlite
-        ? new SqliteRootDbContext(new DbContextOptionsBuilder<SqliteRootDbContext>().UseSqlite(connectionString).UseSnakeCaseNamingConvention().Options)
-        : new PostgresRootDbContext(new DbContextOptionsBuilder<PostgresRootDbContext>()
-            .UseNpgsql(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString).UseSnakeCaseNamingConvention().Options);
 }

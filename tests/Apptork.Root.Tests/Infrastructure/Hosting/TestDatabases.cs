@@ -1,6 +1,11 @@
+using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using Xunit;
 
 namespace Apptork.Root.Tests.Infrastructure.Hosting;
 
@@ -88,4 +93,24 @@ public sealed class TestDatabases
             ? result
             : throw new InvalidOperationException($"migrate failed with exit code {result.ExitCode}:\n{result.Output}");
     }
+
+    /// <summary>
+    /// An empty database of the shape migrated up to the migration just before the one named <paramref name="migrationSuffix"/>
+    /// (e.g. <c>_Translations</c>), and a context on it, for writing rows the way they were written before that migration.
+    /// </summary>
+    public async Task<(string ConnectionString, RootDbContext Context)> BeforeMigrationAsync(DatabaseShape shape, string migrationSuffix, string label)
+    {
+        var connectionString = shape == DatabaseShape.Sqlite ? CreateSqlite(label) : await CreateEmptyPostgresAsync(label);
+        var db = Context(shape, connectionString);
+        var migrations = db.Database.GetMigrations().ToList();
+        var before = migrations[migrations.FindIndex(name => name.EndsWith(migrationSuffix, StringComparison.Ordinal)) - 1];
+        await db.GetService<IMigrator>().MigrateAsync(before, TestContext.Current.CancellationToken);
+        return (connectionString, db);
+    }
+
+    /// <summary>A context of the shape's provider on a database, unpooled so that nothing stays connected after it.</summary>
+    public static RootDbContext Context(DatabaseShape shape, string connectionString) => shape == DatabaseShape.Sqlite
+        ? new SqliteRootDbContext(new DbContextOptionsBuilder<SqliteRootDbContext>().UseSqlite(connectionString).UseSnakeCaseNamingConvention().Options)
+        : new PostgresRootDbContext(new DbContextOptionsBuilder<PostgresRootDbContext>()
+            .UseNpgsql(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString).UseSnakeCaseNamingConvention().Options);
 }
