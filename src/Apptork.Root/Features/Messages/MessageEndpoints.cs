@@ -67,7 +67,7 @@ public static class MessageEndpoints
         headers.CacheControl = "private, no-cache";
         headers.Vary = "Accept-Language, Authorization, X-Platform, X-App-Version, X-Device-Id";
         var ifNoneMatch = context.Request.GetTypedHeaders().IfNoneMatch;
-        return ifNoneMatch.Any(tag => tag.Compare(etag, useStrongComparison: false))
+        return ifNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(etag, useStrongComparison: false))
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
             : TypedResults.Ok(list);
     }

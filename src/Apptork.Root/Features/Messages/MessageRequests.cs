@@ -160,6 +160,9 @@ public sealed class MessageAudienceValidator : AbstractValidator<MessageAudience
     {
         RuleForEach(audience => audience.Platforms).Must(platform => MessagePlatforms.All.Contains(platform)).WithErrorCode(ErrorCatalog.InvalidChoice.Code);
         RuleForEach(audience => audience.Roles).Must(role => MessageRoles.All.Contains(role)).WithErrorCode(ErrorCatalog.InvalidChoice.Code);
+        // Roles are signed-in users': with anonymous callers only, the message would reach nobody.
+        RuleFor(audience => audience.Roles).Must((audience, roles) => roles is not { Count: > 0 } || audience.SignIn != MessageSignIn.Anonymous)
+            .WithErrorCode(ErrorCatalog.Invalid.Code);
         RuleFor(audience => audience.SignIn).Must(signIn => signIn is null || MessageSignIn.All.Contains(signIn)).WithErrorCode(ErrorCatalog.InvalidChoice.Code);
         RuleFor(audience => audience.MinAppVersion).Must(version => version is null || AppVersion.Parse(version) is not null).WithErrorCode(ErrorCatalog.Invalid.Code);
         RuleFor(audience => audience.MaxAppVersion).Must(version => version is null || AppVersion.Parse(version) is not null).WithErrorCode(ErrorCatalog.Invalid.Code)

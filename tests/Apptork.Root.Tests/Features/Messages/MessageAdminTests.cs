@@ -25,6 +25,7 @@ public sealed class MessageAdminTests(PostgresServer postgres)
         { "an unknown severity", new { severity = "fatal" }, "invalid_choice", "severity" },
         { "an unknown platform", new { audience = new { platforms = new List<string> { "ios", "windows" } } }, "invalid_choice", "audience.platforms.1" },
         { "an unknown role", new { audience = new { roles = new List<string> { "admin" } } }, "invalid_choice", "audience.roles.0" },
+        { "roles for anonymous callers", new { audience = new { sign_in = "anonymous", roles = new List<string> { "free" } } }, "invalid", "audience.roles" },
         { "an unknown sign-in", new { audience = new { sign_in = "robots" } }, "invalid_choice", "audience.sign_in" },
         { "a priority out of range", new { priority = 1001 }, "max_value", "priority" },
         { "a negative priority", new { priority = -1 }, "min_value", "priority" },
