@@ -97,6 +97,12 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition FileNotFound = new("file_not_found", 400, IsFieldError: true);
     public static readonly ErrorDefinition NotAnImage = new("not_an_image", 400, IsFieldError: true);
 
+    // Messages.
+    /// <summary>The message is one apps must keep showing (a critical notice): it cannot be dismissed.</summary>
+    public static readonly ErrorDefinition NotDismissible = new("not_dismissible", 409);
+    /// <summary>An anonymous caller's dismissal is remembered per device: without X-Device-Id there is nothing to remember it by.</summary>
+    public static readonly ErrorDefinition DeviceIdRequired = new("device_id_required", 400);
+
     // Idempotency-Key: a replay returns the first result; these are the two ways it cannot.
     public static readonly ErrorDefinition IdempotencyKeyReused = new("idempotency_key_reused", 422);
     public static readonly ErrorDefinition IdempotencyRequestInProgress = new("idempotency_request_in_progress", 409);

@@ -2,6 +2,7 @@ using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Generation;
+using Apptork.Root.Features.Messages;
 using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
@@ -53,6 +54,10 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<Generation> Generations => Set<Generation>();
 
+    public DbSet<Message> Messages => Set<Message>();
+
+    public DbSet<MessageDismissal> MessageDismissals => Set<MessageDismissal>();
+
     /// <summary>Every translated text an operator writes (pack names, messages, flag descriptions), one row per language.</summary>
     public DbSet<Translation> Translations => Set<Translation>();
 
@@ -80,6 +85,8 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new StoredFileConfiguration());
         builder.ApplyConfiguration(new GenerationConfiguration());
         builder.ApplyConfiguration(new TranslationConfiguration());
+        builder.ApplyConfiguration(new MessageConfiguration());
+        builder.ApplyConfiguration(new MessageDismissalConfiguration());
         var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();
         builder.Entity<User>().HasData(shortfallUser);
         builder.Entity<Wallet>().HasData(shortfallWallet);

@@ -853,6 +853,123 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.ToTable("generations", (string)null);
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.Messages.Message", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ActionUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("action_url");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<Guid>("CreatedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<bool>("Dismissible")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dismissible");
+
+                    b.Property<long?>("EndsAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ends_at");
+
+                    b.Property<string>("MaxAppVersion")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("max_app_version");
+
+                    b.Property<string>("MinAppVersion")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("min_app_version");
+
+                    b.Property<string>("Platforms")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platforms");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("priority");
+
+                    b.Property<string>("Roles")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("roles");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("severity");
+
+                    b.Property<string>("SignIn")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sign_in");
+
+                    b.Property<long>("StartsAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("starts_at");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid>("UpdatedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Id")
+                        .HasName("pk_messages");
+
+                    b.HasIndex("EndsAt")
+                        .HasDatabaseName("ix_messages_ends_at");
+
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_messages_created_at_id");
+
+                    b.ToTable("messages", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_messages_priority_range", "priority >= 0 AND priority <= 1000");
+                        });
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Messages.MessageDismissal", b =>
+                {
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("Dismisser")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("dismisser");
+
+                    b.Property<long>("DismissedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dismissed_at");
+
+                    b.HasKey("MessageId", "Dismisser")
+                        .HasName("pk_message_dismissals");
+
+                    b.HasIndex("Dismisser")
+                        .HasDatabaseName("ix_message_dismissals_dismisser");
+
+                    b.ToTable("message_dismissals", (string)null);
+                });
+
             modelBuilder.Entity("Apptork.Root.Features.Wallet.LedgerEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -1215,6 +1332,16 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_generations_users_user_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Messages.MessageDismissal", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Messages.Message", null)
+                        .WithMany()
+                        .HasForeignKey("MessageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_message_dismissals_messages_message_id");
                 });
 
             modelBuilder.Entity("Apptork.Root.Features.Wallet.LedgerEntry", b =>

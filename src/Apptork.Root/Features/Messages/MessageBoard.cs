@@ -1,0 +1,164 @@
+using Apptork.Root.Platform.Broadcasts;
+using Apptork.Root.Platform.Callers;
+using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Localization;
+using Apptork.Root.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apptork.Root.Features.Messages;
+
+/// <summary>
+/// The messages not yet ended, with their texts in every language, kept in memory: apps ask on every foreground, and
+/// answering costs no database read (but the caller's dismissals). A change on any process is announced
+/// (<see cref="ChangeBroadcast"/>) and the next read loads again; a board older than <see cref="MaxAge"/> is loaded again
+/// too, which covers a missed announcement. Schedules and audiences are evaluated per request, on the injected clock, so
+/// a message starts and ends on time whatever the board's age.
+/// </summary>
+public sealed class MessageBoard(ChangeBroadcast broadcast, IServiceScopeFactory scopes, RuntimeShape shape, TimeProvider time) : IHostedService, IDisposable
+{
+    public const string Topic = "messages-changed";
+
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
+
+    private readonly SemaphoreSlim loading = new(1, 1);
+
+    /// <summary>Counts announcements: a board loaded before the latest one is stale, even if it was loading when it came.</summary>
+    private long changes;
+
+    private Board? current;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (shape.Role.ServesApi())
+        {
+            broadcast.Subscribe(Topic, _ => Interlocked.Increment(ref changes));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public void Dispose() => loading.Dispose();
+
+    /// <summary>Makes every process read the messages again; this one before it returns.</summary>
+    public Task AnnounceAsync(Guid messageId) => broadcast.PublishAsync(Topic, messageId.ToString());
+
+    /// <summary>The messages not yet ended, highest priority then newest first; one load at a time when stale.</summary>
+    public async ValueTask<IReadOnlyList<LiveMessage>> CurrentAsync(CancellationToken cancellationToken)
+    {
+        if (Fresh(Volatile.Read(ref current)) is { } fresh)
+        {
+            return fresh;
+        }
+
+        await loading.WaitAsync(cancellationToken);
+        try
+        {
+            if (Fresh(current) is { } loadedMeanwhile)
+            {
+                return loadedMeanwhile;
+            }
+
+            var seen = Interlocked.Read(ref changes);
+            var loadedAt = Environment.TickCount64;
+            var messages = await LoadAsync(cancellationToken);
+            Volatile.Write(ref current, new Board(messages, seen, loadedAt));
+            return messages;
+        }
+        finally
+        {
+            loading.Release();
+        }
+    }
+
+    /// <summary>Its age on the machine's monotonic clock, not the injected one: a test's frozen clock must not freeze the board.</summary>
+    private IReadOnlyList<LiveMessage>? Fresh(Board? board) =>
+        board is not null && board.Changes == Interlocked.Read(ref changes) && Environment.TickCount64 - board.LoadedAt < MaxAge.TotalMilliseconds
+            ? board.Messages
+            : null;
+
+    private async Task<IReadOnlyList<LiveMessage>> LoadAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
+        var translations = scope.ServiceProvider.GetRequiredService<Translations>();
+        var now = time.GetUtcNow();
+        var rows = await db.Messages.AsNoTracking().Where(message => message.EndsAt == null || message.EndsAt > now).ToListAsync(cancellationToken);
+        var texts = await translations.ReadAsync(MessageTexts.Owner, rows.Select(row => row.Id.ToString()).ToList(), cancellationToken);
+        return rows.Select(row => LiveMessage.Of(row, texts))
+            .OrderByDescending(message => message.Message.Priority)
+            .ThenByDescending(message => message.Message.CreatedAt)
+            .ThenByDescending(message => message.Message.Id)
+            .ToList();
+    }
+
+    private sealed record Board(IReadOnlyList<LiveMessage> Messages, long Changes, long LoadedAt);
+}
+
+/// <summary>A message as the board holds it: its row, its texts, and its audience parsed once.</summary>
+public sealed record LiveMessage(
+    Message Message, TranslatedText Title, TranslatedText Body, TranslatedText ActionLabel,
+    IReadOnlySet<string> Platforms, IReadOnlySet<string> Roles, AppVersion? MinVersion, AppVersion? MaxVersion)
+{
+    public static LiveMessage Of(Message message, TranslatedFields texts)
+    {
+        var id = message.Id.ToString();
+        return new LiveMessage(
+            message,
+            texts.Get(id, MessageTexts.Title),
+            texts.Get(id, MessageTexts.Body),
+            texts.Get(id, MessageTexts.ActionLabel),
+            Split(message.Platforms),
+            Split(message.Roles),
+            AppVersion.Parse(message.MinAppVersion),
+            AppVersion.Parse(message.MaxAppVersion));
+    }
+
+    /// <summary>Whether this caller sees it now (dismissals aside).</summary>
+    public bool IsShownTo(MessageCaller caller, DateTimeOffset now)
+    {
+        if (Message.StartsAt > now || Message.EndsAt <= now)
+        {
+            return false;
+        }
+
+        if (Platforms.Count > 0 && (caller.Platform is null || !Platforms.Contains(caller.Platform)))
+        {
+            return false;
+        }
+
+        // A version range shows the message to the versions inside it only: an unknown version is inside none.
+        if (MinVersion is not null || MaxVersion is not null)
+        {
+            if (caller.Version is not { } version || version < MinVersion || version >= MaxVersion)
+            {
+                return false;
+            }
+        }
+
+        var signInMatches = Message.SignIn switch
+        {
+            MessageSignIn.SignedIn => caller.SignedIn,
+            MessageSignIn.Anonymous => !caller.SignedIn,
+            _ => true,
+        };
+        return signInMatches && (Roles.Count == 0 || (caller.Role is not null && Roles.Contains(caller.Role)));
+    }
+
+    private static HashSet<string> Split(string values) =>
+        values.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+}
+
+/// <summary>Who asks, as far as audiences and dismissals care.</summary>
+public sealed record MessageCaller(bool SignedIn, string? Role, string? Platform, AppVersion? Version, string? Dismisser)
+{
+    public static MessageCaller From(HttpContext context)
+    {
+        var client = ClientInfo.From(context);
+        var user = context.User;
+        var signedIn = user.Identity?.IsAuthenticated == true;
+        var dismisser = signedIn ? $"user:{user.UserId()}" : client.DeviceIdHash is { } device ? $"device:{device}" : null;
+        return new MessageCaller(signedIn, signedIn ? user.FindFirst(CurrentUser.RoleClaim)?.Value : null, client.Platform, AppVersion.Parse(client.AppVersion), dismisser);
+    }
+}
