@@ -1,3 +1,4 @@
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Localization;
 using Microsoft.EntityFrameworkCore;
@@ -14,7 +15,6 @@ public sealed class Message
     public const int MinPriority = 0;
     public const int MaxPriority = 1000;
     public const int MaxUrlLength = 2000;
-    public const int MaxVersionLength = 32;
 
     public Guid Id { get; set; }
 
@@ -119,8 +119,8 @@ public sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
         builder.Property(message => message.Severity).HasMaxLength(16);
         builder.Property(message => message.ActionUrl).HasMaxLength(Message.MaxUrlLength);
         builder.Property(message => message.Platforms).HasMaxLength(64);
-        builder.Property(message => message.MinAppVersion).HasMaxLength(Message.MaxVersionLength);
-        builder.Property(message => message.MaxAppVersion).HasMaxLength(Message.MaxVersionLength);
+        builder.Property(message => message.MinAppVersion).HasMaxLength(AppVersions.MaxLength);
+        builder.Property(message => message.MaxAppVersion).HasMaxLength(AppVersions.MaxLength);
         builder.Property(message => message.SignIn).HasMaxLength(16);
         builder.Property(message => message.Roles).HasMaxLength(64);
         // The operators' list, newest first; the apps' reads come from memory.

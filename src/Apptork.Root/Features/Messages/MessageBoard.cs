@@ -4,6 +4,7 @@ using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Localization;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
+using Semver;
 
 namespace Apptork.Root.Features.Messages;
 
@@ -99,7 +100,7 @@ public sealed class MessageBoard(ChangeBroadcast broadcast, IServiceScopeFactory
 /// <summary>A message as the board holds it: its row, its texts, and its audience parsed once.</summary>
 public sealed record LiveMessage(
     Message Message, TranslatedText Title, TranslatedText Body, TranslatedText ActionLabel,
-    IReadOnlySet<string> Platforms, IReadOnlySet<string> Roles, AppVersion? MinVersion, AppVersion? MaxVersion)
+    IReadOnlySet<string> Platforms, IReadOnlySet<string> Roles, SemVersion? MinVersion, SemVersion? MaxVersion)
 {
     public static LiveMessage Of(Message message, TranslatedFields texts)
     {
@@ -111,8 +112,8 @@ public sealed record LiveMessage(
             texts.Get(id, MessageTexts.ActionLabel),
             Split(message.Platforms),
             Split(message.Roles),
-            AppVersion.Parse(message.MinAppVersion),
-            AppVersion.Parse(message.MaxAppVersion));
+            AppVersions.Parse(message.MinAppVersion),
+            AppVersions.Parse(message.MaxAppVersion));
     }
 
     /// <summary>Whether this caller sees it now (dismissals aside).</summary>
@@ -128,13 +129,9 @@ public sealed record LiveMessage(
             return false;
         }
 
-        // A version range shows the message to the versions inside it only: an unknown version is inside none.
-        if (MinVersion is not null || MaxVersion is not null)
+        if (!AppVersions.InRange(caller.Version, MinVersion, MaxVersion))
         {
-            if (caller.Version is not { } version || version < MinVersion || version >= MaxVersion)
-            {
-                return false;
-            }
+            return false;
         }
 
         var signInMatches = Message.SignIn switch
@@ -151,7 +148,7 @@ public sealed record LiveMessage(
 }
 
 /// <summary>Who asks, as far as audiences and dismissals care.</summary>
-public sealed record MessageCaller(bool SignedIn, string? Role, string? Platform, AppVersion? Version, string? Dismisser)
+public sealed record MessageCaller(bool SignedIn, string? Role, string? Platform, SemVersion? Version, string? Dismisser)
 {
     public static MessageCaller From(HttpContext context)
     {
@@ -159,6 +156,6 @@ public sealed record MessageCaller(bool SignedIn, string? Role, string? Platform
         var user = context.User;
         var signedIn = user.Identity?.IsAuthenticated == true;
         var dismisser = signedIn ? $"user:{user.UserId()}" : client.DeviceIdHash is { } device ? $"device:{device}" : null;
-        return new MessageCaller(signedIn, signedIn ? user.FindFirst(CurrentUser.RoleClaim)?.Value : null, client.Platform, AppVersion.Parse(client.AppVersion), dismisser);
+        return new MessageCaller(signedIn, signedIn ? user.FindFirst(CurrentUser.RoleClaim)?.Value : null, client.Platform, AppVersions.Parse(client.AppVersion), dismisser);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Localization;
 using FluentValidation;
@@ -77,7 +78,7 @@ public sealed record MessageActionBody(IReadOnlyDictionary<string, string?>? Lab
 
 /// <param name="Platforms"><c>ios</c>, <c>android</c>, <c>web</c>; every platform when empty.</param>
 /// <param name="MinAppVersion">The lowest X-App-Version shown to, inclusive (semantic-version order).</param>
-/// <param name="MaxAppVersion">The first X-App-Version no longer shown to, exclusive. With either bound, a caller without a readable version is not shown it.</param>
+/// <param name="MaxAppVersion">The highest X-App-Version shown to, inclusive. With either bound, a caller without a readable version is not shown it.</param>
 /// <param name="SignIn"><c>everyone</c> (default), <c>signed_in</c> or <c>anonymous</c>.</param>
 /// <param name="Roles"><c>free</c>, <c>premium</c>, <c>staff</c>: signed-in users of these roles only; every caller when empty.</param>
 public sealed record MessageAudienceBody(
@@ -164,10 +165,8 @@ public sealed class MessageAudienceValidator : AbstractValidator<MessageAudience
         RuleFor(audience => audience.Roles).Must((audience, roles) => roles is not { Count: > 0 } || audience.SignIn != MessageSignIn.Anonymous)
             .WithErrorCode(ErrorCatalog.Invalid.Code);
         RuleFor(audience => audience.SignIn).Must(signIn => signIn is null || MessageSignIn.All.Contains(signIn)).WithErrorCode(ErrorCatalog.InvalidChoice.Code);
-        RuleFor(audience => audience.MinAppVersion).Must(version => version is null || AppVersion.Parse(version) is not null).WithErrorCode(ErrorCatalog.Invalid.Code);
-        RuleFor(audience => audience.MaxAppVersion).Must(version => version is null || AppVersion.Parse(version) is not null).WithErrorCode(ErrorCatalog.Invalid.Code)
-            .Must((audience, max) => AppVersion.Parse(audience.MinAppVersion) is not { } min || AppVersion.Parse(max) is not { } upper || upper > min)
-            .WithErrorCode(ErrorCatalog.Invalid.Code);
+        RuleFor(audience => audience.MinAppVersion).AppVersion();
+        RuleFor(audience => audience.MaxAppVersion).AppVersion().NotBelow(audience => audience.MinAppVersion);
     }
 }
 
