@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Checkout;
+using Apptork.Root.Features.FeatureFlags;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Fraud;
@@ -19,6 +20,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.AddCheckout();
     builder.AddFiles();
     builder.AddGeneration();
+    builder.AddFeatureFlags();
 
     // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
     await using var app = builder.Build();
@@ -32,6 +34,9 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
         api.MapGroup("/checkout").MapCheckoutEndpoints();
         api.MapGroup("/files").MapFileEndpoints();
         api.MapGroup("/generations").MapGenerationEndpoints();
+        api.MapGroup("/feature-flags").MapFeatureFlagEndpoints();
+        var admin = api.MapGroup("/admin").RequireStaff();
+        admin.MapGroup("/feature-flags").MapFeatureFlagAdminEndpoints();
         // Outside the API's prefix: a web page, and a well-known URI whose path is fixed (RFC 8615).
         app.MapDevelopmentPaymentPage();
         app.MapJwks();

@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Checkout;
+using Apptork.Root.Features.FeatureFlags;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Auth.Tokens;
@@ -53,6 +54,8 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<Generation> Generations => Set<Generation>();
 
+    public DbSet<FeatureFlag> FeatureFlags => Set<FeatureFlag>();
+
     /// <summary>Every translated text an operator writes (pack names, messages, flag descriptions), one row per language.</summary>
     public DbSet<Translation> Translations => Set<Translation>();
 
@@ -80,6 +83,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new StoredFileConfiguration());
         builder.ApplyConfiguration(new GenerationConfiguration());
         builder.ApplyConfiguration(new TranslationConfiguration());
+        builder.ApplyConfiguration(new FeatureFlagConfiguration());
         var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();
         builder.Entity<User>().HasData(shortfallUser);
         builder.Entity<Wallet>().HasData(shortfallWallet);
