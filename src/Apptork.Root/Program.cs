@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Checkout;
+using Apptork.Root.Features.FeatureFlags;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Fraud;
@@ -20,6 +21,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.AddCheckout();
     builder.AddFiles();
     builder.AddGeneration();
+    builder.AddFeatureFlags();
     builder.AddMessages();
 
     // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
@@ -34,8 +36,10 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
         api.MapGroup("/checkout").MapCheckoutEndpoints();
         api.MapGroup("/files").MapFileEndpoints();
         api.MapGroup("/generations").MapGenerationEndpoints();
+        api.MapGroup("/feature-flags").MapFeatureFlagEndpoints();
         api.MapGroup("/messages").MapMessageEndpoints();
         var admin = api.MapGroup("/admin").RequireStaff();
+        admin.MapGroup("/feature-flags").MapFeatureFlagAdminEndpoints();
         admin.MapGroup("/messages").MapMessageAdminEndpoints();
         // Outside the API's prefix: a web page, and a well-known URI whose path is fixed (RFC 8615).
         app.MapDevelopmentPaymentPage();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Apptork.Root.Features.FeatureFlags;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Localization;
@@ -31,6 +32,7 @@ public static class CheckoutEndpoints
             .Throttle(ThrottleScopes.Checkout)
             .Idempotent()
             .Validate<CheckoutSessionBody>()
+            .RequireFeature(FeatureFlagKeys.Checkout)
             .ProducesErrors(ErrorCatalog.PaymentsNotConfigured, ErrorCatalog.CheckoutLocked, ErrorCatalog.ServiceUnavailable)
             .WithName("checkout_sessions_create").WithSummary("Start a purchase")
             .WithDescription("Starts buying a pack: returns the page to open (checkout) or the secret for a native payment sheet (payment_sheet).");

@@ -2,6 +2,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Apptork.Root.Features.FeatureFlags;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Callers;
@@ -36,6 +37,7 @@ public static class GenerationEndpoints
             .Throttle(ThrottleScopes.AiGeneration)
             .Idempotent()
             .Validate<GenerationBody>()
+            .RequireFeature(FeatureFlagKeys.AiGeneration)
             .ProducesErrors(ErrorCatalog.AiNotConfigured, ErrorCatalog.FeatureDisabled, ErrorCatalog.InvalidCredit)
             .WithName("generations_create").WithSummary("Create a generation")
             .WithDescription("Creates a text or image generation: debits its cost and queues it; poll GET /generations/{id}.");

@@ -19,6 +19,7 @@ public sealed class TagsTransformer : IOpenApiDocumentTransformer
         ("Checkout", "The credit packs on sale, and buying one through the payment provider."),
         ("Files", "Uploads straight to storage, and reading files back through short-lived URLs."),
         ("Generations", "AI text and image generations: paid in credits when created, run in the background, refunded once if they finally fail."),
+        ("Feature flags", "Which features are on for the calling app (polled with an ETag), and, for staff, managing the flags live."),
         ("Messages", "System messages operators broadcast to the apps (maintenance, outages, updates), for this caller and in their language; poll with If-None-Match."),
         ("Admin messages", "Staff only: writing the system messages, their translations, schedules and audiences."),
         (Webhooks, "Called by the payment provider, not by apps: signed event deliveries."),

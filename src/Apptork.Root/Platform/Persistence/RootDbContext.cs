@@ -1,5 +1,6 @@
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Checkout;
+using Apptork.Root.Features.FeatureFlags;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Messages;
@@ -54,6 +55,8 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<Generation> Generations => Set<Generation>();
 
+    public DbSet<FeatureFlag> FeatureFlags => Set<FeatureFlag>();
+
     public DbSet<Message> Messages => Set<Message>();
 
     public DbSet<MessageDismissal> MessageDismissals => Set<MessageDismissal>();
@@ -85,6 +88,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new StoredFileConfiguration());
         builder.ApplyConfiguration(new GenerationConfiguration());
         builder.ApplyConfiguration(new TranslationConfiguration());
+        builder.ApplyConfiguration(new FeatureFlagConfiguration());
         builder.ApplyConfiguration(new MessageConfiguration());
         builder.ApplyConfiguration(new MessageDismissalConfiguration());
         var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();

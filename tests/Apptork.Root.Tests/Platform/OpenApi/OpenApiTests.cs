@@ -104,7 +104,7 @@ public sealed class OpenApiTests(PostgresServer postgres)
         servers.ShouldAllBe(url => !url!.EndsWith('/'));
 
         var tags = root.GetProperty("tags").EnumerateArray().ToList();
-        tags.Select(tag => tag.GetProperty("name").GetString()).ShouldBe(["Auth", "Wallet", "Checkout", "Files", "Generations", "Messages", "Admin messages", "Webhooks"]);
+        tags.Select(tag => tag.GetProperty("name").GetString()).ShouldBe(["Auth", "Wallet", "Checkout", "Files", "Generations", "Feature flags", "Messages", "Admin messages", "Webhooks"]);
         tags.ShouldAllBe(tag => !string.IsNullOrWhiteSpace(tag.GetProperty("description").GetString()));
         OperationOf(root, "post", "/api/v1/checkout/webhooks/stripe").GetProperty("tags").EnumerateArray()
             .Select(tag => tag.GetString()).ShouldBe(["Webhooks"]);

@@ -563,6 +563,72 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.ToTable("processed_payment_events", (string)null);
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.FeatureFlags.FeatureFlag", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("enabled");
+
+                    b.Property<long?>("EndsAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ends_at");
+
+                    b.Property<string>("MaxAppVersion")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("max_app_version");
+
+                    b.Property<string>("MinAppVersion")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("min_app_version");
+
+                    b.Property<string>("Platforms")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("platforms");
+
+                    b.Property<string>("Roles")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("roles");
+
+                    b.Property<int>("RolloutPercentage")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("rollout_percentage");
+
+                    b.Property<long?>("StartsAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("starts_at");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid?>("UpdatedBy")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_by");
+
+                    b.HasKey("Key")
+                        .HasName("pk_feature_flags");
+
+                    b.ToTable("feature_flags", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_feature_flags_rollout_percentage", "rollout_percentage BETWEEN 0 AND 100");
+                        });
+                });
+
             modelBuilder.Entity("Apptork.Root.Features.Files.StoredFile", b =>
                 {
                     b.Property<Guid>("Id")

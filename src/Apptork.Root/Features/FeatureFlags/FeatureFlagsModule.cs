@@ -1,0 +1,27 @@
+using FluentValidation;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.FeatureManagement;
+
+namespace Apptork.Root.Features.FeatureFlags;
+
+public static class FeatureFlagsModule
+{
+    public static WebApplicationBuilder AddFeatureFlags(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSingleton<FeatureFlagDefinitions>();
+        // Registers the library's manager and its built-in filters (targeting among them); ours then replaces its
+        // configuration-file provider, so definitions come from the database.
+        services.AddFeatureManagement()
+            .AddFeatureFilter<RolesFilter>()
+            .AddFeatureFilter<PlatformsFilter>()
+            .AddFeatureFilter<AppVersionsFilter>()
+            .AddFeatureFilter<ScheduleFilter>();
+        services.RemoveAll<IFeatureDefinitionProvider>();
+        services.AddSingleton<IFeatureDefinitionProvider>(provider => provider.GetRequiredService<FeatureFlagDefinitions>());
+        services.AddSingleton<FeatureGates>();
+        services.AddSingleton<IValidator<FeatureFlagBody>, FeatureFlagBodyValidator>();
+        services.AddSingleton<IValidator<FeatureFlagUpdateBody>, FeatureFlagUpdateBodyValidator>();
+        return builder;
+    }
+}
