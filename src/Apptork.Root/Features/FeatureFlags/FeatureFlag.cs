@@ -1,3 +1,4 @@
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Localization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -57,8 +58,8 @@ public sealed class FeatureFlagConfiguration : IEntityTypeConfiguration<FeatureF
         // A short list of known words each: kept as one comma-separated column, readable in both databases.
         builder.Property(flag => flag.Roles).HasMaxLength(64).HasConversion(WordList.Converter, WordList.Comparer);
         builder.Property(flag => flag.Platforms).HasMaxLength(64).HasConversion(WordList.Converter, WordList.Comparer);
-        builder.Property(flag => flag.MinAppVersion).HasMaxLength(AppVersion.MaxLength);
-        builder.Property(flag => flag.MaxAppVersion).HasMaxLength(AppVersion.MaxLength);
+        builder.Property(flag => flag.MinAppVersion).HasMaxLength(AppVersions.MaxLength);
+        builder.Property(flag => flag.MaxAppVersion).HasMaxLength(AppVersions.MaxLength);
     }
 
     private static class WordList

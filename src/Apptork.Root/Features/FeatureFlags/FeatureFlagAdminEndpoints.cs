@@ -199,15 +199,11 @@ public abstract partial class FeatureFlagRulesValidator<T> : AbstractValidator<T
         RuleFor(body => body.RolloutPercentage).GreaterThanOrEqualTo(0).LessThanOrEqualTo(100);
         RuleForEach(body => body.Roles).Must(KnownRoles.Contains).WithErrorCode(ErrorCatalog.InvalidChoice.Code);
         RuleForEach(body => body.Platforms).Must(KnownPlatforms.Contains).WithErrorCode(ErrorCatalog.InvalidChoice.Code);
-        RuleFor(body => body.MinAppVersion).Must(IsVersion).WithErrorCode(ErrorCatalog.Invalid.Code);
-        RuleFor(body => body.MaxAppVersion).Must(IsVersion).WithErrorCode(ErrorCatalog.Invalid.Code)
-            .Must((body, max) => AppVersion.Parse(body.MinAppVersion) is not { } min || AppVersion.Parse(max) is not { } upper || min <= upper)
-            .WithErrorCode(ErrorCatalog.Invalid.Code);
+        RuleFor(body => body.MinAppVersion).AppVersion();
+        RuleFor(body => body.MaxAppVersion).AppVersion().NotBelow(body => body.MinAppVersion);
         RuleFor(body => body.EndsAt)
             .Must((body, end) => body.StartsAt is null || end is null || end > body.StartsAt).WithErrorCode(ErrorCatalog.Invalid.Code);
     }
-
-    private static bool IsVersion(string? version) => string.IsNullOrWhiteSpace(version) || AppVersion.Parse(version) is not null;
 }
 
 public sealed partial class FeatureFlagBodyValidator : FeatureFlagRulesValidator<FeatureFlagBody>

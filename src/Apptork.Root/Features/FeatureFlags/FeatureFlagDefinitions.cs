@@ -83,7 +83,11 @@ public sealed partial class FeatureFlagDefinitions : IFeatureDefinitionProvider,
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
                 var flags = await db.FeatureFlags.AsNoTracking().ToDictionaryAsync(flag => flag.Key, StringComparer.Ordinal, cancellationToken);
-                current = new Snapshot(flags, flags.ToDictionary(pair => pair.Key, pair => Define(pair.Value), StringComparer.Ordinal), readAt, seen);
+                // Unchanged flags keep their snapshot's very objects: what is kept per snapshot (the library's bound
+                // filter settings, callers' evaluations in FeatureGates) then outlives a re-read that found nothing new.
+                current = stale is not null && SameRules(stale.Flags, flags)
+                    ? stale with { ReadAt = readAt, Invalidations = seen }
+                    : new Snapshot(flags, flags.ToDictionary(pair => pair.Key, pair => Define(pair.Value), StringComparer.Ordinal), readAt, seen);
             }
             catch (Exception exception) when (stale is not null && !cancellationToken.IsCancellationRequested)
             {
@@ -138,6 +142,14 @@ public sealed partial class FeatureFlagDefinitions : IFeatureDefinitionProvider,
             EnabledFor = filters,
         };
     }
+
+    private static bool SameRules(IReadOnlyDictionary<string, FeatureFlag> before, Dictionary<string, FeatureFlag> now) =>
+        before.Count == now.Count
+        && now.All(pair => before.TryGetValue(pair.Key, out var earlier) && Rules(earlier).Equals(Rules(pair.Value)));
+
+    private static object Rules(FeatureFlag flag) => (
+        flag.Enabled, flag.RolloutPercentage, string.Join(',', flag.Roles), string.Join(',', flag.Platforms), flag.MinAppVersion, flag.MaxAppVersion,
+        flag.StartsAt, flag.EndsAt, flag.UpdatedAt);
 
     private static Dictionary<string, string?> Values(List<string> words) =>
         words.Select((word, index) => (word, index)).ToDictionary(item => $"Values:{item.index}", item => (string?)item.word);

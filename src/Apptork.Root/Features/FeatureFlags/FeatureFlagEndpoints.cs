@@ -23,8 +23,7 @@ public static class FeatureFlagEndpoints
     private static async Task<Results<Ok<FeatureFlagsView>, StatusCodeHttpResult>> GetAsync(
         HttpContext context, FeatureGates gates, CancellationToken cancellationToken)
     {
-        var flags = await gates.EvaluateAllAsync(FlagCaller.From(context), cancellationToken);
-        var etag = FeatureGates.ETagOf(flags);
+        var (flags, etag) = await gates.EvaluateAllAsync(FlagCaller.From(context), cancellationToken);
         context.Response.Headers.ETag = etag;
         // Private: the answer depends on the caller (token, headers); a shared cache must not hand it to another.
         context.Response.Headers.CacheControl = "private, no-cache";

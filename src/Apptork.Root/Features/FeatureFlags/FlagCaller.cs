@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Apptork.Root.Platform.Callers;
 using Microsoft.FeatureManagement.FeatureFilters;
+using Semver;
 
 namespace Apptork.Root.Features.FeatureFlags;
 
@@ -17,7 +18,7 @@ public sealed class FlagCaller : TargetingContext
 {
     public const string Nobody = "anonymous";
 
-    public FlagCaller(string userId, string? role, string? platform, AppVersion? appVersion)
+    public FlagCaller(string userId, string? role, string? platform, SemVersion? appVersion)
     {
         UserId = userId;
         Groups = role is null ? [] : [role];
@@ -33,7 +34,10 @@ public sealed class FlagCaller : TargetingContext
     public string? Platform { get; }
 
     /// <summary>Null when missing or malformed: unknown, never an error.</summary>
-    public AppVersion? AppVersion { get; }
+    public SemVersion? AppVersion { get; }
+
+    /// <summary>Everything a flag's rules read of the caller, as one text: two callers with one key get the same flags.</summary>
+    public string Key => $"{UserId}|{Role}|{Platform}|{AppVersion}";
 
     public static FlagCaller From(HttpContext context)
     {
@@ -41,6 +45,6 @@ public sealed class FlagCaller : TargetingContext
         var user = context.User;
         var signedIn = user.Identity?.IsAuthenticated == true;
         var id = signedIn ? user.UserId().ToString() : client.DeviceIdHash is { } device ? $"device:{device}" : Nobody;
-        return new FlagCaller(id, signedIn ? user.FindFirstValue(CurrentUser.RoleClaim) : null, client.Platform, FeatureFlags.AppVersion.Parse(client.AppVersion));
+        return new FlagCaller(id, signedIn ? user.FindFirstValue(CurrentUser.RoleClaim) : null, client.Platform, AppVersions.Parse(client.AppVersion));
     }
 }

@@ -1,5 +1,7 @@
+using Apptork.Root.Platform.Callers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.FeatureManagement;
+using Semver;
 
 namespace Apptork.Root.Features.FeatureFlags;
 
@@ -44,12 +46,12 @@ public sealed class AppVersionsFilter : IContextualFeatureFilter<FlagCaller>, IF
     public const string Alias = "Apptork.AppVersions";
 
     public object BindParameters(IConfiguration parameters) =>
-        (AppVersion.Parse(parameters["Min"]), AppVersion.Parse(parameters["Max"]));
+        (AppVersions.Parse(parameters["Min"]), AppVersions.Parse(parameters["Max"]));
 
     public Task<bool> EvaluateAsync(FeatureFilterEvaluationContext featureFilterContext, FlagCaller appContext)
     {
-        var (min, max) = ((AppVersion?, AppVersion?))featureFilterContext.Settings;
-        return Task.FromResult(appContext.AppVersion is { } version && (min is null || version >= min.Value) && (max is null || version <= max.Value));
+        var (min, max) = ((SemVersion?, SemVersion?))featureFilterContext.Settings;
+        return Task.FromResult(AppVersions.InRange(appContext.AppVersion, min, max));
     }
 }
 

@@ -7,6 +7,8 @@ using Apptork.Root.Tests.Features.Generation;
 using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Shouldly;
 using Xunit;
 
@@ -108,6 +110,26 @@ public sealed class FeatureFlagApiTests(PostgresServer postgres)
         await flags.CreateOkAsync(staff, Flag("twice"));
         using var again = await flags.SendAsync(HttpMethod.Post, Admin, staff, Flag("twice", enabled: false));
         await ErrorAssert.SingleAsync(again, HttpStatusCode.Conflict, "client_error", "conflict", "key");
+    }
+
+    [Fact]
+    public async Task A_poll_sees_a_schedule_start_and_end_on_time_though_nothing_else_changed()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite,
+            extensions: new RootApp.TestExtensions(Services: services => services.AddSingleton<TimeProvider>(clock)));
+        var flags = new FlagsClient(app);
+        var (staff, _) = await flags.StaffAsync("scheduling.operator@example.com");
+        var now = clock.GetUtcNow();
+        await flags.CreateOkAsync(staff, Flag("sale", extra: new { starts_at = now.AddHours(1), ends_at = now.AddHours(2) }));
+
+        // Each poll after the first is answered from the caller's kept evaluation, until a schedule starts or ends.
+        (await flags.FlagsAsync())["sale"].ShouldBeFalse();
+        (await flags.FlagsAsync())["sale"].ShouldBeFalse();
+        clock.Advance(TimeSpan.FromHours(1));
+        (await flags.FlagsAsync())["sale"].ShouldBeTrue();
+        clock.Advance(TimeSpan.FromHours(1));
+        (await flags.FlagsAsync())["sale"].ShouldBeFalse();
     }
 
     [Theory, MemberData(nameof(Shapes))]

@@ -1,3 +1,4 @@
+using Apptork.Root.Platform.Callers;
 using Apptork.Root.Features.FeatureFlags;
 using Apptork.Root.Tests.Infrastructure.Categories;
 using Microsoft.Extensions.DependencyInjection;
@@ -107,24 +108,6 @@ public sealed class FlagEvaluationTests
         (await features.IsEnabledAsync("sale", Caller("u"))).ShouldBeFalse();
     }
 
-    [Theory]
-    [InlineData("1.10.0", "1.9.9", 1)]
-    [InlineData("1.9.9", "1.10.0", -1)]
-    [InlineData("2", "1.99.99", 1)]
-    [InlineData("1.2", "1.2.0", 0)]
-    [InlineData("v1.2.3+45", "1.2.3", 0)]
-    public void App_versions_compare_in_semantic_order(string left, string right, int sign) =>
-        Math.Sign(AppVersion.Parse(left)!.Value.CompareTo(AppVersion.Parse(right)!.Value)).ShouldBe(sign);
-
-    [Theory]
-    [InlineData(null)]
-    [InlineData("")]
-    [InlineData("latest")]
-    [InlineData("1.2.3.4")]
-    [InlineData("1..2")]
-    [InlineData("99999999999.0")]
-    public void A_malformed_app_version_is_unknown(string? version) => AppVersion.Parse(version).ShouldBeNull();
-
     private void Define(FeatureFlag flag) => definitions[flag.Key] = FeatureFlagDefinitions.Define(flag);
 
     private async Task<List<string>> InAsync(IEnumerable<string> users)
@@ -142,7 +125,7 @@ public sealed class FlagEvaluationTests
     }
 
     private static FlagCaller Caller(string id, string? role = null, string? platform = null, string? version = null) =>
-        new(id, role, platform, AppVersion.Parse(version));
+        new(id, role, platform, AppVersions.Parse(version));
 
     private sealed class InMemoryDefinitions(Dictionary<string, FeatureDefinition> definitions) : IFeatureDefinitionProvider
     {

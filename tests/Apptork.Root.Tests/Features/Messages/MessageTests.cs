@@ -75,12 +75,12 @@ public sealed class MessageTests(PostgresServer postgres)
         var user = await messages.Auth.SignInAsync("app.user@example.com");
         await messages.CreateAsync(staff.AccessToken, Titled("ios", new { platforms = new List<string> { "ios" } }));
         await messages.CreateAsync(staff.AccessToken, Titled("from 1.10.0", new { min_app_version = "1.10.0" }));
-        await messages.CreateAsync(staff.AccessToken, Titled("before 1.10.0", new { max_app_version = "1.10.0" }));
+        await messages.CreateAsync(staff.AccessToken, Titled("up to 1.9.9", new { max_app_version = "1.9.9" }));
         await messages.CreateAsync(staff.AccessToken, Titled("anonymous", new { sign_in = "anonymous" }));
         await messages.CreateAsync(staff.AccessToken, Titled("signed in", new { sign_in = "signed_in" }));
         await messages.CreateAsync(staff.AccessToken, Titled("staff", new { roles = new List<string> { "staff" } }));
 
-        (await messages.TitlesAsync(platform: "ios", version: "1.9.9")).ShouldBe(["ios", "before 1.10.0", "anonymous"], ignoreOrder: true);
+        (await messages.TitlesAsync(platform: "ios", version: "1.9.9")).ShouldBe(["ios", "up to 1.9.9", "anonymous"], ignoreOrder: true);
         (await messages.TitlesAsync(platform: "android", version: "1.10.0")).ShouldBe(["from 1.10.0", "anonymous"], ignoreOrder: true);
         // An unreadable or missing version is inside no range, and never an error.
         (await messages.TitlesAsync(platform: "web", version: "banana")).ShouldBe(["anonymous"]);
