@@ -3,7 +3,7 @@
 # the caller) signed in, as a 200 and as a 304 (If-None-Match), against GET /api/v1/auth/whoami with the same token
 # (answered from the token alone), all against one production-shape process on PostgreSQL, in the same run.
 # Goals: >= 0.8 of whoami for the 200 answer, >= 0.9 for the 304 poll.
-# Usage: bench/feature-flags.sh   (BENCH_SECONDS=10 per measurement by default)
+# Usage: bench/feature-flags.sh   (BENCH_SECONDS=10 per measurement, BENCH_ROUNDS=3 alternating rounds by default)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
@@ -67,11 +67,19 @@ etag=$(curl -sf -D - -o /dev/null "${headers[@]}" "$base/api/v1/feature-flags" |
 [[ $(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" -H "If-None-Match: $etag" "$base/api/v1/feature-flags") == 304 ]]
 
 requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" >/dev/null   # warm-up: JIT and connection pools
-whoami=$(requests_per_second "$base/api/v1/auth/whoami" "${headers[@]}")
-flags=$(requests_per_second "$base/api/v1/feature-flags" "${headers[@]}")
-not_modified=$(requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" -H "If-None-Match: $etag")
+# Alternating rounds, medians: the machine's drift over a minute moves the three alike.
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+: >"$work/whoami" ; : >"$work/flags" ; : >"$work/not_modified"
+for _ in $(seq 1 "${BENCH_ROUNDS:-3}"); do
+  requests_per_second "$base/api/v1/auth/whoami" "${headers[@]}" >>"$work/whoami"
+  requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" >>"$work/flags"
+  requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" -H "If-None-Match: $etag" >>"$work/not_modified"
+done
+whoami=$(median <"$work/whoami")
+flags=$(median <"$work/flags")
+not_modified=$(median <"$work/not_modified")
 
-printf '%-52s %12s\n' "endpoint (wrk -t2 -c32, ${BENCH_SECONDS:-10} s each)" "requests/s"
+printf '%-52s %12s\n' "endpoint (wrk -t2 -c32, median of ${BENCH_ROUNDS:-3} rounds of ${BENCH_SECONDS:-10} s)" "requests/s"
 printf '%-52s %12s\n' "GET /auth/whoami, bearer token (baseline)" "$whoami"
 printf '%-52s %12s\n' "GET /feature-flags, 20 flags, 200" "$flags"
 printf '%-52s %12s\n' "GET /feature-flags, If-None-Match, 304" "$not_modified"

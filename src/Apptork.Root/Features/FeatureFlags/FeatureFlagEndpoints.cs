@@ -27,8 +27,11 @@ public static class FeatureFlagEndpoints
         context.Response.Headers.ETag = etag;
         // Private: the answer depends on the caller (token, headers); a shared cache must not hand it to another.
         context.Response.Headers.CacheControl = "private, no-cache";
-        return context.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } tags
-            && tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(new EntityTagHeaderValue(etag), useStrongComparison: false))
+        // An app sends back the very tag it got: compared as text first, parsed only when it is something else.
+        var ifNoneMatch = context.Request.Headers.IfNoneMatch;
+        return (ifNoneMatch.Count == 1 && ifNoneMatch[0] == etag)
+            || (context.Request.GetTypedHeaders().IfNoneMatch is { Count: > 0 } tags
+                && tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(new EntityTagHeaderValue(etag), useStrongComparison: false)))
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
             : TypedResults.Ok(new FeatureFlagsView(flags));
     }
