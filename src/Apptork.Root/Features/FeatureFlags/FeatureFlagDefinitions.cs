@@ -56,10 +56,40 @@ public sealed partial class FeatureFlagDefinitions : IFeatureDefinitionProvider,
 
     public void Dispose() => reading.Dispose();
 
+    /// <summary>
+    /// The snapshot to answer with. A change announced since it was read is waited for: an operator who turns a feature
+    /// off expects the next request to see it. A snapshot merely older than the time to live answers at once while one
+    /// read runs in the background: under load every request holds a database connection (a gated endpoint runs inside
+    /// the Idempotency-Key's), and all of them waiting for one more connection to re-read unchanged flags could drain
+    /// the pool.
+    /// </summary>
     private async ValueTask<Snapshot> CurrentAsync(CancellationToken cancellationToken)
     {
         var snapshot = current;
-        return snapshot is not null && IsFresh(snapshot) ? snapshot : await ReadAsync(snapshot, cancellationToken);
+        if (snapshot is null || snapshot.Invalidations != Interlocked.Read(ref invalidations))
+        {
+            return await ReadAsync(snapshot, cancellationToken);
+        }
+
+        if (!IsFresh(snapshot) && reading.CurrentCount > 0)
+        {
+            _ = Task.Run(() => ReadAsync(snapshot, CancellationToken.None));
+        }
+
+        return snapshot;
+    }
+
+    /// <summary>Reads the flags once when the process starts, so that the first requests find them in memory.</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CurrentAsync(cancellationToken);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogReadFailed(logger, exception);
+        }
     }
 
     private bool IsFresh(Snapshot snapshot) =>

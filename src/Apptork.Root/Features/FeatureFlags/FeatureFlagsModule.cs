@@ -20,8 +20,17 @@ public static class FeatureFlagsModule
         services.RemoveAll<IFeatureDefinitionProvider>();
         services.AddSingleton<IFeatureDefinitionProvider>(provider => provider.GetRequiredService<FeatureFlagDefinitions>());
         services.AddSingleton<FeatureGates>();
+        services.AddHostedService<FeatureFlagsWarmUp>();
         services.AddSingleton<IValidator<FeatureFlagBody>, FeatureFlagBodyValidator>();
         services.AddSingleton<IValidator<FeatureFlagUpdateBody>, FeatureFlagUpdateBodyValidator>();
         return builder;
     }
+}
+
+/// <summary>Reads the flags before the process serves: the first requests then find them in memory.</summary>
+internal sealed class FeatureFlagsWarmUp(FeatureFlagDefinitions definitions) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => definitions.WarmUpAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -96,6 +96,11 @@ public static class MessageEndpoints
             {
                 // The same caller's concurrent dismissal came first: the outcome is the same.
             }
+            catch (DbUpdateException exception) when (DatabaseErrors.IsForeignKeyViolation(exception))
+            {
+                // Deleted since this process last read the messages: it is gone for everyone.
+                throw ErrorCatalog.NotFound.ToException();
+            }
         }
 
         return TypedResults.NoContent();

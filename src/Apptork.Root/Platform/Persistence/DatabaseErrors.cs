@@ -12,10 +12,14 @@ public static class DatabaseErrors
 {
     // https://www.postgresql.org/docs/current/errcodes-appendix.html
     private const string PostgresUniqueViolation = "23505";
+    private const string PostgresForeignKeyViolation = "23503";
 
     // https://www.sqlite.org/rescode.html#constraint_unique and #constraint_primarykey
     private const int SqliteConstraintUnique = 2067;
     private const int SqliteConstraintPrimaryKey = 1555;
+
+    // https://www.sqlite.org/rescode.html#constraint_foreignkey
+    private const int SqliteConstraintForeignKey = 787;
 
     public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException is { } inner && IsUniqueViolation(inner);
 
@@ -24,6 +28,14 @@ public static class DatabaseErrors
     {
         PostgresException postgres => postgres.SqlState == PostgresUniqueViolation,
         SqliteException sqlite => sqlite.SqliteExtendedErrorCode is SqliteConstraintUnique or SqliteConstraintPrimaryKey,
+        _ => false,
+    };
+
+    /// <summary>A row refers to one that is gone (deleted meanwhile by another request).</summary>
+    public static bool IsForeignKeyViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        PostgresException postgres => postgres.SqlState == PostgresForeignKeyViolation,
+        SqliteException sqlite => sqlite.SqliteExtendedErrorCode == SqliteConstraintForeignKey,
         _ => false,
     };
 }

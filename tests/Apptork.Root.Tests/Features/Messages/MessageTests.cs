@@ -1,6 +1,8 @@
 using System.Net;
+using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Shouldly;
@@ -164,4 +166,23 @@ public sealed class MessageTests(PostgresServer postgres)
 
     private static Dictionary<string, object?> Titled(string title, object audience) =>
         new() { ["title"] = Texts(("en", title)), ["audience"] = audience };
+
+    [Theory, MemberData(nameof(Shapes))]
+    public async Task Dismissing_a_message_deleted_since_this_process_read_it_is_not_found(DatabaseShape shape)
+    {
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape);
+        var messages = new MessagesClient(app);
+        var staff = await messages.StaffAsync();
+        var doomed = await messages.CreateAsync(staff.AccessToken, new() { ["title"] = Texts(("en", "Soon gone")) });
+        (await messages.TitlesAsync(device: "device-z")).ShouldBe(["Soon gone"]);
+
+        // Deleted as another process would, with no announcement reaching this one: its board still lists the message.
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<RootDbContext>().Messages.Where(message => message.Id == doomed.Id).ExecuteDeleteAsync(Cancel);
+        }
+
+        using var dismissed = await messages.DismissAsync(doomed.Id, device: "device-z");
+        await ErrorAssert.SingleAsync(dismissed, HttpStatusCode.NotFound, "client_error", "not_found");
+    }
 }
