@@ -10,35 +10,8 @@ install_wrk
 work=$(mktemp -d)
 BENCH_CLEANUP+=("rm -rf $work")
 
-publish_app "$work/app"
-start_postgres
-start_smtp
-app_port=$(free_port)
-export Database__Provider=Postgres
-export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Maximum Pool Size=64"
-export Auth__Secret=$(openssl rand -base64 48)
-export Auth__Jwt__SigningKeys__0="$(openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null)"
-export Email__Provider=Smtp Email__Smtp__Host=127.0.0.1 Email__Smtp__Port="$SMTP_PORT" Email__Smtp__UseTls=false
-# The production shape requires a storage choice; one host, and sign-in stores no files.
-export Storage__Provider=Local
-# Limits high enough never to refuse the load: this measures authentication, not throttling.
-export Throttling__Rates__anon__anonymous=100000000/minute Throttling__Rates__user__free=100000000/minute
-export Logging__LogLevel__Default=Warning
-
-"$work/app/Apptork.Root" migrate >/dev/null
-base="http://127.0.0.1:$app_port"
-export Http__PublicBaseUrl="$base"
-"$work/app/Apptork.Root" --Urls "$base" >"$work/app.log" 2>&1 &
-app_pid=$!
-BENCH_CLEANUP+=("kill $app_pid 2>/dev/null")
-wait_for "$base/healthz/ready" "$app_pid" "$work/app.log"
-
-otp_token=$(curl -sf -H 'Content-Type: application/json' -d '{"email":"bench@example.com"}' "$base/api/v1/auth/otp/request" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["otp_token"])')
-until grep -q 'SMTP_MESSAGE' "$SMTP_LOG"; do sleep 0.05; done
-code=$(grep 'SMTP_MESSAGE' "$SMTP_LOG" | tail -n 1 | grep -oE '\b[0-9]{6}\b' | head -n 1)
-access=$(curl -sf -H 'Content-Type: application/json' -d "{\"otp_token\":\"$otp_token\",\"code\":\"$code\"}" "$base/api/v1/auth/otp/verify" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+start_production_app "$work"
+access=$(sign_in bench@example.com)
 bearer=(-H "Authorization: Bearer $access")
 curl -sf "${bearer[@]}" "$base/api/v1/auth/whoami" | grep -q '"authenticated":true'
 

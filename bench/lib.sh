@@ -72,3 +72,43 @@ install_packages() {
 }
 
 install_wrk() { command -v wrk >/dev/null || install_packages wrk; }
+
+# The published app in the production shape on a throwaway PostgreSQL, mail to the SMTP peer, limits high enough never
+# to refuse the load (these benchmarks measure other things than throttling), started and ready. Sets APP (the binary),
+# base (its URL) and app_pid. Environment the caller exported first (e.g. ConnectionStrings__Redis) applies too.
+start_production_app() {
+  local work=$1 port
+  publish_app "$work/app"
+  start_postgres
+  start_smtp
+  port=$(free_port)
+  APP="$work/app/Apptork.Root"
+  base="http://127.0.0.1:$port"
+  export Database__Provider=Postgres
+  export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Maximum Pool Size=64"
+  export Auth__Secret=$(openssl rand -base64 48)
+  export Auth__Jwt__SigningKeys__0="$(openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null)"
+  export Email__Provider=Smtp Email__Smtp__Host=127.0.0.1 Email__Smtp__Port="$SMTP_PORT" Email__Smtp__UseTls=false
+  # The production shape requires a storage choice; one host.
+  export Storage__Provider=Local
+  export Throttling__Rates__anon__anonymous=100000000/minute Throttling__Rates__user__free=100000000/minute Throttling__Rates__user__staff=100000000/minute
+  export Logging__LogLevel__Default=Warning
+  export Http__PublicBaseUrl="$base"
+  "$APP" migrate >/dev/null
+  "$APP" --Urls "$base" >"$work/app.log" 2>&1 &
+  app_pid=$!
+  BENCH_CLEANUP+=("kill $app_pid 2>/dev/null")
+  wait_for "$base/healthz/ready" "$app_pid" "$work/app.log"
+}
+
+# Signs in to the app started by start_production_app by email code, reading the code from the SMTP peer; prints the access token.
+sign_in() {
+  local otp_token code before
+  before=$(grep -c "SMTP_MESSAGE.*$1" "$SMTP_LOG" || true)
+  otp_token=$(curl -sf -H 'Content-Type: application/json' -d "{\"email\":\"$1\"}" "$base/api/v1/auth/otp/request" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["otp_token"])')
+  until (( $(grep -c "SMTP_MESSAGE.*$1" "$SMTP_LOG" || true) > before )); do sleep 0.05; done
+  code=$(grep 'SMTP_MESSAGE' "$SMTP_LOG" | grep "$1" | tail -n 1 | grep -oE '\b[0-9]{6}\b' | head -n 1)
+  curl -sf -H 'Content-Type: application/json' -d "{\"otp_token\":\"$otp_token\",\"code\":\"$code\"}" "$base/api/v1/auth/otp/verify" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
