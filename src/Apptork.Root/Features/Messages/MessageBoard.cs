@@ -15,7 +15,8 @@ namespace Apptork.Root.Features.Messages;
 /// too, which covers a missed announcement. Schedules and audiences are evaluated per request, on the injected clock, so
 /// a message starts and ends on time whatever the board's age.
 /// </summary>
-public sealed class MessageBoard(ChangeBroadcast broadcast, IServiceScopeFactory scopes, RuntimeShape shape, TimeProvider time) : IHostedService, IDisposable
+public sealed partial class MessageBoard(
+    ChangeBroadcast broadcast, IServiceScopeFactory scopes, RuntimeShape shape, TimeProvider time, ILogger<MessageBoard> logger) : IHostedService, IDisposable
 {
     public const string Topic = "messages-changed";
 
@@ -45,14 +46,30 @@ public sealed class MessageBoard(ChangeBroadcast broadcast, IServiceScopeFactory
     /// <summary>Makes every process read the messages again; this one before it returns.</summary>
     public Task AnnounceAsync(Guid messageId) => broadcast.PublishAsync(Topic, messageId.ToString());
 
-    /// <summary>The messages not yet ended, highest priority then newest first; one load at a time when stale.</summary>
+    /// <summary>
+    /// The messages not yet ended, highest priority then newest first. A change announced since the board was loaded is
+    /// waited for (the next request shows it); a board merely older than <see cref="MaxAge"/> answers at once while one
+    /// load refreshes it in the background, so requests do not queue behind a read every few seconds.
+    /// </summary>
     public async ValueTask<IReadOnlyList<LiveMessage>> CurrentAsync(CancellationToken cancellationToken)
     {
-        if (Fresh(Volatile.Read(ref current)) is { } fresh)
+        var board = Volatile.Read(ref current);
+        if (board is null || board.Changes != Interlocked.Read(ref changes))
         {
-            return fresh;
+            return await LoadOnceAsync(cancellationToken);
         }
 
+        if (Fresh(board) is null && loading.CurrentCount > 0)
+        {
+            _ = Task.Run(() => LoadOnceAsync(CancellationToken.None));
+        }
+
+        return board.Messages;
+    }
+
+    /// <summary>One load at a time; a failed one keeps the board as last loaded answering, if there is one.</summary>
+    private async Task<IReadOnlyList<LiveMessage>> LoadOnceAsync(CancellationToken cancellationToken)
+    {
         await loading.WaitAsync(cancellationToken);
         try
         {
@@ -63,9 +80,17 @@ public sealed class MessageBoard(ChangeBroadcast broadcast, IServiceScopeFactory
 
             var seen = Interlocked.Read(ref changes);
             var loadedAt = Environment.TickCount64;
-            var messages = await LoadAsync(cancellationToken);
-            Volatile.Write(ref current, new Board(messages, seen, loadedAt));
-            return messages;
+            try
+            {
+                var messages = await LoadAsync(cancellationToken);
+                Volatile.Write(ref current, new Board(messages, seen, loadedAt));
+                return messages;
+            }
+            catch (Exception exception) when (current is { } stale && !cancellationToken.IsCancellationRequested)
+            {
+                LogLoadFailed(logger, exception);
+                return stale.Messages;
+            }
         }
         finally
         {
@@ -95,6 +120,9 @@ public sealed class MessageBoard(ChangeBroadcast broadcast, IServiceScopeFactory
     }
 
     private sealed record Board(IReadOnlyList<LiveMessage> Messages, long Changes, long LoadedAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not load the messages; the ones loaded last keep answering")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>A message as the board holds it: its row, its texts, and its audience parsed once.</summary>
