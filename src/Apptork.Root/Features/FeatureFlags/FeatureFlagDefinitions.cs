@@ -7,10 +7,10 @@ using Microsoft.FeatureManagement;
 namespace Apptork.Root.Features.FeatureFlags;
 
 /// <summary>
-/// The flags of the database as FeatureManagement definitions, kept in memory: read again at most
-/// <see cref="TimeToLive"/> after the last read, and at once when any process announces a change
-/// (<see cref="ChangeBroadcast"/>). So a change reaches every process as fast as the announcement, and a process that
-/// missed it (Redis down) within the time to live. The library caches only its filters' bound settings, not
+/// The flags of the database as FeatureManagement definitions, kept in memory (<see cref="LiveSnapshot{T}"/>): read
+/// again before answering when any process announces a change (<see cref="ChangeBroadcast"/>), and in the background
+/// once older than <see cref="TimeToLive"/>. So a change reaches every process as fast as the announcement, and a process
+/// that missed it (Redis down) soon after the time to live. The library caches only its filters' bound settings, not
 /// definitions: this cache is what keeps a flag check from querying the database.
 /// </summary>
 public sealed partial class FeatureFlagDefinitions : IFeatureDefinitionProvider, IDisposable
@@ -20,118 +20,60 @@ public sealed partial class FeatureFlagDefinitions : IFeatureDefinitionProvider,
     public static readonly TimeSpan TimeToLive = TimeSpan.FromSeconds(3);
 
     private readonly IServiceScopeFactory scopes;
-    private readonly TimeProvider time;
     private readonly ILogger<FeatureFlagDefinitions> logger;
-    private readonly SemaphoreSlim reading = new(1, 1);
-    private volatile Snapshot? current;
+    private readonly LiveSnapshot<Snapshot> snapshot;
 
-    /// <summary>Counts announcements: a snapshot read before the last one is stale, even one whose read was under way.</summary>
-    private long invalidations;
-
-    public FeatureFlagDefinitions(ChangeBroadcast broadcast, IServiceScopeFactory scopes, TimeProvider time, ILogger<FeatureFlagDefinitions> logger)
+    public FeatureFlagDefinitions(ChangeBroadcast broadcast, IServiceScopeFactory scopes, ILogger<FeatureFlagDefinitions> logger)
     {
         this.scopes = scopes;
-        this.time = time;
         this.logger = logger;
+        snapshot = new LiveSnapshot<Snapshot>("feature flags", TimeToLive, ReadAsync, logger);
         broadcast.Subscribe(Topic, _ => Invalidate());
     }
 
-    /// <summary>The flags as last read, by key; read first when stale.</summary>
+    /// <summary>The flags as last read, by key; read first when a change was announced.</summary>
     public async ValueTask<IReadOnlyDictionary<string, FeatureFlag>> FlagsAsync(CancellationToken cancellationToken = default) =>
-        (await CurrentAsync(cancellationToken)).Flags;
+        (await snapshot.GetAsync(cancellationToken)).Flags;
 
     /// <summary>Makes the next look read the database again (a message of another process, or a change made here).</summary>
-    public void Invalidate() => Interlocked.Increment(ref invalidations);
+    public void Invalidate() => snapshot.Invalidate();
 
     public async Task<FeatureDefinition?> GetFeatureDefinitionAsync(string featureName) =>
-        (await CurrentAsync(CancellationToken.None)).Definitions.GetValueOrDefault(featureName);
+        (await snapshot.GetAsync(CancellationToken.None)).Definitions.GetValueOrDefault(featureName);
 
     public async IAsyncEnumerable<FeatureDefinition> GetAllFeatureDefinitionsAsync()
     {
-        foreach (var definition in (await CurrentAsync(CancellationToken.None)).Definitions.Values)
+        foreach (var definition in (await snapshot.GetAsync(CancellationToken.None)).Definitions.Values)
         {
             yield return definition;
         }
     }
 
-    public void Dispose() => reading.Dispose();
-
-    /// <summary>
-    /// The snapshot to answer with. A change announced since it was read is waited for: an operator who turns a feature
-    /// off expects the next request to see it. A snapshot merely older than the time to live answers at once while one
-    /// read runs in the background: under load every request holds a database connection (a gated endpoint runs inside
-    /// the Idempotency-Key's), and all of them waiting for one more connection to re-read unchanged flags could drain
-    /// the pool.
-    /// </summary>
-    private async ValueTask<Snapshot> CurrentAsync(CancellationToken cancellationToken)
-    {
-        var snapshot = current;
-        if (snapshot is null || snapshot.Invalidations != Interlocked.Read(ref invalidations))
-        {
-            return await ReadAsync(snapshot, cancellationToken);
-        }
-
-        if (!IsFresh(snapshot) && reading.CurrentCount > 0)
-        {
-            _ = Task.Run(() => ReadAsync(snapshot, CancellationToken.None));
-        }
-
-        return snapshot;
-    }
+    public void Dispose() => snapshot.Dispose();
 
     /// <summary>Reads the flags once when the process starts, so that the first requests find them in memory.</summary>
     public async Task WarmUpAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await CurrentAsync(cancellationToken);
+            await snapshot.GetAsync(cancellationToken);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            LogReadFailed(logger, exception);
+            LogWarmUpFailed(logger, exception);
         }
     }
 
-    private bool IsFresh(Snapshot snapshot) =>
-        snapshot.Invalidations == Interlocked.Read(ref invalidations) && time.GetUtcNow() - snapshot.ReadAt < TimeToLive;
-
-    /// <summary>One reader at a time; the others wait for its result rather than query too.</summary>
-    private async Task<Snapshot> ReadAsync(Snapshot? stale, CancellationToken cancellationToken)
+    private async Task<Snapshot> ReadAsync(Snapshot? previous, CancellationToken cancellationToken)
     {
-        await reading.WaitAsync(cancellationToken);
-        try
-        {
-            if (current is { } fresh && IsFresh(fresh))
-            {
-                return fresh;
-            }
-
-            var readAt = time.GetUtcNow();
-            var seen = Interlocked.Read(ref invalidations);
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
-                var flags = await db.FeatureFlags.AsNoTracking().ToDictionaryAsync(flag => flag.Key, StringComparer.Ordinal, cancellationToken);
-                // Unchanged flags keep their snapshot's very objects: what is kept per snapshot (the library's bound
-                // filter settings, callers' evaluations in FeatureGates) then outlives a re-read that found nothing new.
-                current = stale is not null && SameRules(stale.Flags, flags)
-                    ? stale with { ReadAt = readAt, Invalidations = seen }
-                    : new Snapshot(flags, flags.ToDictionary(pair => pair.Key, pair => Define(pair.Value), StringComparer.Ordinal), readAt, seen);
-            }
-            catch (Exception exception) when (stale is not null && !cancellationToken.IsCancellationRequested)
-            {
-                // The database is away: the flags as last read keep answering, and the next look tries again.
-                LogReadFailed(logger, exception);
-                current = stale with { ReadAt = readAt - TimeToLive + TimeSpan.FromSeconds(1), Invalidations = seen };
-            }
-
-            return current!;
-        }
-        finally
-        {
-            reading.Release();
-        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
+        var flags = await db.FeatureFlags.AsNoTracking().ToDictionaryAsync(flag => flag.Key, StringComparer.Ordinal, cancellationToken);
+        // Unchanged flags keep their snapshot's very objects: what is kept per snapshot (the library's bound filter
+        // settings, callers' evaluations in FeatureGates) then outlives a re-read that found nothing new.
+        return previous is not null && SameRules(previous.Flags, flags)
+            ? previous
+            : new Snapshot(flags, flags.ToDictionary(pair => pair.Key, pair => Define(pair.Value), StringComparer.Ordinal));
     }
 
     /// <summary>
@@ -190,9 +132,8 @@ public sealed partial class FeatureFlagDefinitions : IFeatureDefinitionProvider,
         Parameters = new ConfigurationBuilder().AddInMemoryCollection(parameters).Build(),
     };
 
-    private sealed record Snapshot(
-        IReadOnlyDictionary<string, FeatureFlag> Flags, IReadOnlyDictionary<string, FeatureDefinition> Definitions, DateTimeOffset ReadAt, long Invalidations);
+    private sealed record Snapshot(IReadOnlyDictionary<string, FeatureFlag> Flags, IReadOnlyDictionary<string, FeatureDefinition> Definitions);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the feature flags; the flags as last read keep answering")]
-    private static partial void LogReadFailed(ILogger logger, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the feature flags before serving; the first request reads them")]
+    private static partial void LogWarmUpFailed(ILogger logger, Exception exception);
 }

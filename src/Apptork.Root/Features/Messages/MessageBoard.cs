@@ -15,25 +15,32 @@ namespace Apptork.Root.Features.Messages;
 /// too, which covers a missed announcement. Schedules and audiences are evaluated per request, on the injected clock, so
 /// a message starts and ends on time whatever the board's age.
 /// </summary>
-public sealed partial class MessageBoard(
-    ChangeBroadcast broadcast, IServiceScopeFactory scopes, RuntimeShape shape, TimeProvider time, ILogger<MessageBoard> logger) : IHostedService, IDisposable
+public sealed class MessageBoard : IHostedService, IDisposable
 {
     public const string Topic = "messages-changed";
 
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
-    private readonly SemaphoreSlim loading = new(1, 1);
+    private readonly ChangeBroadcast broadcast;
+    private readonly IServiceScopeFactory scopes;
+    private readonly RuntimeShape shape;
+    private readonly TimeProvider time;
+    private readonly LiveSnapshot<IReadOnlyList<LiveMessage>> board;
 
-    /// <summary>Counts announcements: a board loaded before the latest one is stale, even if it was loading when it came.</summary>
-    private long changes;
-
-    private Board? current;
+    public MessageBoard(ChangeBroadcast broadcast, IServiceScopeFactory scopes, RuntimeShape shape, TimeProvider time, ILogger<MessageBoard> logger)
+    {
+        this.broadcast = broadcast;
+        this.scopes = scopes;
+        this.shape = shape;
+        this.time = time;
+        board = new LiveSnapshot<IReadOnlyList<LiveMessage>>("messages", MaxAge, (_, cancellationToken) => LoadAsync(cancellationToken), logger);
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (shape.Role.ServesApi())
         {
-            broadcast.Subscribe(Topic, _ => Interlocked.Increment(ref changes));
+            broadcast.Subscribe(Topic, _ => board.Invalidate());
         }
 
         return Task.CompletedTask;
@@ -41,68 +48,13 @@ public sealed partial class MessageBoard(
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => loading.Dispose();
+    public void Dispose() => board.Dispose();
 
     /// <summary>Makes every process read the messages again; this one before it returns.</summary>
     public Task AnnounceAsync(Guid messageId) => broadcast.PublishAsync(Topic, messageId.ToString());
 
-    /// <summary>
-    /// The messages not yet ended, highest priority then newest first. A change announced since the board was loaded is
-    /// waited for (the next request shows it); a board merely older than <see cref="MaxAge"/> answers at once while one
-    /// load refreshes it in the background, so requests do not queue behind a read every few seconds.
-    /// </summary>
-    public async ValueTask<IReadOnlyList<LiveMessage>> CurrentAsync(CancellationToken cancellationToken)
-    {
-        var board = Volatile.Read(ref current);
-        if (board is null || board.Changes != Interlocked.Read(ref changes))
-        {
-            return await LoadOnceAsync(cancellationToken);
-        }
-
-        if (Fresh(board) is null && loading.CurrentCount > 0)
-        {
-            _ = Task.Run(() => LoadOnceAsync(CancellationToken.None));
-        }
-
-        return board.Messages;
-    }
-
-    /// <summary>One load at a time; a failed one keeps the board as last loaded answering, if there is one.</summary>
-    private async Task<IReadOnlyList<LiveMessage>> LoadOnceAsync(CancellationToken cancellationToken)
-    {
-        await loading.WaitAsync(cancellationToken);
-        try
-        {
-            if (Fresh(current) is { } loadedMeanwhile)
-            {
-                return loadedMeanwhile;
-            }
-
-            var seen = Interlocked.Read(ref changes);
-            var loadedAt = Environment.TickCount64;
-            try
-            {
-                var messages = await LoadAsync(cancellationToken);
-                Volatile.Write(ref current, new Board(messages, seen, loadedAt));
-                return messages;
-            }
-            catch (Exception exception) when (current is { } stale && !cancellationToken.IsCancellationRequested)
-            {
-                LogLoadFailed(logger, exception);
-                return stale.Messages;
-            }
-        }
-        finally
-        {
-            loading.Release();
-        }
-    }
-
-    /// <summary>Its age on the machine's monotonic clock, not the injected one: a test's frozen clock must not freeze the board.</summary>
-    private IReadOnlyList<LiveMessage>? Fresh(Board? board) =>
-        board is not null && board.Changes == Interlocked.Read(ref changes) && Environment.TickCount64 - board.LoadedAt < MaxAge.TotalMilliseconds
-            ? board.Messages
-            : null;
+    /// <summary>The messages not yet ended, highest priority then newest first (see <see cref="LiveSnapshot{T}"/> for when they are read).</summary>
+    public ValueTask<IReadOnlyList<LiveMessage>> CurrentAsync(CancellationToken cancellationToken) => board.GetAsync(cancellationToken);
 
     private async Task<IReadOnlyList<LiveMessage>> LoadAsync(CancellationToken cancellationToken)
     {
@@ -118,11 +70,6 @@ public sealed partial class MessageBoard(
             .ThenByDescending(message => message.Message.Id)
             .ToList();
     }
-
-    private sealed record Board(IReadOnlyList<LiveMessage> Messages, long Changes, long LoadedAt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not load the messages; the ones loaded last keep answering")]
-    private static partial void LogLoadFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>A message as the board holds it: its row, its texts, and its audience parsed once.</summary>
