@@ -38,6 +38,7 @@ public static class PlatformModule
         services.AddSingleton(TimeProvider.System);
 
         services.AddSettings<HttpLimitsOptions>(HttpLimitsOptions.Section);
+        builder.AddErrorTracking(shape);
         services.AddStartupFailureLogFilter();
         if (string.IsNullOrEmpty(configuration[WebHostDefaults.ServerUrlsKey]) && string.IsNullOrEmpty(configuration["http_ports"]))
         {

@@ -58,8 +58,18 @@ public static class JobsSetup
                 });
         });
         services.AddSingleton<JobActivator>(provider => new Hangfire.AspNetCore.AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
+        // JobContext first, so its log scope is open around every other filter; then the server filters other platform
+        // parts register (error tracking, when it is on).
         services.AddSingleton<IJobFilterProvider>(provider =>
-            new JobFilterProviderCollection(JobFilterProviders.Providers, new JobFilterCollection { provider.GetRequiredService<JobContext>() }));
+        {
+            var filters = new JobFilterCollection { provider.GetRequiredService<JobContext>() };
+            foreach (var filter in provider.GetServices<Hangfire.Server.IServerFilter>())
+            {
+                filters.Add(filter);
+            }
+
+            return new JobFilterProviderCollection(JobFilterProviders.Providers, filters);
+        });
         services.AddHostedService<HangfireLogRegistration>();
         services.AddHangfire(hangfire => hangfire
             .UseLogProvider(HostsLogProvider.Instance)
