@@ -1,5 +1,6 @@
 using System.Reflection;
 using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Email;
 using Apptork.Root.Platform.Errors;
 using Hangfire.Server;
 using Microsoft.AspNetCore.WebUtilities;
@@ -7,6 +8,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Sentry;
 using Sentry.AspNetCore;
 using Sentry.Extensibility;
+using Sentry.Extensions.Logging;
 
 namespace Apptork.Root.Platform.Observability;
 
@@ -60,6 +62,9 @@ public static class ErrorTracking
         options.AutoRegisterTracing = false;
         options.TracesSampleRate = null;
         options.AddExceptionFilter(new ExpectedClientErrors());
+        // Sentry's middleware reports the exception ApiExceptionHandler answered with a 500, marked unhandled and with the
+        // route; that handler's log line of the same exception would otherwise be reported first, as a handled one.
+        options.AddLogEntryFilter((category, _, _, exception) => exception is not null && category == typeof(ApiExceptionHandler).FullName);
         options.SetBeforeSend((sentryEvent, _) => ScrubEvent(sentryEvent));
         options.SetBeforeBreadcrumb((breadcrumb, _) => ScrubBreadcrumb(breadcrumb));
     }
@@ -137,9 +142,10 @@ public static class ErrorTracking
 
     /// <summary>
     /// Log lines become breadcrumbs, and the framework logs each request's URL, signed query strings included. Recorded
-    /// anew (its time is now, as it is being recorded): a breadcrumb's text cannot be changed in place.
+    /// anew (its time is now, as it is being recorded): a breadcrumb's text cannot be changed in place. The mails the
+    /// embedded shape writes to the log are left out whole: their text is sign-in codes and links.
     /// </summary>
-    private static Breadcrumb ScrubBreadcrumb(Breadcrumb breadcrumb) => new(
+    private static Breadcrumb? ScrubBreadcrumb(Breadcrumb breadcrumb) => breadcrumb.Category == typeof(LogEmailSender).FullName ? null : new(
         SecretScrubber.Scrub(breadcrumb.Message) ?? string.Empty,
         breadcrumb.Type ?? "default",
         breadcrumb.Data?.ToDictionary(pair => pair.Key, pair => SecretScrubber.IsSecretName(pair.Key) ? SecretScrubber.Filtered : SecretScrubber.Scrub(pair.Value) ?? string.Empty),

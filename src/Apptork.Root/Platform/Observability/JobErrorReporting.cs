@@ -38,6 +38,8 @@ public sealed class JobErrorReporting(IHub hub) : IServerFilter
             return;
         }
 
+        // Unhandled: Hangfire catches it only to record the job as failed (and retry it by the job's policy).
+        exception.SetSentryMechanism("Hangfire.Job", "A background job threw.", handled: false);
         var job = context.BackgroundJob.Job;
         var name = $"{job.Type.Name}.{job.Method.Name}";
         var id = context.BackgroundJob.Id;

@@ -5,7 +5,7 @@ namespace Apptork.Root.Platform.Observability;
 
 /// <summary>
 /// Removes what would let a reader of an error report act as a user or forge a request: bearer and refresh tokens, OTP
-/// codes and tokens, signatures, and the tokens of signed URLs (S3's presigned query strings, the Local provider's
+/// codes and tokens, signatures, email addresses, and the tokens of signed URLs (S3's presigned query strings, the Local provider's
 /// <c>/files/local/{token}</c>, the generation stream's <c>?token=</c>). Applied to every text an event or breadcrumb
 /// carries, because a token can reach an exception message or a log line through a bug as well as through a header.
 /// </summary>
@@ -30,6 +30,8 @@ public static partial class SecretScrubber
         text = QueryString().Replace(text, $"?{Filtered}");
         text = SecretAssignment().Replace(text, $"$1$2{Filtered}");
         text = SecretJsonField().Replace(text, $"$1{Filtered}\"");
+        // Users are identified by id alone; an address in a message would name them.
+        text = EmailAddress().Replace(text, Filtered);
         return OpaqueToken().Replace(text, Filtered);
     }
 
@@ -55,6 +57,9 @@ public static partial class SecretScrubber
     /// <summary><c>"refresh_token":"…"</c> in a JSON body quoted by an exception message.</summary>
     [GeneratedRegex(@"(?i)(""(?:\w*token|\w*secret|password|\w*signature|code)""\s*:\s*"")[^""]*""")]
     private static partial Regex SecretJsonField();
+
+    [GeneratedRegex(@"[\w.+-]+@[\w-]+(\.[\w-]+)+")]
+    private static partial Regex EmailAddress();
 
     /// <summary>
     /// Long runs of base64url, the shape of refresh tokens and data-protection tokens, wherever they stand. Shorter than
