@@ -51,7 +51,7 @@ public static partial class SecretScrubber
     private static partial Regex QueryString();
 
     /// <summary><c>refresh_token=…</c>, <c>code: 123456</c>, <c>Stripe-Signature: t=…</c> in free text.</summary>
-    [GeneratedRegex(@"(?i)\b((?:access|refresh|otp|id)?[_-]?token|secret|password|passwd|[\w-]*signature|code|cookie|api[_-]?key)(\s*[=:]\s*)[^\s&,;""']+")]
+    [GeneratedRegex(@"(?i)\b((?:access|refresh|otp|id)?[_-]?token|secret|password|passwd|[\w-]*signature|code|cookie|api[_-]?key)(\s*[=:]\s*)[^\s&;""']+")]
     private static partial Regex SecretAssignment();
 
     /// <summary><c>"refresh_token":"…"</c> in a JSON body quoted by an exception message.</summary>
