@@ -14,10 +14,11 @@ namespace Apptork.Root.Platform.Observability;
 
 /// <summary>
 /// Sentry for requests and background jobs, on only when <c>Sentry__Dsn</c> is set (otherwise no SDK is started and
-/// nothing is added to the pipeline). Unhandled request exceptions are captured by Sentry's middleware, which reports
-/// the exception our <see cref="ApiExceptionHandler"/> turned into a 500 (it reads <c>IExceptionHandlerFeature</c>
-/// after the response); jobs by <see cref="JobErrorReporting"/>. Events carry the user id only, never an email, an IP
-/// address, a cookie, a request body or a token (<see cref="SecretScrubber"/>).
+/// nothing is added to the pipeline). Unhandled request exceptions are captured by Sentry's middleware, which runs
+/// outside the exception handler and, once the handler has answered, reports the exception it left in
+/// <c>IExceptionHandlerFeature</c>: <see cref="ApiExceptionHandler"/> needs no Sentry call of its own. Failed jobs are
+/// reported by <see cref="JobErrorReporting"/>. Events carry the user id only, never an email, an IP address, a cookie,
+/// a request body or a token (<see cref="SecretScrubber"/>).
 /// </summary>
 public static class ErrorTracking
 {
