@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Globalization;
 using System.Security.Cryptography;
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Errors;
@@ -47,23 +48,25 @@ public static partial class HealthPageSetup
         services.AddSingleton(provider => Resolve(
             provider.GetRequiredService<IOptions<HealthPageOptions>>().Value, configuration, provider.GetRequiredService<IHostEnvironment>()));
         services.AddHostedService<HealthPageAnnouncement>();
-        services.AddHealthChecks();
-        services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<HealthPageOptions>>((checks, settings) =>
-        {
-            var timeout = TimeSpan.FromSeconds(settings.Value.TimeoutSeconds);
-            Add<DatabaseWriteCheck>(HealthPage.Database);
-            Add<RedisRoundTripCheck>(HealthPage.Redis);
-            Add<WorkerPingCheck>(HealthPage.Worker);
-            Add<StorageRoundTripCheck>(HealthPage.Storage);
-            Add<MemoryCheck>(HealthPage.Memory);
-            Add<DiskCheck>(HealthPage.Disk);
-
-            void Add<TCheck>(string name)
-                where TCheck : class, IHealthCheck =>
-                checks.Registrations.Add(new HealthCheckRegistration(
-                    RegistrationName(name), provider => ActivatorUtilities.CreateInstance<TCheck>(provider), HealthStatus.Unhealthy, [name], timeout));
-        });
+        // Read leniently: a bad value is refused by name with the other settings when the process starts. Not through the
+        // options, which the probes' endpoints would validate while being mapped, in every command (migrate included).
+        var timeout = TimeSpan.FromSeconds(int.TryParse(
+            configuration[$"{HealthPageOptions.Section}:{nameof(HealthPageOptions.TimeoutSeconds)}"], CultureInfo.InvariantCulture, out var seconds) && seconds > 0
+            ? seconds
+            : new HealthPageOptions().TimeoutSeconds);
+        var checks = services.AddHealthChecks();
+        Add<DatabaseWriteCheck>(HealthPage.Database);
+        Add<RedisRoundTripCheck>(HealthPage.Redis);
+        Add<WorkerPingCheck>(HealthPage.Worker);
+        Add<StorageRoundTripCheck>(HealthPage.Storage);
+        Add<MemoryCheck>(HealthPage.Memory);
+        Add<DiskCheck>(HealthPage.Disk);
         return services;
+
+        void Add<TCheck>(string name)
+            where TCheck : class, IHealthCheck =>
+            checks.Add(new HealthCheckRegistration(
+                RegistrationName(name), provider => ActivatorUtilities.CreateInstance<TCheck>(provider), HealthStatus.Unhealthy, [name], timeout));
     }
 
     /// <summary>
