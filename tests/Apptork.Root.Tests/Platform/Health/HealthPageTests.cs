@@ -125,6 +125,10 @@ public sealed class HealthPageTests(PostgresServer postgres, RedisServer redis, 
         var withWorker = await GetAsync(api);
         withWorker.Status.ShouldBe(HttpStatusCode.OK, withWorker.Page.ToString());
         withWorker.Page.Checks["worker"].Description.ShouldNotBeNull().ShouldStartWith("a worker ran the ping job");
+
+        // The worker serves the page too, on its own port, beside the probes.
+        var onWorker = await GetAsync(worker);
+        onWorker.Status.ShouldBe(HttpStatusCode.OK, onWorker.Page.ToString());
     }
 
     [Fact]
