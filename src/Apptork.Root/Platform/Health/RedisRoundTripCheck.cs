@@ -9,11 +9,11 @@ namespace Apptork.Root.Platform.Health;
 /// "not configured" where the shape has no Redis. Its result is reworded here: the package's failure descriptions may
 /// name the server's endpoint, and the page shows no host name.
 /// </summary>
-public sealed class RedisRoundTripCheck(IServiceProvider services) : IHealthCheck
+public sealed class RedisRoundTripCheck(IConnectionMultiplexer? redis = null) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (services.GetService<IConnectionMultiplexer>() is not { } redis)
+        if (redis is null)
         {
             return HealthCheckResult.Healthy("not configured");
         }
