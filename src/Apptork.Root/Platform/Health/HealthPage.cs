@@ -118,7 +118,7 @@ public static partial class HealthPageSetup
 
         var database = new SqliteConnectionStringBuilder(PersistenceSetup.ResolveSqlite(
             configuration.GetConnectionString("Sqlite") ?? PersistenceSetup.DefaultSqliteConnectionString, environment.ContentRootPath)).DataSource;
-        var file = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(database)!, $"{System.IO.Path.GetFileNameWithoutExtension(database)}-health-path.txt");
+        var file = Path.Combine(Path.GetDirectoryName(database)!, $"{Path.GetFileNameWithoutExtension(database)}-health-path.txt");
         // 24 random bytes: 32 URL-safe characters, as unguessable as a session token.
         var path = PrivateFiles.ReadOrCreateText(file, () => $"/health-{Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24))}").Trim();
         return new HealthPage(path, file);
