@@ -94,6 +94,7 @@ start_production_app() {
   export Throttling__Rates__anon__anonymous=100000000/minute Throttling__Rates__user__free=100000000/minute Throttling__Rates__user__staff=100000000/minute
   export Logging__LogLevel__Default=Warning
   export Http__PublicBaseUrl="$base"
+  export Health__Path="/health-$(openssl rand -hex 16)"
   "$APP" migrate >/dev/null
   "$APP" --Urls "$base" >"$work/app.log" 2>&1 &
   app_pid=$!

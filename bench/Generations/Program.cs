@@ -233,6 +233,8 @@ internal sealed class GenerationHost(string connectionString, string aiEndpoint,
             ["Email:Smtp:UseTls"] = "false",
             // The production shape requires a storage choice; every process of the bench runs on this one host.
             ["Storage:Provider"] = "Local",
+            // The production shape requires the health page's secret path.
+            ["Health:Path"] = $"/health-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}",
             ["Ai:Provider"] = "OpenAI",
             ["Ai:Endpoint"] = aiEndpoint,
             ["Ai:ApiKey"] = "sk-bench",

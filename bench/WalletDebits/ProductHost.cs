@@ -61,6 +61,8 @@ internal sealed class ProductHost(string connectionString, string redisConnectio
             ["Email:Smtp:UseTls"] = "false",
             // The production shape requires a storage choice; debits store no files.
             ["Storage:Provider"] = "Local",
+            // The production shape requires the health page's secret path.
+            ["Health:Path"] = $"/health-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}",
             // Limits nothing reaches: every request pays the throttle check, none is refused.
             ["Throttling:Rates:anon:anonymous"] = "100000000/minute",
             ["Throttling:Rates:user:free"] = "100000000/minute",

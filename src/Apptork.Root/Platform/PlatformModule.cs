@@ -101,6 +101,7 @@ public static class PlatformModule
         services.AddRedis(configuration);
         services.AddThrottling();
         services.AddHealthProbes();
+        services.AddHealthPage(configuration);
         services.AddJobs(configuration, builder.Environment);
         services.AddFileStorage(configuration);
         services.AddIdempotency();
@@ -132,6 +133,7 @@ public static class PlatformModule
     public static WebApplication MapPlatformEndpoints(this WebApplication app)
     {
         app.MapHealthProbes();
+        app.UseHealthPage();
         if (app.ServesApi())
         {
             // A fixed path: the framework answers unknown document names in plain text, outside the standard payload.

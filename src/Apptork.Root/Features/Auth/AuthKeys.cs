@@ -58,7 +58,7 @@ public sealed class AuthKeys
         }
         else
         {
-            secret = Convert.FromBase64String(ReadOrCreate(Path.Combine(directory, "auth-secret.txt"), () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(48))));
+            secret = Convert.FromBase64String(PrivateFiles.ReadOrCreateText(Path.Combine(directory, "auth-secret.txt"), () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(48))));
         }
 
         IReadOnlyList<SecurityKey> signingKeys;
@@ -72,7 +72,7 @@ public sealed class AuthKeys
         }
         else
         {
-            var pem = ReadOrCreate(Path.Combine(directory, "jwt-signing-key.pem"), () =>
+            var pem = PrivateFiles.ReadOrCreateText(Path.Combine(directory, "jwt-signing-key.pem"), () =>
             {
                 using var generated = ECDsa.Create(ECCurve.NamedCurves.nistP256);
                 return generated.ExportECPrivateKeyPem();
@@ -161,33 +161,5 @@ public sealed class AuthKeys
     {
         key.KeyId = Base64UrlEncoder.Encode(JsonWebKeyConverter.ConvertFromSecurityKey(key).ComputeJwkThumbprint())[..16];
         return key;
-    }
-
-    /// <summary>Creates the file once, readable by this user only; a concurrent first start keeps whichever was written first.</summary>
-    private static string ReadOrCreate(string path, Func<string> create)
-    {
-        if (File.Exists(path))
-        {
-            return File.ReadAllText(path);
-        }
-
-        PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(temporary, create());
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        try
-        {
-            File.Move(temporary, path, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temporary);
-        }
-
-        return File.ReadAllText(path);
     }
 }

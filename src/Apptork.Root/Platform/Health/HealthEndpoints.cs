@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
@@ -8,7 +7,7 @@ namespace Apptork.Root.Platform.Health;
 
 /// <summary>
 /// Plain probes for orchestrators: <c>/healthz/live</c> says the process answers; <c>/healthz/ready</c> says it can
-/// serve (database reachable and migrated). The full, obfuscated health page with every dependency comes separately.
+/// serve (database reachable and migrated). Neither names the health page (<see cref="HealthPage"/>), whose path is its secret.
 /// </summary>
 public static class HealthEndpoints
 {
@@ -32,31 +31,7 @@ public static class HealthEndpoints
         return endpoints;
     }
 
-    private static Task WriteAsync(HttpContext context, HealthReport report)
-    {
-        context.Response.Headers.CacheControl = "no-store";
-        var body = new
-        {
-            status = Name(report.Status),
-            duration_ms = Math.Round(report.TotalDuration.TotalMilliseconds, 1),
-            checks = report.Entries.ToDictionary(
-                entry => entry.Key,
-                entry => new
-                {
-                    status = Name(entry.Value.Status),
-                    duration_ms = Math.Round(entry.Value.Duration.TotalMilliseconds, 1),
-                    description = entry.Value.Description,
-                }),
-        };
-        return context.Response.WriteAsJsonAsync(body, JsonSerializerOptions.Web, "application/json");
-    }
-
-    private static string Name(HealthStatus status) => status switch
-    {
-        HealthStatus.Healthy => "healthy",
-        HealthStatus.Degraded => "degraded",
-        _ => "unhealthy",
-    };
+    private static Task WriteAsync(HttpContext context, HealthReport report) => HealthReportWriter.WriteAsync(context, report, (name, _) => name);
 
     private sealed class DatabaseMigratedCheck(RootDbContext db) : IHealthCheck
     {

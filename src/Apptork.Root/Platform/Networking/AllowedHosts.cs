@@ -25,8 +25,8 @@ public static class AllowedHosts
     }
 
     /// <summary>
-    /// Filters every request except the health probes: a load balancer probes by the instance's IP address, and the
-    /// probes hand out no link, so the host they are called by is harmless. Placed after the status-code pages, so that
+    /// Filters every request except the health probes and the health page: a load balancer probes by the instance's IP
+    /// address, and they hand out no link, so the host they are called by is harmless. Placed after the status-code pages, so that
     /// the refusal is written in the standard payload, and after the trusted proxies, whose <c>Host</c> is the client's
     /// (<c>X-Forwarded-Host</c> is never believed).
     /// </summary>
@@ -40,9 +40,10 @@ public static class AllowedHosts
             // No HTML body: the status-code pages write the standard payload instead.
             IncludeFailureMessage = false,
         });
+        var healthPage = new Lazy<HealthPage>(services.GetRequiredService<HealthPage>);
         // Its own options, not the framework's global AllowedHosts (which its default pipeline applies to every path, probes included).
         return app.UseWhen(
-            context => !context.Request.Path.StartsWithSegments(HealthEndpoints.PathPrefix, StringComparison.OrdinalIgnoreCase),
+            context => !context.Request.Path.StartsWithSegments(HealthEndpoints.PathPrefix, StringComparison.OrdinalIgnoreCase) && !healthPage.Value.Serves(context),
             branch => branch.UseMiddleware<HostFilteringMiddleware>(new FixedOptions(filtering)));
     }
 

@@ -58,4 +58,35 @@ public static class PrivateFiles
             // Already there, or made by a concurrent start: either is the database to open.
         }
     }
+
+    /// <summary>
+    /// The text of a generated secret kept in a file (a key, a secret path): created once, readable by this user only,
+    /// written beside and then moved into place, so a concurrent first start keeps whichever was written first.
+    /// </summary>
+    public static string ReadOrCreateText(string path, Func<string> create)
+    {
+        if (File.Exists(path))
+        {
+            return File.ReadAllText(path);
+        }
+
+        CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllText(temporary, create());
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temporary, OwnerOnlyFile);
+        }
+
+        try
+        {
+            File.Move(temporary, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temporary);
+        }
+
+        return File.ReadAllText(path);
+    }
 }

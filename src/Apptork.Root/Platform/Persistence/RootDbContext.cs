@@ -8,6 +8,7 @@ using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Health;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Localization;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
@@ -64,6 +65,9 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
     /// <summary>Every translated text an operator writes (pack names, messages, flag descriptions), one row per language.</summary>
     public DbSet<Translation> Translations => Set<Translation>();
 
+    /// <summary>The health page's write probe: each row lives for one check.</summary>
+    public DbSet<HealthProbe> HealthProbes => Set<HealthProbe>();
+
     /// <summary>Each feature's entities, one explicit line each.</summary>
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -91,6 +95,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new FeatureFlagConfiguration());
         builder.ApplyConfiguration(new MessageConfiguration());
         builder.ApplyConfiguration(new MessageDismissalConfiguration());
+        builder.ApplyConfiguration(new HealthProbeConfiguration());
         var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();
         builder.Entity<User>().HasData(shortfallUser);
         builder.Entity<Wallet>().HasData(shortfallWallet);

@@ -12,10 +12,14 @@ public static class TestSecrets
 
     public static string SigningKeyPem { get; } = NewSigningKeyPem();
 
+    /// <summary>The health page's secret path, which the production shape requires.</summary>
+    public static string HealthPath { get; } = $"/health-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}";
+
     public static IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Auth:Secret"] = AuthSecret,
         ["Auth:Jwt:SigningKeys:0"] = SigningKeyPem,
+        ["Health:Path"] = HealthPath,
     };
 
     public static IReadOnlyDictionary<string, string> Environment => Settings.ToDictionary(

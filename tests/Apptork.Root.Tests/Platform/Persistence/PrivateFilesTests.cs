@@ -32,10 +32,12 @@ public sealed class PrivateFilesTests
 
         // The write-ahead log and its index are made by SQLite after the start, while the application runs.
         var databases = Directory.GetFiles(data).Select(Path.GetFileName).ToList();
-        databases.ShouldBeSubsetOf(["apptork-root.db", "apptork-root.db-wal", "apptork-root.db-shm", "apptork-root-jobs.db", "apptork-root-jobs.db-wal", "apptork-root-jobs.db-shm"]);
+        databases.ShouldBeSubsetOf(["apptork-root.db", "apptork-root.db-wal", "apptork-root.db-shm", "apptork-root-jobs.db", "apptork-root-jobs.db-wal", "apptork-root-jobs.db-shm", "apptork-root-health-path.txt"]);
         databases.ShouldContain("apptork-root.db-wal");
         databases.ShouldContain("apptork-root.db-shm");
         databases.ShouldContain("apptork-root-jobs.db");
+        // The health page's generated path is a secret too.
+        databases.ShouldContain("apptork-root-health-path.txt");
         foreach (var file in Directory.GetFiles(data).Concat(Directory.GetFiles(Path.Combine(data, "keys"))))
         {
             File.GetUnixFileMode(file).ShouldBe(OwnerOnlyFile, file);

@@ -1150,6 +1150,22 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("Apptork.Root.Platform.Health.HealthProbe", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("WrittenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_health_probes");
+
+                    b.ToTable("health_probes", (string)null);
+                });
+
             modelBuilder.Entity("Apptork.Root.Platform.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<long>("Id")

@@ -1137,6 +1137,22 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("Apptork.Root.Platform.Health.HealthProbe", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("WrittenAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("written_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_health_probes");
+
+                    b.ToTable("health_probes", (string)null);
+                });
+
             modelBuilder.Entity("Apptork.Root.Platform.Idempotency.IdempotencyRecord", b =>
                 {
                     b.Property<long>("Id")
