@@ -87,7 +87,7 @@ internal static class GenerationsBenchmark
         {
             using var http = await SignedInClientAsync(api, credits: jobs + samples);
             var creating = Stopwatch.StartNew();
-            var created = new ConcurrentBag<long>();
+            var created = new ConcurrentBag<Guid>();
             await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = Clients },
                 async (index, _) => created.Add(await CreateAsync(http, $"throughput {index}")));
             createdPerSecond = jobs / creating.Elapsed.TotalSeconds;
@@ -148,7 +148,7 @@ internal static class GenerationsBenchmark
         }
     }
 
-    private static async Task<long> CreateAsync(HttpClient http, string prompt)
+    private static async Task<Guid> CreateAsync(HttpClient http, string prompt)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/generations") { Content = JsonContent.Create(new { type = "text", prompt }) };
         request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
@@ -158,14 +158,13 @@ internal static class GenerationsBenchmark
     }
 
     /// <summary>When the first and the last of the generations succeeded.</summary>
-    private static async Task<(DateTimeOffset First, DateTimeOffset Last)> WaitForAllAsync(IServiceProvider services, long[] ids)
+    private static async Task<(DateTimeOffset First, DateTimeOffset Last)> WaitForAllAsync(IServiceProvider services, Guid[] ids)
     {
-        var first = ids.Min();
         while (true)
         {
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RootDbContext>();
-            var batch = db.Generations.Where(generation => generation.Id >= first && generation.Id <= ids.Max());
+            var batch = db.Generations.Where(generation => ids.Contains(generation.Id));
             if (await batch.AnyAsync(generation => generation.Status == GenerationStatus.Failed))
             {
                 throw new InvalidOperationException("A generation failed during the throughput run.");
@@ -200,7 +199,7 @@ internal static class GenerationsBenchmark
         return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
     }
 
-    private sealed record View(long Id, string Status);
+    private sealed record View(Guid Id, string Status);
 }
 
 /// <summary>The product in its production shape, as a process of the given role.</summary>
