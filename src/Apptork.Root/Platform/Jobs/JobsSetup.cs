@@ -58,8 +58,8 @@ public static class JobsSetup
                 });
         });
         services.AddSingleton<JobActivator>(provider => new Hangfire.AspNetCore.AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
-        services.AddSingleton<IJobFilterProvider>(provider =>
-            new JobFilterProviderCollection(JobFilterProviders.Providers, new JobFilterCollection { provider.GetRequiredService<JobContext>() }));
+        services.AddSingleton<IJobFilterProvider>(provider => new JobFilterProviderCollection(
+            JobFilterProviders.Providers, new JobFilterCollection { new JobTelemetry(), provider.GetRequiredService<JobContext>() }));
         services.AddHostedService<HangfireLogRegistration>();
         services.AddHangfire(hangfire => hangfire
             .UseLogProvider(HostsLogProvider.Instance)
