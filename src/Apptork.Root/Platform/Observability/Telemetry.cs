@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Jobs;
@@ -46,7 +47,7 @@ public static class Telemetry
         if (traces)
         {
             telemetry.WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new NoBackgroundCallsSampler()))
+                .SetSampler(new ParentBasedSampler(new RequestsAndJobsSampler(RootShare(configuration))))
                 .AddAspNetCoreInstrumentation()
                 // The AI provider, Stripe and the identity providers all go through HttpClient.
                 .AddHttpClientInstrumentation()
@@ -73,6 +74,22 @@ public static class Telemetry
     private static bool IsSet(IConfiguration configuration, string key) => !string.IsNullOrWhiteSpace(configuration[key]);
 
     /// <summary>
+    /// The share of the traces that requests and jobs start which are kept, <c>OTEL_TRACES_SAMPLER_ARG</c> as the
+    /// standard ratio samplers read it (1 when unset); a caller's sampled or unsampled <c>traceparent</c> decides for itself.
+    /// </summary>
+    private static double RootShare(IConfiguration configuration)
+    {
+        if (!IsSet(configuration, "OTEL_TRACES_SAMPLER_ARG"))
+        {
+            return 1;
+        }
+
+        return double.TryParse(configuration["OTEL_TRACES_SAMPLER_ARG"], NumberStyles.Float, CultureInfo.InvariantCulture, out var share) && share is >= 0 and <= 1
+            ? share
+            : throw new StartupConfigurationException("OTEL_TRACES_SAMPLER_ARG", $"is '{configuration["OTEL_TRACES_SAMPLER_ARG"]}'; use a share between 0 and 1, e.g. 0.1.");
+    }
+
+    /// <summary>
     /// OTLP over HTTP (port 4318) unless a protocol is named: the specification's default, and what collectors and
     /// vendors accept most widely; the .NET exporter alone defaults to gRPC.
     /// </summary>
@@ -85,12 +102,16 @@ public static class Telemetry
     }
 
     /// <summary>
-    /// Keeps every trace a request or a job starts, and drops the database and HTTP calls made outside any: Hangfire's
-    /// queue polling, the caches' refreshes, would otherwise export a one-span trace several times a second per process.
+    /// Keeps the configured share of the traces a request or a job starts, and drops the database and HTTP calls made
+    /// outside any: Hangfire's queue polling and the caches' refreshes would otherwise export a one-span trace several
+    /// times a second per process.
     /// </summary>
-    private sealed class NoBackgroundCallsSampler : Sampler
+    private sealed class RequestsAndJobsSampler(double share) : Sampler
     {
+        private static readonly SamplingResult Dropped = new(SamplingDecision.Drop);
+        private readonly TraceIdRatioBasedSampler byTraceId = new(share);
+
         public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>
-            new(samplingParameters.Kind == ActivityKind.Client ? SamplingDecision.Drop : SamplingDecision.RecordAndSample);
+            samplingParameters.Kind == ActivityKind.Client ? Dropped : byTraceId.ShouldSample(samplingParameters);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Generation;
@@ -128,6 +129,67 @@ public sealed class TelemetryTests(PostgresServer postgres)
 
         (app.Services.GetService<TracerProvider>() is not null).ShouldBe(traces);
         (app.Services.GetService<MeterProvider>() is not null).ShouldBe(metrics);
+    }
+
+    [Fact]
+    public async Task Json_console_logs_carry_the_trace_id_and_the_correlation_id_of_their_request()
+    {
+        var url = RootProcess.FreeLoopbackUrl();
+        await using var process = RootProcess.Start([], new Dictionary<string, string>
+        {
+            ["Urls"] = url,
+            ["Logging__Console__FormatterName"] = "json",
+            // The endpoint middleware's "Executing endpoint" line: one written inside the request.
+            ["Logging__LogLevel__Microsoft.AspNetCore.Routing.EndpointMiddleware"] = "Information",
+        }, RootProcess.ScratchDirectory("apptork-json-logs-"));
+        using var client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri(url) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await AnswersAsync(client, "/healthz/live"))
+        {
+            process.HasExited.ShouldBeFalse(process.Output);
+            DateTime.UtcNow.ShouldBeLessThan(deadline, process.Output);
+            await Task.Delay(100, Cancel);
+        }
+
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        var correlationId = $"json-logs-{Guid.NewGuid():N}";
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/healthz/live"))
+        {
+            request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            request.Headers.Add("X-Correlation-Id", correlationId);
+            using var response = await client.SendAsync(request, Cancel);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        JsonElement? line = null;
+        while (line is null)
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, process.Output);
+            await Task.Delay(100, Cancel);
+            line = process.Output.Split('\n').Where(text => text.StartsWith('{') && text.Contains(correlationId, StringComparison.Ordinal))
+                .Select(text => (JsonElement?)JsonDocument.Parse(text).RootElement).FirstOrDefault();
+        }
+
+        var scopes = line.Value.GetProperty("Scopes").EnumerateArray().ToList();
+        scopes.Select(scope => ScopeValue(scope, "CorrelationId")).ShouldContain(correlationId, process.Output);
+        scopes.Select(scope => ScopeValue(scope, "TraceId")).ShouldContain(traceId, process.Output);
+        scopes.Select(scope => ScopeValue(scope, "SpanId")).ShouldContain(id => id != null && id.Length == 16);
+        line.Value.GetProperty("Timestamp").GetString().ShouldNotBeNullOrEmpty();
+    }
+
+    private static string? ScopeValue(JsonElement scope, string name) => scope.TryGetProperty(name, out var value) ? value.GetString() : null;
+
+    private static async Task<bool> AnswersAsync(HttpClient client, string path)
+    {
+        try
+        {
+            using var response = await client.GetAsync(path, Cancel);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
     }
 
     private static bool IsPostgres(ExportedSpan span) =>
