@@ -147,8 +147,9 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var kindName = LedgerEntry.KindName(kind);
         var stored = await statements.TryPostAsync(
-            db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), userId, amount, LedgerEntry.KindName(kind),
+            db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), userId, amount, kindName,
             idempotencyKey, reference, @operator, memo, now, cancellationToken);
         if (stored is not { } posting)
         {
@@ -157,7 +158,7 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
 
         // Counted at the statement, the one place every posting passes: a caller's transaction rolled back afterwards
         // (rare: callers commit right after) still counts.
-        RootMetrics.CreditsMoved(LedgerEntry.KindName(kind), amount);
+        RootMetrics.CreditsMoved(kindName, amount);
         return LedgerEntry.Stored(posting.EntryId, userId, amount, posting.BalanceAfter, kind, idempotencyKey, reference, @operator, memo, now);
     }
 
