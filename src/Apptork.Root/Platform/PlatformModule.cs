@@ -40,6 +40,8 @@ public static class PlatformModule
         services.AddSettings<HttpLimitsOptions>(HttpLimitsOptions.Section);
         builder.AddErrorTracking(shape);
         services.AddStartupFailureLogFilter();
+        services.AddJsonConsoleLogDefaults(configuration);
+        services.AddTelemetry(configuration, shape, builder.Environment);
         if (string.IsNullOrEmpty(configuration[WebHostDefaults.ServerUrlsKey]) && string.IsNullOrEmpty(configuration["http_ports"]))
         {
             // In code rather than appsettings.json, so the binary started from any folder still listens only on loopback.

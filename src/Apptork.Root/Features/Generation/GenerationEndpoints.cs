@@ -10,6 +10,7 @@ using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Localization;
+using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.OpenApi;
 using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
@@ -106,6 +107,8 @@ public static class GenerationEndpoints
             await ledger.PostAsync(userId, -generation.Cost, LedgerEntryKind.Generation, generation.ChargeKey, generation.Reference, @operator: null, memo: null, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
+
+        RootMetrics.GenerationEntered("queued");
 
         // After the commit, so the job finds its row; a process dying in between leaves it to GenerationRecoveryJob.
         await jobs.EnqueueAsync(GenerationJob.For(generation.Id));

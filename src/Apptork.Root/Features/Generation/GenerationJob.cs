@@ -3,6 +3,7 @@ using System.Linq.Expressions;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Jobs;
+using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Storage;
 using Hangfire;
@@ -52,6 +53,8 @@ public sealed partial class GenerationJob(
             return;
         }
 
+        RootMetrics.GenerationEntered("running");
+
         var run = await db.Generations.AsNoTracking().SingleAsync(generation => generation.Id == generationId, cancellationToken);
         (string? Text, Guid? FileId) result;
         try
@@ -64,7 +67,11 @@ public sealed partial class GenerationJob(
         {
             var delay = TimeSpan.FromSeconds(settings.RetryDelaySeconds * Math.Pow(2, run.Attempts - 1));
             LogRetry(logger, run.Id, run.Attempts, delay.TotalSeconds, exception.Message);
-            await ReleaseAsync(run, exception.Message, cancellationToken);
+            if (await ReleaseAsync(run, exception.Message, cancellationToken) == 1)
+            {
+                RootMetrics.GenerationEntered("queued");
+            }
+
             if (delay > TimeSpan.Zero)
             {
                 jobs.Schedule(For(run.Id), delay);
@@ -97,7 +104,11 @@ public sealed partial class GenerationJob(
         {
             try
             {
-                await WriteResultAsync(run, text, fileId, cancellationToken);
+                if (await WriteResultAsync(run, text, fileId, cancellationToken) == 1)
+                {
+                    RootMetrics.GenerationEntered("succeeded");
+                }
+
                 return;
             }
             catch (DbException exception) when (attempt < ResultWriteAttempts)
@@ -187,6 +198,10 @@ public sealed partial class GenerationJob(
         }
 
         await transaction.CommitAsync(CancellationToken.None);
+        if (failed == 1)
+        {
+            RootMetrics.GenerationEntered("failed");
+        }
     }
 
     private static string Truncate(string error) => error.Length <= Generation.MaxErrorLength ? error : error[..Generation.MaxErrorLength];

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -146,12 +147,19 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var kindName = LedgerEntry.KindName(kind);
         var stored = await statements.TryPostAsync(
-            db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), userId, amount, LedgerEntry.KindName(kind),
+            db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), userId, amount, kindName,
             idempotencyKey, reference, @operator, memo, now, cancellationToken);
-        return stored is { } posting
-            ? LedgerEntry.Stored(posting.EntryId, userId, amount, posting.BalanceAfter, kind, idempotencyKey, reference, @operator, memo, now)
-            : null;
+        if (stored is not { } posting)
+        {
+            return null;
+        }
+
+        // Counted at the statement, the one place every posting passes: a caller's transaction rolled back afterwards
+        // (rare: callers commit right after) still counts.
+        RootMetrics.CreditsMoved(kindName, amount);
+        return LedgerEntry.Stored(posting.EntryId, userId, amount, posting.BalanceAfter, kind, idempotencyKey, reference, @operator, memo, now);
     }
 
     private async Task<LedgerPosting?> FindReplayAsync(

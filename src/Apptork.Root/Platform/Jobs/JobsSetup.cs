@@ -58,11 +58,11 @@ public static class JobsSetup
                 });
         });
         services.AddSingleton<JobActivator>(provider => new Hangfire.AspNetCore.AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
-        // JobContext first, so its log scope is open around every other filter; then the server filters other platform
-        // parts register (error tracking, when it is on).
+        // The job's span first, so it is current around everything else; then JobContext, so its log scope is open around
+        // the server filters other platform parts register (error tracking, when it is on).
         services.AddSingleton<IJobFilterProvider>(provider =>
         {
-            var filters = new JobFilterCollection { provider.GetRequiredService<JobContext>() };
+            var filters = new JobFilterCollection { new JobTelemetry(), provider.GetRequiredService<JobContext>() };
             foreach (var filter in provider.GetServices<Hangfire.Server.IServerFilter>())
             {
                 filters.Add(filter);

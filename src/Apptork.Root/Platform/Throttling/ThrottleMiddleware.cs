@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Networking;
+using Apptork.Root.Platform.Observability;
 
 namespace Apptork.Root.Platform.Throttling;
 
@@ -42,6 +43,7 @@ public sealed class ThrottleMiddleware(RequestDelegate next, Throttler throttler
 
             if (outcome.Refuses)
             {
+                RootMetrics.RequestThrottled(scope);
                 SendRateLimitHeaders(context, told);
                 await writer.WriteAsync(context, outcome.ToException());
                 return;

@@ -1,3 +1,4 @@
+using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.Redis;
 
 namespace Apptork.Root.Platform.Throttling;
@@ -19,7 +20,13 @@ public sealed partial class Throttler(IThrottleStore store, ThrottleRates rates,
     public async ValueTask<ThrottleOutcome?> HitAsync(string scope, string role, string partitionKey, CancellationToken cancellationToken)
     {
         var outcome = await TryHitAsync(scope, role, partitionKey, cancellationToken);
-        return outcome is { Refuses: true } ? throw outcome.ToException() : outcome;
+        if (outcome is { Refuses: true })
+        {
+            RootMetrics.RequestThrottled(scope);
+            throw outcome.ToException();
+        }
+
+        return outcome;
     }
 
     /// <summary>Counts the hit and says whether it is allowed, without throwing.</summary>

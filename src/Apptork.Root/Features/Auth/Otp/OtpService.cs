@@ -7,6 +7,7 @@ using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
+using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Throttling;
 using Microsoft.AspNetCore.Identity;
@@ -106,6 +107,7 @@ public sealed partial class OtpService(
             mailer.SendLinkCode(email.Address, code, SocialProviders.BrandName(identity.Provider), Settings.LifetimeMinutes, CultureInfo.CurrentUICulture);
         }
 
+        RootMetrics.OtpCodeSent(purpose switch { OtpPurpose.SignIn => "sign_in", OtpPurpose.ChangeEmail => "change_email", _ => "link_provider" });
         return new OtpRequested(token, Settings.LifetimeMinutes * 60, Settings.ResendAfterSeconds);
     }
 
@@ -132,17 +134,17 @@ public sealed partial class OtpService(
         var now = time.GetUtcNow();
         if (challenge.ConsumedAt is not null && await IsSupersededAsync(challenge, cancellationToken))
         {
-            throw ErrorCatalog.OtpSuperseded.ToException("code");
+            throw Refused(ErrorCatalog.OtpSuperseded);
         }
 
         if (challenge.ConsumedAt is not null || challenge.ExpiresAt <= now)
         {
-            throw ErrorCatalog.OtpExpired.ToException("code");
+            throw Refused(ErrorCatalog.OtpExpired);
         }
 
         if (challenge.FailedAttempts >= Settings.MaxAttempts)
         {
-            throw ErrorCatalog.OtpAttemptsExceeded.ToException("code");
+            throw Refused(ErrorCatalog.OtpAttemptsExceeded);
         }
 
         await RefuseWhenClientBudgetSpentAsync(challenge.EmailKey, client, cancellationToken);
@@ -157,7 +159,20 @@ public sealed partial class OtpService(
         var consumed = await db.OtpChallenges
             .Where(candidate => candidate.Id == challenge.Id && candidate.ConsumedAt == null && candidate.FailedAttempts < Settings.MaxAttempts)
             .ExecuteUpdateAsync(setters => setters.SetProperty(candidate => candidate.ConsumedAt, now), cancellationToken);
-        return consumed == 1 ? challenge : throw ErrorCatalog.OtpExpired.ToException("code");
+        if (consumed != 1)
+        {
+            throw Refused(ErrorCatalog.OtpExpired);
+        }
+
+        RootMetrics.OtpCodeVerified();
+        return challenge;
+    }
+
+    /// <summary>A code refused at verification, counted by the error answered.</summary>
+    private static ApiException Refused(ErrorDefinition error)
+    {
+        RootMetrics.OtpCodeFailed(error.Code);
+        return error.ToException("code");
     }
 
     /// <summary>
@@ -301,8 +316,7 @@ public sealed partial class OtpService(
             mailer.SendLockNotice(challenge.Email, now.AddHours(Settings.BudgetWindowHours), CultureInfo.CurrentUICulture);
         }
 
-        throw (counted == 0 || challenge.FailedAttempts + 1 >= Settings.MaxAttempts ? ErrorCatalog.OtpAttemptsExceeded : ErrorCatalog.InvalidOtp)
-            .ToException("code");
+        throw Refused(counted == 0 || challenge.FailedAttempts + 1 >= Settings.MaxAttempts ? ErrorCatalog.OtpAttemptsExceeded : ErrorCatalog.InvalidOtp);
     }
 
     private byte[] CodeMac(Guid challengeId, string code) =>
