@@ -1,3 +1,5 @@
+using Apptork.Root.Admin.Audit;
+using Apptork.Root.Admin.Staff;
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.FeatureFlags;
@@ -64,6 +66,14 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
     /// <summary>Every translated text an operator writes (pack names, messages, flag descriptions), one row per language.</summary>
     public DbSet<Translation> Translations => Set<Translation>();
 
+    /// <summary>The control plane's operators: accounts of their own, never app users.</summary>
+    public DbSet<StaffMember> StaffMembers => Set<StaffMember>();
+
+    public DbSet<StaffRecoveryCode> StaffRecoveryCodes => Set<StaffRecoveryCode>();
+
+    /// <summary>Append-only: the database refuses UPDATE and DELETE on it.</summary>
+    public DbSet<AdminAuditEntry> AdminAudit => Set<AdminAuditEntry>();
+
     /// <summary>Each feature's entities, one explicit line each.</summary>
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -91,6 +101,9 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new FeatureFlagConfiguration());
         builder.ApplyConfiguration(new MessageConfiguration());
         builder.ApplyConfiguration(new MessageDismissalConfiguration());
+        builder.ApplyConfiguration(new StaffMemberConfiguration());
+        builder.ApplyConfiguration(new StaffRecoveryCodeConfiguration());
+        builder.ApplyConfiguration(new AdminAuditEntryConfiguration());
         var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();
         builder.Entity<User>().HasData(shortfallUser);
         builder.Entity<Wallet>().HasData(shortfallWallet);
