@@ -33,13 +33,15 @@ public static class AdminModule
         AdminCookie.ConfigureOptions(services);
         services.AddAuthorization(AdminPolicies.Add);
         services.AddAntiforgery();
+        // The form token's cookie follows the request's scheme: with Secure always, antiforgery refuses every plain-http
+        // request outright, and it is no credential on its own (the session cookie, Secure in production, is).
         services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
-            .Configure<IOptions<AdminOptions>, RuntimeShape>((antiforgery, admin, shape) =>
+            .Configure<IOptions<AdminOptions>>((antiforgery, admin) =>
             {
                 antiforgery.Cookie.Name = AdminCookie.AntiforgeryName;
                 antiforgery.Cookie.Path = admin.Value.Path;
                 antiforgery.Cookie.SameSite = SameSiteMode.Strict;
-                antiforgery.Cookie.SecurePolicy = AdminCookie.SecurePolicy(shape);
+                antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             });
 
         services.AddRazorPages(pages => pages.RootDirectory = "/Admin/Pages");
