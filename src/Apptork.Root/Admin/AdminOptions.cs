@@ -8,7 +8,7 @@ public sealed class AdminOptions
     public const string Section = "Admin";
 
     /// <summary>Where the control plane is served: lowercase path segments, outside the API's <c>/api</c>.</summary>
-    [RegularExpression("^(?!/api(/|$))(/[a-z0-9][a-z0-9-]*)+$", ErrorMessage = "Admin__Path must be a path such as /admin (lowercase segments, not under /api).")]
+    [RegularExpression("^(?!/api(/|$))(/[a-z0-9][a-z0-9-]*)+$", ErrorMessage = "must be a path such as /admin: lowercase segments, not under /api.")]
     public string Path { get; set; } = "/admin";
 
     /// <summary>A staff session ends after this long without a request (sliding).</summary>

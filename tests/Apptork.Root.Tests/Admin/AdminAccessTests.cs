@@ -262,6 +262,19 @@ public sealed class AdminAccessTests(PostgresServer postgres)
         invite.Body.ShouldContain("id=\"invite-link\"");
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_bad_admin_setting_stops_the_process_with_the_setting_named()
+    {
+        var result = await RootProcess.RunAsync(
+            [],
+            new Dictionary<string, string> { ["ConnectionStrings__Sqlite"] = TestDatabases.CreateSqlite("admin-settings"), ["Admin__Path"] = "/api/admin", ["Urls"] = RootProcess.FreeLoopbackUrl() },
+            TimeSpan.FromSeconds(60),
+            RootProcess.ScratchDirectory("apptork-admin-settings-"));
+
+        result.ExitCode.ShouldBe(78, result.Output);
+        result.Output.ShouldContain("Refusing to start: Admin__Path: must be a path such as /admin");
+    }
+
     [Theory(Timeout = 120_000), MemberData(nameof(DatabaseShapes.Both), MemberType = typeof(DatabaseShapes))]
     public async Task The_audit_log_refuses_update_and_delete(DatabaseShape shape)
     {
