@@ -40,6 +40,16 @@ public static class StaffSeed
         }
     }
 
+    /// <summary>A member invited but not enrolled, and the token of their enrolment link.</summary>
+    public static async Task<string> InvitedAsync(RootApp app, string email, string role)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var (_, token, error) = await scope.ServiceProvider.GetRequiredService<StaffAccounts>()
+            .CreateAsync(email, role, new AuditActor(null, "test", null), AdminActions.StaffInvited, Cancel);
+        error.ShouldBeNull();
+        return token!;
+    }
+
     /// <summary>A member who set a password through the link but never confirmed a TOTP code.</summary>
     public static async Task<StaffMember> WithPasswordOnlyAsync(RootApp app, string email, string role)
     {
