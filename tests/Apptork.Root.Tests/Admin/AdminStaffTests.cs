@@ -31,8 +31,8 @@ public sealed class AdminStaffTests
             (await browser.PostAsync($"{Admin}/enrol?handler=Password", new Dictionary<string, string> { ["Token"] = token, ["Password"] = password, ["PasswordConfirmation"] = confirmation })).Body;
 
         (await SetPasswordAsync("too short", "too short")).ShouldContain("Password: use at least 12 characters.");
-        (await SetPasswordAsync("newcomer@example.com", "newcomer@example.com")).ShouldContain("Password: it must not contain your email address.");
-        (await SetPasswordAsync("Newcomer-is-my-password", "Newcomer-is-my-password")).ShouldContain("Password: it must not contain your email address.");
+        (await SetPasswordAsync("newcomer@example.com", "newcomer@example.com")).ShouldContain("Password: it must not contain your email address, nor the part before its @.");
+        (await SetPasswordAsync("Newcomer-is-my-password", "Newcomer-is-my-password")).ShouldContain("Password: it must not contain your email address, nor the part before its @.");
         (await SetPasswordAsync("a fine long passphrase", "a different passphrase")).ShouldContain("Repeat the password: the two passwords differ.");
         (await StaffSeed.WithDbAsync(app, db => db.StaffMembers.SingleAsync(member => member.Email == "newcomer@example.com", Cancel))).PasswordHash.ShouldBeNull();
 
