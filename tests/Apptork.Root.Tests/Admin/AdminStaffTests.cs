@@ -10,7 +10,7 @@ using Xunit;
 namespace Apptork.Root.Tests.Admin;
 
 /// <summary>Enrolment's rules, second factors used once, and a superuser's changes reaching a member's open session.</summary>
-public sealed class AdminStaffTests
+public sealed partial class AdminStaffTests
 {
     private const string Admin = AdminClient.Path;
 
@@ -105,4 +105,47 @@ public sealed class AdminStaffTests
             (AdminActions.StaffDisabled, """{"Disabled":false}""", """{"Disabled":true}"""),
         ]);
     }
+
+    [Fact(Timeout = 120_000)]
+    public async Task The_audit_log_pages_newest_first_by_keyset_without_gaps_or_repeats()
+    {
+        await using var app = await EmbeddedAppAsync();
+        var superuser = await StaffSeed.EnrolledAsync(app, "boss@example.com", StaffRoles.Superuser);
+        await StaffSeed.WithDbAsync(app, async db =>
+        {
+            db.AdminAudit.AddRange(Enumerable.Range(1, 60).Select(number => new AdminAuditEntry
+            {
+                StaffId = superuser.Id, StaffEmail = superuser.Email, Action = AdminActions.StaffInvited, Target = $"seeded {number:D2}", At = DateTimeOffset.UtcNow,
+            }));
+            return await db.SaveChangesAsync(Cancel);
+        });
+        using var browser = new AdminClient(app.Client().BaseAddress!);
+        await browser.SignInAsync(superuser.Email, superuser.Password, superuser.NextCode());
+        var all = (await StaffSeed.AuditAsync(app)).OrderByDescending(entry => entry.Id).Select(entry => entry.Target ?? string.Empty).ToList();
+
+        var seen = new List<string>();
+        var path = $"{Admin}/audit";
+        var pages = 0;
+        while (path is not null)
+        {
+            var (status, body, _) = await browser.GetAsync(path);
+            status.ShouldBe(HttpStatusCode.OK);
+            var rows = AuditRowTargets().Matches(body).Select(match => WebUtility.HtmlDecode(match.Groups[1].Value)).ToList();
+            rows.Count.ShouldBeLessThanOrEqualTo(50);
+            seen.AddRange(rows);
+            path = NextPage().Match(body) is { Success: true } next ? WebUtility.HtmlDecode(next.Groups[1].Value) : null;
+            pages++;
+        }
+
+        pages.ShouldBe(2);
+        // Every row once, newest first.
+        seen.ShouldBe(all.Take(seen.Count).ToList());
+        seen.Count.ShouldBe(all.Count);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("<td class=\"action\">[^<]*</td>\\s*<td>([^<]*)</td>")]
+    private static partial System.Text.RegularExpressions.Regex AuditRowTargets();
+
+    [System.Text.RegularExpressions.GeneratedRegex("<a\\s[^>]*href=\"([^\"]+)\"[^>]*>Older entries</a>")]
+    private static partial System.Text.RegularExpressions.Regex NextPage();
 }
