@@ -107,6 +107,20 @@ public sealed partial class AdminStaffTests
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task The_pages_follow_the_browsers_language()
+    {
+        await using var app = await EmbeddedAppAsync();
+        using var client = app.Client("fr-CA, en;q=0.5");
+
+        using var response = await client.GetAsync($"{Admin}/sign-in", Cancel);
+        var body = await response.Content.ReadAsStringAsync(Cancel);
+
+        body.ShouldContain("<html lang=\"fr\">");
+        body.ShouldContain("<button type=\"submit\">Se connecter</button>");
+        response.Content.Headers.ContentLanguage.ShouldBe(["fr"]);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task The_audit_log_pages_newest_first_by_keyset_without_gaps_or_repeats()
     {
         await using var app = await EmbeddedAppAsync();
