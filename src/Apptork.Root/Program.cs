@@ -1,3 +1,4 @@
+using Apptork.Root.Admin;
 using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.FeatureFlags;
@@ -23,6 +24,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.AddGeneration();
     builder.AddFeatureFlags();
     builder.AddMessages();
+    builder.AddAdmin();
 
     // Disposed on every path, so the console logger's queue is written out before a short command (migrate, an unknown verb) exits.
     await using var app = builder.Build();
@@ -45,6 +47,8 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
         app.MapDevelopmentPaymentPage();
         app.MapJwks();
     }
+
+    app.MapAdmin();
 
     return await app.RunCommandAsync(command, commandArguments);
 });

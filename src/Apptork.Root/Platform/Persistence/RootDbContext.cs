@@ -1,3 +1,5 @@
+using Apptork.Root.Admin.Audit;
+using Apptork.Root.Admin.Staff;
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.FeatureFlags;
@@ -67,6 +69,13 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     /// <summary>The health page's write probe: each row lives for one check.</summary>
     public DbSet<HealthProbe> HealthProbes => Set<HealthProbe>();
+    /// <summary>The control plane's operators: accounts of their own, never app users.</summary>
+    public DbSet<StaffMember> StaffMembers => Set<StaffMember>();
+
+    public DbSet<StaffRecoveryCode> StaffRecoveryCodes => Set<StaffRecoveryCode>();
+
+    /// <summary>Append-only: the database refuses UPDATE and DELETE on it.</summary>
+    public DbSet<AdminAuditEntry> AdminAudit => Set<AdminAuditEntry>();
 
     /// <summary>Each feature's entities, one explicit line each.</summary>
     protected override void OnModelCreating(ModelBuilder builder)
@@ -96,6 +105,9 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new MessageConfiguration());
         builder.ApplyConfiguration(new MessageDismissalConfiguration());
         builder.ApplyConfiguration(new HealthProbeConfiguration());
+        builder.ApplyConfiguration(new StaffMemberConfiguration());
+        builder.ApplyConfiguration(new StaffRecoveryCodeConfiguration());
+        builder.ApplyConfiguration(new AdminAuditEntryConfiguration());
         var (shortfallUser, shortfallWallet) = SystemAccounts.ShortfallSeed();
         builder.Entity<User>().HasData(shortfallUser);
         builder.Entity<Wallet>().HasData(shortfallWallet);

@@ -23,6 +23,7 @@ public sealed partial class LocalizationTests(PostgresServer postgres)
     {
         ["ErrorMessages"] = (ErrorMessages.Resources, ErrorCatalog.All.Select(definition => definition.Code)),
         ["EmailTexts"] = (EmailTemplates.Texts, []),
+        ["AdminTexts"] = (Apptork.Root.Admin.AdminTexts.Resources, []),
     };
 
     public static TheoryData<string, string> TextsAndLanguages => new(

@@ -15,7 +15,6 @@ namespace Apptork.Root.Tests.Platform.OpenApi;
 /// </summary>
 public sealed class ContractToolsTests(ServedContract contract, ITestOutputHelper output) : IClassFixture<ServedContract>
 {
-    private const string Chromium = "/usr/bin/chromium";
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -69,9 +68,8 @@ public sealed class ContractToolsTests(ServedContract contract, ITestOutputHelpe
     [Long]
     public async Task Docs_render_in_chromium_with_the_tags_in_order_and_short_summaries()
     {
-        ServerHost.RequireFile(Chromium, "the /docs check (Debian's chromium package)");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright, "the /docs check");
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1400, Height = 900 } });
         var app = contract.App.Client().BaseAddress!;
         // Only the app answers: the reference must render from what the app serves (Scalar's web fonts stay out, so
@@ -81,8 +79,7 @@ public sealed class ContractToolsTests(ServedContract contract, ITestOutputHelpe
         // The reference is a script that renders the document it fetches: its first operation's entry means it has.
         await page.WaitForSelectorAsync("a[href='#tag/auth/POST/api/v1/auth/otp/request']", new() { Timeout = 60_000 });
 
-        var screenshot = Path.Combine(ServerHost.FindRepositoryRoot(), "TestResults", "screenshots", "docs.png");
-        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        var screenshot = HeadlessChromium.ScreenshotPath("docs");
         await page.ScreenshotAsync(new() { Path = screenshot });
         output.WriteLine($"Screenshot of /docs: {screenshot}");
 

@@ -1,0 +1,81 @@
+using Apptork.Root.Admin.Audit;
+using Apptork.Root.Admin.Security;
+using Apptork.Root.Admin.Staff;
+using Apptork.Root.Platform;
+using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Hosting;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Mvc.ApplicationModels;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+
+namespace Apptork.Root.Admin;
+
+/// <summary>
+/// The operator control plane: server-rendered Razor Pages at <c>Admin__Path</c>, for staff accounts of its own with a
+/// password and TOTP. It lives in one top-level <c>Admin/</c> folder beside <c>Features/</c> and <c>Platform/</c>, not in
+/// each feature's folder: it is a second front end over every feature, with its own sign-in, cookie, headers and audit
+/// log, and keeping its pages together keeps that security boundary in one place to review. Its screens read and change
+/// the features' data through the features' own services and entities.
+/// </summary>
+public static class AdminModule
+{
+    public static WebApplicationBuilder AddAdmin(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddSettings<AdminOptions>(AdminOptions.Section);
+        services.AddScoped<AdminAudit>();
+        services.AddScoped<StaffAccounts>();
+        services.AddSingleton<IFeatureCommand, CreateAdminCommand>();
+        services.AddSingleton<IStartupFilter, AdminRequestGuard>();
+
+        services.AddAuthentication().AddCookie(AdminCookie.Scheme);
+        AdminCookie.ConfigureOptions(services);
+        services.AddAuthorization(AdminPolicies.Add);
+        services.AddAntiforgery();
+        // The form token's cookie follows the request's scheme: with Secure always, antiforgery refuses every plain-http
+        // request outright, and it is no credential on its own (the session cookie, Secure in production, is).
+        services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
+            .Configure<IOptions<AdminOptions>>((antiforgery, admin) =>
+            {
+                antiforgery.Cookie.Name = AdminCookie.AntiforgeryName;
+                antiforgery.Cookie.Path = admin.Value.Path;
+                antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+                antiforgery.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            });
+
+        services.AddRazorPages(pages => pages.RootDirectory = "/Admin/Pages");
+        services.AddOptions<RazorPagesOptions>().Configure<IOptions<AdminOptions>>((pages, admin) =>
+        {
+            var prefix = admin.Value.Path.TrimStart('/');
+            pages.Conventions.AddFolderRouteModelConvention("/", model =>
+            {
+                foreach (var route in model.Selectors.Select(selector => selector.AttributeRouteModel!))
+                {
+                    route.Template = AttributeRouteModel.CombineTemplates(prefix, route.Template?.TrimStart('/'));
+                }
+            });
+            // Everything needs an enrolled staff member, except the ways in; staff management and the audit log need a superuser.
+            pages.Conventions.AuthorizeFolder("/", AdminPolicies.Staff);
+            pages.Conventions.AllowAnonymousToPage("/SignIn");
+            pages.Conventions.AllowAnonymousToPage("/Enrol");
+            pages.Conventions.AuthorizePage("/Staff", AdminPolicies.Superuser);
+            pages.Conventions.AuthorizePage("/Audit", AdminPolicies.Superuser);
+        });
+        return builder;
+    }
+
+    /// <summary>Served by the <c>api</c> and <c>all</c> roles only.</summary>
+    public static WebApplication MapAdmin(this WebApplication app)
+    {
+        if (!app.ServesApi())
+        {
+            return app;
+        }
+
+        var path = app.Services.GetRequiredService<IOptions<AdminOptions>>().Value.Path;
+        app.MapRazorPages();
+        app.MapGet($"{path}/admin.css", () => Results.Text(AdminStyles.Css, "text/css; charset=utf-8")).ExcludeFromDescription();
+        return app;
+    }
+}

@@ -1,0 +1,48 @@
+using Apptork.Root.Features.Generation;
+using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apptork.Root.Admin.Dashboard;
+
+/// <summary>The dashboard's numbers, read straight from the tables: a handful of aggregate queries on indexed columns.</summary>
+public sealed record DashboardFigures(
+    int Users,
+    int SignUpsLast24Hours,
+    long CreditsSold,
+    long CreditsSpent,
+    IReadOnlyList<DashboardFigures.LedgerKindTotal> LedgerByKind,
+    IReadOnlyList<DashboardFigures.GenerationStatusCount> GenerationsByStatus)
+{
+    public sealed record LedgerKindTotal(string Kind, int Entries, long Credits);
+
+    public sealed record GenerationStatusCount(string Status, int Count);
+
+    public static async Task<DashboardFigures> ReadAsync(RootDbContext database, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var since = time.GetUtcNow().AddHours(-24);
+        var people = database.Users.AsNoTracking().Where(user => user.DeletedAt == null && !SystemAccounts.All.Contains(user.Id));
+        var users = await people.CountAsync(cancellationToken);
+        var signUps = await people.CountAsync(user => user.CreatedAt >= since, cancellationToken);
+        var ledger = await database.LedgerEntries.AsNoTracking()
+            .GroupBy(entry => entry.Kind)
+            .Select(kind => new { Kind = kind.Key, Entries = kind.Count(), Credits = kind.Sum(entry => entry.Amount) })
+            .ToListAsync(cancellationToken);
+        var generations = await database.Generations.AsNoTracking()
+            .GroupBy(generation => generation.Status)
+            .Select(status => new { Status = status.Key, Count = status.Count() })
+            .ToListAsync(cancellationToken);
+
+        long Credits(LedgerEntryKind kind) => ledger.Where(total => total.Kind == kind).Sum(total => total.Credits);
+        return new DashboardFigures(
+            users,
+            signUps,
+            Credits(LedgerEntryKind.Purchase),
+            // Spending is what generations took, less what failed generations gave back.
+            -(Credits(LedgerEntryKind.Generation) + Credits(LedgerEntryKind.Refund)),
+            ledger.OrderBy(total => total.Kind).Select(total => new LedgerKindTotal(LedgerEntry.KindName(total.Kind), total.Entries, total.Credits)).ToList(),
+            Enum.GetValues<GenerationStatus>()
+                .Select(status => new GenerationStatusCount(status.ToString().ToLowerInvariant(), generations.FirstOrDefault(row => row.Status == status)?.Count ?? 0))
+                .ToList());
+    }
+}
