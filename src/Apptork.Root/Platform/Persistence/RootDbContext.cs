@@ -69,6 +69,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     /// <summary>The health page's write probe: each row lives for one check.</summary>
     public DbSet<HealthProbe> HealthProbes => Set<HealthProbe>();
+
     /// <summary>The control plane's operators: accounts of their own, never app users.</summary>
     public DbSet<StaffMember> StaffMembers => Set<StaffMember>();
 
