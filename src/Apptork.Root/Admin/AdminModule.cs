@@ -1,6 +1,7 @@
 using Apptork.Root.Admin.Audit;
 using Apptork.Root.Admin.Security;
 using Apptork.Root.Admin.Staff;
+using Apptork.Root.Admin.Wallets;
 using Apptork.Root.Platform;
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Hosting;
@@ -26,6 +27,7 @@ public static class AdminModule
         services.AddSettings<AdminOptions>(AdminOptions.Section);
         services.AddScoped<AdminAudit>();
         services.AddScoped<StaffAccounts>();
+        services.AddScoped<WalletAdjustments>();
         services.AddSingleton<IFeatureCommand, CreateAdminCommand>();
         services.AddSingleton<IStartupFilter, AdminRequestGuard>();
 
@@ -55,12 +57,14 @@ public static class AdminModule
                     route.Template = AttributeRouteModel.CombineTemplates(prefix, route.Template?.TrimStart('/'));
                 }
             });
-            // Everything needs an enrolled staff member, except the ways in; staff management and the audit log need a superuser.
+            // Everything needs an enrolled staff member, except the ways in; staff management and the audit log need a
+            // superuser, wallets finance or a superuser.
             pages.Conventions.AuthorizeFolder("/", AdminPolicies.Staff);
             pages.Conventions.AllowAnonymousToPage("/SignIn");
             pages.Conventions.AllowAnonymousToPage("/Enrol");
             pages.Conventions.AuthorizePage("/Staff", AdminPolicies.Superuser);
             pages.Conventions.AuthorizePage("/Audit", AdminPolicies.Superuser);
+            pages.Conventions.AuthorizePage("/Wallet", AdminPolicies.Finance);
         });
         return builder;
     }

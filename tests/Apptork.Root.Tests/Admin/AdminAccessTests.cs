@@ -37,17 +37,20 @@ public sealed class AdminAccessTests(PostgresServer postgres)
         Request changeRole = new("change role", HttpMethod.Post, $"{Admin}/staff?handler=Role", _ => new() { ["Id"] = target.Id.ToString(), ["Role"] = "finance", ["ExpectedRole"] = "support" });
         Request disable = new("disable", HttpMethod.Post, $"{Admin}/staff?handler=Disable", _ => new() { ["Id"] = target.Id.ToString() });
         Request audit = new("audit log", HttpMethod.Get, $"{Admin}/audit");
+        Request wallet = new("wallet", HttpMethod.Get, $"{Admin}/wallet");
+        // A user no one has: the handler answers with its page, and nothing is posted.
+        Request adjust = new("adjust", HttpMethod.Post, $"{Admin}/wallet?handler=Adjust", _ => new() { ["UserId"] = Guid.NewGuid().ToString(), ["ExpectedBalance"] = "0", ["Nonce"] = Guid.NewGuid().ToString(), ["Amount"] = "5", ["Reason"] = "table" });
         Request signOut = new("sign out", HttpMethod.Post, $"{Admin}/sign-out", _ => []);
         // Sign-out last: it ends the session the rows before it use.
-        Request[] requests = [dashboard, staffList, invite, audit, changeRole, disable, signOut];
+        Request[] requests = [dashboard, staffList, invite, audit, changeRole, disable, wallet, adjust, signOut];
         const HttpStatusCode Ok = HttpStatusCode.OK, Forbidden = HttpStatusCode.Forbidden, SignIn = HttpStatusCode.Redirect;
         var table = new Dictionary<string, HttpStatusCode[]>
         {
-            //                 dashboard, staff list, invite, audit, change role, disable, sign out
-            ["anonymous"] = [SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn],
-            [StaffRoles.Support] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, HttpStatusCode.Redirect],
-            [StaffRoles.Finance] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, HttpStatusCode.Redirect],
-            [StaffRoles.Superuser] = [Ok, Ok, Ok, Ok, Ok, Ok, HttpStatusCode.Redirect],
+            //                 dashboard, staff list, invite, audit, change role, disable, wallet, adjust, sign out
+            ["anonymous"] = [SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn],
+            [StaffRoles.Support] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, HttpStatusCode.Redirect],
+            [StaffRoles.Finance] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok, HttpStatusCode.Redirect],
+            [StaffRoles.Superuser] = [Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok, HttpStatusCode.Redirect],
         };
 
         var mismatches = new List<string>();

@@ -12,4 +12,5 @@ public static class AdminActions
     public const string SignInFailed = "sign_in.failed";
     public const string SignInLockedOut = "sign_in.locked_out";
     public const string SignedOut = "sign_in.signed_out";
+    public const string WalletAdjusted = "wallet.adjusted";
 }

@@ -16,6 +16,9 @@ public static class AdminPolicies
     /// <summary>Staff management and the audit log.</summary>
     public const string Superuser = "admin.superuser";
 
+    /// <summary>Wallets: balances and manual adjustments.</summary>
+    public const string Finance = "admin.finance";
+
     public const string StampClaim = "admin:stamp";
 
     public static void Add(AuthorizationOptions options)
@@ -28,6 +31,10 @@ public static class AdminPolicies
             .AddAuthenticationSchemes(AdminCookie.Scheme)
             .RequireAuthenticatedUser()
             .RequireRole(StaffRoles.Superuser));
+        options.AddPolicy(Finance, policy => policy
+            .AddAuthenticationSchemes(AdminCookie.Scheme)
+            .RequireAuthenticatedUser()
+            .RequireRole(StaffRoles.Finance, StaffRoles.Superuser));
     }
 
     public static ClaimsPrincipal Principal(StaffMember staff) => new(new ClaimsIdentity(
