@@ -49,6 +49,7 @@ public sealed class AdminWalletTests(PostgresServer postgres)
 
         // The same form again (a double submit): still one entry and one audit row.
         (await AdjustAsync(browser, form, 50, "goodwill after an outage")).ShouldContain("The balance was adjusted.");
+        (await AdjustAsync(browser, form, 500, "goodwill after an outage")).ShouldContain("The balance changed since this form was shown");
         (await books.EntriesAsync(user.User.Id)).Count.ShouldBe(1);
         (await WalletAuditAsync(app)).Count.ShouldBe(1);
 

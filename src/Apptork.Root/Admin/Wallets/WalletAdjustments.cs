@@ -76,7 +76,7 @@ public sealed class WalletAdjustments(RootDbContext database, Ledger ledger, Adm
 
         if (nonce == Guid.Empty)
         {
-            return new AdjustmentResult("ErrorStaleForm");
+            return new AdjustmentResult("ErrorBalanceChanged");
         }
 
         var user = await database.Users.AsNoTracking().Where(candidate => candidate.Id == userId)
@@ -87,9 +87,9 @@ public sealed class WalletAdjustments(RootDbContext database, Ledger ledger, Adm
         }
 
         var key = IdempotencyKey(nonce);
-        if (await AlreadyPostedAsync(userId, key, cancellationToken))
+        if (await EarlierAsync(userId, key, amount, cancellationToken) is { } earlier)
         {
-            return AdjustmentResult.Applied;
+            return earlier;
         }
 
         var memo = reason.Trim();
@@ -109,7 +109,7 @@ public sealed class WalletAdjustments(RootDbContext database, Ledger ledger, Adm
             // The same form submitted twice at once: the other submit's entry holds the key (this statement failed,
             // which on PostgreSQL aborted the transaction, hence the rollback).
             await transaction.RollbackAsync(cancellationToken);
-            return await AlreadyPostedAsync(userId, key, cancellationToken) ? AdjustmentResult.Applied : new AdjustmentResult("ErrorStaleForm");
+            return await EarlierAsync(userId, key, amount, cancellationToken) ?? new AdjustmentResult("ErrorBalanceChanged");
         }
 
         // The balance before, read under the posting's own lock: the form's balance is checked against what this
@@ -130,6 +130,14 @@ public sealed class WalletAdjustments(RootDbContext database, Ledger ledger, Adm
 
     public static string IdempotencyKey(Guid nonce) => $"admin-adjust:{nonce:N}";
 
-    private Task<bool> AlreadyPostedAsync(Guid userId, string key, CancellationToken cancellationToken) =>
-        database.LedgerEntries.AnyAsync(entry => entry.UserId == userId && entry.IdempotencyKey == key, cancellationToken);
+    /// <summary>
+    /// The answer to a form already applied: applied again when it posted this amount, refused as stale when the same
+    /// form came back with another amount (its nonce is spent); null when the form posted nothing yet.
+    /// </summary>
+    private async Task<AdjustmentResult?> EarlierAsync(Guid userId, string key, long amount, CancellationToken cancellationToken)
+    {
+        var posted = await database.LedgerEntries.AsNoTracking()
+            .Where(entry => entry.UserId == userId && entry.IdempotencyKey == key).Select(entry => (long?)entry.Amount).SingleOrDefaultAsync(cancellationToken);
+        return posted is null ? null : posted == amount ? AdjustmentResult.Applied : new AdjustmentResult("ErrorBalanceChanged");
+    }
 }
