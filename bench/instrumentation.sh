@@ -5,7 +5,9 @@
 # database) and GET /api/v1/auth/me (reads the user). Both exporters send to a local sink that answers 200 at once, so
 # the figure is the process's own cost, not a collector's.
 # Goal: >= 0.9 of the uninstrumented rate for each request.
-# Usage: bench/instrumentation.sh   (BENCH_SECONDS=10 per measurement, BENCH_ROUNDS=3 alternating rounds by default)
+# Usage: bench/instrumentation.sh   (BENCH_SECONDS=10 per measurement, BENCH_ROUNDS=3 alternating rounds by default;
+#   BENCH_INSTRUMENTATION=otel or sentry turns on one of the two, to see which costs what; OTEL_TRACES_SAMPLER_ARG=0.1
+#   keeps a tenth of the traces, as a busy deployment would)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
@@ -47,11 +49,17 @@ unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_EXPORTER_OTLP_TRACES_ENDPOINT OTEL_EXPORT
 start_production_app "$work"
 off=$base
 
-# Instrumented: the same binary and database, with both exporters pointed at the sink.
+# Instrumented: the same binary and database, with the exporters pointed at the sink.
+instrumentation=${BENCH_INSTRUMENTATION:-both}
+instrumented=()
+case $instrumentation in
+  both | otel) instrumented+=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_SERVICE_NAME=apptork-bench) ;;&
+  both | sentry) instrumented+=(Sentry__Dsn="http://public@127.0.0.1:$sink_port/1") ;;
+  otel) ;;
+  *) echo "BENCH_INSTRUMENTATION is both, otel or sentry" >&2; exit 64 ;;
+esac
 on="http://127.0.0.1:$(free_port)"
-OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$sink_port" OTEL_SERVICE_NAME=apptork-bench \
-  Sentry__Dsn="http://public@127.0.0.1:$sink_port/1" \
-  "$APP" --Urls "$on" >"$work/app-on.log" 2>&1 &
+env "${instrumented[@]}" "$APP" --Urls "$on" >"$work/app-on.log" 2>&1 &
 on_pid=$!
 BENCH_CLEANUP+=("kill $on_pid 2>/dev/null")
 wait_for "$on/healthz/ready" "$on_pid" "$work/app-on.log"
@@ -80,4 +88,4 @@ for path in whoami me; do
   on_rate=$(median <"$work/$path-on")
   awk -v p="GET /api/v1/auth/$path" -v f="$off_rate" -v n="$on_rate" 'BEGIN { printf "%-58s %12s %12s %7.2f\n", p, f, n, n/f }'
 done
-echo "goal: ratio >= 0.9 for each (instrumented: OpenTelemetry traces and metrics to OTLP, Sentry, every span sampled)"
+echo "goal: ratio >= 0.9 for each (instrumented: $instrumentation; OpenTelemetry exports traces and metrics over OTLP, sampling ${OTEL_TRACES_SAMPLER_ARG:-1})"
