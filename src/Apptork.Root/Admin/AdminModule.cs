@@ -61,6 +61,9 @@ public static class AdminModule
             pages.Conventions.AllowAnonymousToPage("/Enrol");
             pages.Conventions.AuthorizePage("/Staff", AdminPolicies.Superuser);
             pages.Conventions.AuthorizePage("/Audit", AdminPolicies.Superuser);
+            // The users screen: support and superusers.
+            pages.Conventions.AuthorizePage("/Users", AdminPolicies.Support);
+            pages.Conventions.AuthorizePage("/User", AdminPolicies.Support);
         });
         return builder;
     }

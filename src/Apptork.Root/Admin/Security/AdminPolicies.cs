@@ -16,6 +16,9 @@ public static class AdminPolicies
     /// <summary>Staff management and the audit log.</summary>
     public const string Superuser = "admin.superuser";
 
+    /// <summary>The users screen: support and superusers, never finance.</summary>
+    public const string Support = "admin.support";
+
     public const string StampClaim = "admin:stamp";
 
     public static void Add(AuthorizationOptions options)
@@ -28,6 +31,10 @@ public static class AdminPolicies
             .AddAuthenticationSchemes(AdminCookie.Scheme)
             .RequireAuthenticatedUser()
             .RequireRole(StaffRoles.Superuser));
+        options.AddPolicy(Support, policy => policy
+            .AddAuthenticationSchemes(AdminCookie.Scheme)
+            .RequireAuthenticatedUser()
+            .RequireRole(StaffRoles.Support, StaffRoles.Superuser));
     }
 
     public static ClaimsPrincipal Principal(StaffMember staff) => new(new ClaimsIdentity(
