@@ -2,6 +2,7 @@ using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Persistence;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,7 +13,7 @@ namespace Apptork.Root.Admin.Pages;
 /// deduplication at registration sees them), by user id, or by device id (the devices of sessions and registrations,
 /// which keep only the id's hash).
 /// </summary>
-public sealed class UsersModel(RootDbContext db, RegistrationGuard registrations) : AdminPageModel
+public sealed class UsersModel(RootDbContext db, ILookupNormalizer normalizer, RegistrationGuard registrations) : AdminPageModel
 {
     /// <summary>Searches name one account, or the few sharing a mailbox or device: more than this is cut, and the page says so.</summary>
     public const int MaxResults = 50;
@@ -38,8 +39,10 @@ public sealed class UsersModel(RootDbContext db, RegistrationGuard registrations
             ids.Add(id);
         }
 
-        var upper = query.ToUpperInvariant();
-        ids.UnionWith(await db.Users.Where(user => user.NormalizedEmail == upper).Select(user => user.Id).ToListAsync(cancellationToken));
+        // Accounts hold their canonical address as Identity's normalized email; registrations keep only its hash, and
+        // still name an account whose address changed since.
+        var canonical = normalizer.NormalizeEmail(query);
+        ids.UnionWith(await db.Users.Where(user => user.Email == query || user.NormalizedEmail == canonical).Select(user => user.Id).ToListAsync(cancellationToken));
         if (EmailNormalizer.TryNormalize(query, out var normalized) && registrations.EmailHash(normalized.CanonicalKey) is { } emailHash)
         {
             ids.UnionWith(await db.Registrations.Where(registration => registration.EmailHash == emailHash)
