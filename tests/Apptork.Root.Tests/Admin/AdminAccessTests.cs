@@ -37,17 +37,20 @@ public sealed class AdminAccessTests(PostgresServer postgres)
         Request changeRole = new("change role", HttpMethod.Post, $"{Admin}/staff?handler=Role", _ => new() { ["Id"] = target.Id.ToString(), ["Role"] = "finance", ["ExpectedRole"] = "support" });
         Request disable = new("disable", HttpMethod.Post, $"{Admin}/staff?handler=Disable", _ => new() { ["Id"] = target.Id.ToString() });
         Request audit = new("audit log", HttpMethod.Get, $"{Admin}/audit");
+        Request users = new("users", HttpMethod.Get, $"{Admin}/users?Query=someone%40example.com");
+        // An account that does not exist: the handler runs past authorization only for the roles allowed, and changes nothing.
+        Request ban = new("ban", HttpMethod.Post, $"{Admin}/users/{Guid.Empty}?handler=Ban", _ => new() { ["ExpectedBanned"] = "false", ["Reason"] = "table" });
         Request signOut = new("sign out", HttpMethod.Post, $"{Admin}/sign-out", _ => []);
         // Sign-out last: it ends the session the rows before it use.
-        Request[] requests = [dashboard, staffList, invite, audit, changeRole, disable, signOut];
-        const HttpStatusCode Ok = HttpStatusCode.OK, Forbidden = HttpStatusCode.Forbidden, SignIn = HttpStatusCode.Redirect;
+        Request[] requests = [dashboard, staffList, invite, audit, changeRole, disable, users, ban, signOut];
+        const HttpStatusCode Ok = HttpStatusCode.OK, Forbidden = HttpStatusCode.Forbidden, SignIn = HttpStatusCode.Redirect, None = HttpStatusCode.NotFound;
         var table = new Dictionary<string, HttpStatusCode[]>
         {
-            //                 dashboard, staff list, invite, audit, change role, disable, sign out
-            ["anonymous"] = [SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn],
-            [StaffRoles.Support] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, HttpStatusCode.Redirect],
-            [StaffRoles.Finance] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, HttpStatusCode.Redirect],
-            [StaffRoles.Superuser] = [Ok, Ok, Ok, Ok, Ok, Ok, HttpStatusCode.Redirect],
+            //                 dashboard, staff list, invite, audit, change role, disable, users, ban, sign out
+            ["anonymous"] = [SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn],
+            [StaffRoles.Support] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, None, HttpStatusCode.Redirect],
+            [StaffRoles.Finance] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, HttpStatusCode.Redirect],
+            [StaffRoles.Superuser] = [Ok, Ok, Ok, Ok, Ok, Ok, Ok, None, HttpStatusCode.Redirect],
         };
 
         var mismatches = new List<string>();
