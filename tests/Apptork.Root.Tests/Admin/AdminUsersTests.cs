@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
 using Apptork.Root.Admin.Audit;
 using Apptork.Root.Admin.Pages;
 using Apptork.Root.Admin.Staff;
@@ -17,7 +18,7 @@ using Xunit;
 namespace Apptork.Root.Tests.Admin;
 
 /// <summary>The users screen: finding an account, reading it, and support's ban, unban and ending of sessions.</summary>
-public sealed class AdminUsersTests
+public sealed partial class AdminUsersTests
 {
     private const string Admin = AdminClient.Path;
 
@@ -31,7 +32,7 @@ public sealed class AdminUsersTests
     /// <summary>An account registered the product's way (deduplication record included) with a session on a device.</summary>
     private sealed record Customer(Guid Id, TokenPair Tokens);
 
-    private static async Task<Customer> CustomerAsync(RootApp app, string email, string deviceId, UserLoginInfo? login = null)
+    private static async Task<Customer> CustomerAsync(RootApp app, string email, string deviceId, UserLoginInfo? login = null, string ip = "203.0.113.7")
     {
         await using var scope = app.Services.CreateAsyncScope();
         var services = scope.ServiceProvider;
@@ -39,7 +40,7 @@ public sealed class AdminUsersTests
         var user = new User { Id = Guid.CreateVersion7(), Email = email, EmailConfirmed = true, CreatedAt = time.GetUtcNow() };
         user.UserName = user.Id.ToString("N");
         EmailNormalizer.TryNormalize(email, out var normalized).ShouldBeTrue();
-        var client = new ClientInfo("203.0.113.7", ClientInfo.Hash(deviceId), "ios", "1.2.3", "AppTest/1.0");
+        var client = new ClientInfo(ip, ClientInfo.Hash(deviceId), "ios", "1.2.3", "AppTest/1.0");
         (await services.GetRequiredService<AccountRegistration>().RegisterAsync(user, normalized.CanonicalKey, login, client, Cancel)).ShouldNotBeNull();
         var tokens = await services.GetRequiredService<Sessions>().StartAsync(user, "otp", client, Cancel);
         return new Customer(user.Id, tokens);
@@ -95,6 +96,35 @@ public sealed class AdminUsersTests
         }
 
         (await browser.GetAsync($"{Admin}/users?Query=nobody%40example.com")).Body.ShouldContain("No account matches that search.");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Many_accounts_on_one_device_page_by_keyset_each_once()
+    {
+        await using var app = await EmbeddedAppAsync();
+        var expected = new List<Guid>();
+        for (var number = 1; number <= UsersModel.PageSize + 3; number++)
+        {
+            // One address each, so the per-IP cap of registration lets them all in.
+            expected.Add((await CustomerAsync(app, $"farm{number}@example.com", "farm-device", ip: $"198.51.100.{number}")).Id);
+        }
+
+        using var browser = await SignedInAsync(app, StaffRoles.Support);
+        var seen = new List<Guid>();
+        var path = $"{Admin}/users?Query=farm-device";
+        var pages = 0;
+        while (path is not null)
+        {
+            var (status, body, _) = await browser.GetAsync(path);
+            status.ShouldBe(HttpStatusCode.OK);
+            seen.AddRange(UserLinks().Matches(body).Select(match => Guid.Parse(match.Groups[1].Value)));
+            path = NextPage().Match(body) is { Success: true } next ? WebUtility.HtmlDecode(next.Groups[1].Value) : null;
+            pages++;
+        }
+
+        pages.ShouldBe(2);
+        seen.Count.ShouldBe(expected.Count);
+        seen.ShouldBe(expected, ignoreOrder: true);
     }
 
     [Fact(Timeout = 120_000)]
@@ -211,4 +241,10 @@ public sealed class AdminUsersTests
         (await ApiStatusAsync(app, customer.Tokens.AccessToken)).ShouldBe(HttpStatusCode.OK);
         (await UserAuditAsync(app, customer.Id)).ShouldBeEmpty();
     }
+
+    [GeneratedRegex("<td><a href=\"/admin/users/([0-9a-f-]{36})\">")]
+    private static partial Regex UserLinks();
+
+    [GeneratedRegex("<a\\s[^>]*href=\"([^\"]+)\"[^>]*>More accounts</a>")]
+    private static partial Regex NextPage();
 }

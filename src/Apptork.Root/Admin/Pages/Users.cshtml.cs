@@ -1,6 +1,7 @@
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Fraud;
 using Apptork.Root.Platform.Callers;
+using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -15,17 +16,16 @@ namespace Apptork.Root.Admin.Pages;
 /// </summary>
 public sealed class UsersModel(RootDbContext db, ILookupNormalizer normalizer, RegistrationGuard registrations) : AdminPageModel
 {
-    /// <summary>Searches name one account, or the few sharing a mailbox or device: more than this is cut, and the page says so.</summary>
-    public const int MaxResults = 50;
+    public const int PageSize = 50;
 
     [BindProperty(SupportsGet = true)]
     public string? Query { get; set; }
 
     public IReadOnlyList<User> Results { get; private set; } = [];
 
-    public bool Truncated { get; private set; }
+    public string? NextCursor { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
+    public async Task OnGetAsync(string? cursor, CancellationToken cancellationToken)
     {
         var query = Query?.Trim();
         if (string.IsNullOrEmpty(query))
@@ -46,19 +46,20 @@ public sealed class UsersModel(RootDbContext db, ILookupNormalizer normalizer, R
         if (EmailNormalizer.TryNormalize(query, out var normalized) && registrations.EmailHash(normalized.CanonicalKey) is { } emailHash)
         {
             ids.UnionWith(await db.Registrations.Where(registration => registration.EmailHash == emailHash)
-                .Select(registration => registration.UserId).Take(MaxResults + 1).ToListAsync(cancellationToken));
+                .Select(registration => registration.UserId).ToListAsync(cancellationToken));
         }
 
         var deviceIdHash = ClientInfo.Hash(query);
         ids.UnionWith(await db.Sessions.Where(session => session.DeviceIdHash == deviceIdHash)
-            .Select(session => session.UserId).Distinct().Take(MaxResults + 1).ToListAsync(cancellationToken));
+            .Select(session => session.UserId).Distinct().ToListAsync(cancellationToken));
         ids.UnionWith(await db.Registrations.Where(registration => registration.DeviceIdHash == deviceIdHash)
-            .Select(registration => registration.UserId).Take(MaxResults + 1).ToListAsync(cancellationToken));
+            .Select(registration => registration.UserId).ToListAsync(cancellationToken));
 
-        var found = await db.Users.AsNoTracking().Where(user => ids.Contains(user.Id))
-            .OrderBy(user => user.Email).ThenBy(user => user.Id).Take(MaxResults + 1).ToListAsync(cancellationToken);
-        Truncated = found.Count > MaxResults;
-        Results = found.Take(MaxResults).ToList();
+        // Newest accounts first, by keyset; a cursor that is not this list's starts again from the first page.
+        var after = cursor is null ? null : Cursor.Decode(cursor) as CreatedKey;
+        var page = await db.Users.AsNoTracking().Where(user => ids.Contains(user.Id))
+            .ToCursorPageAsync(new PageRequest(PageSize, after), user => user.CreatedAt, user => user.Id, user => user, cancellationToken);
+        (Results, NextCursor) = (page.Results, page.NextCursor);
         Notice = Results.Count == 0 ? "UsersNoneFound" : null;
     }
 }
