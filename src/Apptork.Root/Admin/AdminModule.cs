@@ -65,6 +65,9 @@ public static class AdminModule
             pages.Conventions.AuthorizePage("/Staff", AdminPolicies.Superuser);
             pages.Conventions.AuthorizePage("/Audit", AdminPolicies.Superuser);
             pages.Conventions.AuthorizePage("/Wallet", AdminPolicies.Finance);
+            // The users screen: support and superusers.
+            pages.Conventions.AuthorizePage("/Users", AdminPolicies.Support);
+            pages.Conventions.AuthorizePage("/User", AdminPolicies.Support);
         });
         return builder;
     }

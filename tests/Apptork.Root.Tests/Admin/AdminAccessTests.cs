@@ -40,17 +40,20 @@ public sealed class AdminAccessTests(PostgresServer postgres)
         Request wallet = new("wallet", HttpMethod.Get, $"{Admin}/wallet");
         // A user no one has: the handler answers with its page, and nothing is posted.
         Request adjust = new("adjust", HttpMethod.Post, $"{Admin}/wallet?handler=Adjust", _ => new() { ["UserId"] = Guid.NewGuid().ToString(), ["ExpectedBalance"] = "0", ["Nonce"] = Guid.NewGuid().ToString(), ["Amount"] = "5", ["Reason"] = "table" });
+        Request users = new("users", HttpMethod.Get, $"{Admin}/users?Query=someone%40example.com");
+        // An account that does not exist: the handler runs past authorization only for the roles allowed, and changes nothing.
+        Request ban = new("ban", HttpMethod.Post, $"{Admin}/users/{Guid.Empty}?handler=Ban", _ => new() { ["ExpectedBanned"] = "false", ["Reason"] = "table" });
         Request signOut = new("sign out", HttpMethod.Post, $"{Admin}/sign-out", _ => []);
         // Sign-out last: it ends the session the rows before it use.
-        Request[] requests = [dashboard, staffList, invite, audit, changeRole, disable, wallet, adjust, signOut];
-        const HttpStatusCode Ok = HttpStatusCode.OK, Forbidden = HttpStatusCode.Forbidden, SignIn = HttpStatusCode.Redirect;
+        Request[] requests = [dashboard, staffList, invite, audit, changeRole, disable, wallet, adjust, users, ban, signOut];
+        const HttpStatusCode Ok = HttpStatusCode.OK, Forbidden = HttpStatusCode.Forbidden, SignIn = HttpStatusCode.Redirect, None = HttpStatusCode.NotFound;
         var table = new Dictionary<string, HttpStatusCode[]>
         {
-            //                 dashboard, staff list, invite, audit, change role, disable, wallet, adjust, sign out
-            ["anonymous"] = [SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn],
-            [StaffRoles.Support] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, HttpStatusCode.Redirect],
-            [StaffRoles.Finance] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok, HttpStatusCode.Redirect],
-            [StaffRoles.Superuser] = [Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok, HttpStatusCode.Redirect],
+            //                 dashboard, staff list, invite, audit, change role, disable, wallet, adjust, users, ban, sign out
+            ["anonymous"] = [SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn, SignIn],
+            [StaffRoles.Support] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, None, HttpStatusCode.Redirect],
+            [StaffRoles.Finance] = [Ok, Forbidden, Forbidden, Forbidden, Forbidden, Forbidden, Ok, Ok, Forbidden, Forbidden, HttpStatusCode.Redirect],
+            [StaffRoles.Superuser] = [Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok, Ok, None, HttpStatusCode.Redirect],
         };
 
         var mismatches = new List<string>();

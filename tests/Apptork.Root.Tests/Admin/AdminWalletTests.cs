@@ -35,7 +35,7 @@ public sealed class AdminWalletTests(PostgresServer postgres)
         // No reason: the field's message, nothing posted.
         var form = await FormAsync(browser, "customer@example.com");
         form.Balance.ShouldBe(0);
-        (await AdjustAsync(browser, form, 50, reason: " ")).ShouldContain("Reason: say why the balance changes.");
+        (await AdjustAsync(browser, form, 50, reason: " ")).ShouldContain("Reason: say why; it is kept in the audit log.");
         (await books.EntriesAsync(user.User.Id)).ShouldBeEmpty();
 
         // Applied: the user's own wallet shows it, one adjustment entry naming the operator, one audit row.

@@ -13,4 +13,7 @@ public static class AdminActions
     public const string SignInLockedOut = "sign_in.locked_out";
     public const string SignedOut = "sign_in.signed_out";
     public const string WalletAdjusted = "wallet.adjusted";
+    public const string UserBanned = "user.banned";
+    public const string UserUnbanned = "user.unbanned";
+    public const string UserSessionsRevoked = "user.sessions_revoked";
 }

@@ -19,6 +19,9 @@ public static class AdminPolicies
     /// <summary>Wallets: balances and manual adjustments.</summary>
     public const string Finance = "admin.finance";
 
+    /// <summary>The users screen: support and superusers, never finance.</summary>
+    public const string Support = "admin.support";
+
     public const string StampClaim = "admin:stamp";
 
     public static void Add(AuthorizationOptions options)
@@ -35,6 +38,10 @@ public static class AdminPolicies
             .AddAuthenticationSchemes(AdminCookie.Scheme)
             .RequireAuthenticatedUser()
             .RequireRole(StaffRoles.Finance, StaffRoles.Superuser));
+        options.AddPolicy(Support, policy => policy
+            .AddAuthenticationSchemes(AdminCookie.Scheme)
+            .RequireAuthenticatedUser()
+            .RequireRole(StaffRoles.Support, StaffRoles.Superuser));
     }
 
     public static ClaimsPrincipal Principal(StaffMember staff) => new(new ClaimsIdentity(

@@ -143,7 +143,8 @@ public sealed partial class RegistrationGuard(
         throw new ApiException([ErrorCatalog.RegistrationLimit.At(null)], wait);
     }
 
-    private byte[]? EmailHash(string? emailKey) =>
+    /// <summary>How a canonical address is kept in <see cref="Registration.EmailHash"/>: for operators' searches too.</summary>
+    public byte[]? EmailHash(string? emailKey) =>
         emailKey is null ? null : HMACSHA256.HashData(keys.RegistrationKey, Encoding.UTF8.GetBytes(emailKey));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A new account gets no signup bonus: device registered before {DeviceSeen}, address registered before {EmailSeen}")]
