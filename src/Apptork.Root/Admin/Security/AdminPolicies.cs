@@ -26,23 +26,17 @@ public static class AdminPolicies
 
     public static void Add(AuthorizationOptions options)
     {
-        options.AddPolicy(Staff, policy => policy
-            .AddAuthenticationSchemes(AdminCookie.Scheme)
-            .RequireAuthenticatedUser()
-            .RequireRole(StaffRoles.All));
-        options.AddPolicy(Superuser, policy => policy
-            .AddAuthenticationSchemes(AdminCookie.Scheme)
-            .RequireAuthenticatedUser()
-            .RequireRole(StaffRoles.Superuser));
-        options.AddPolicy(Finance, policy => policy
-            .AddAuthenticationSchemes(AdminCookie.Scheme)
-            .RequireAuthenticatedUser()
-            .RequireRole(StaffRoles.Finance, StaffRoles.Superuser));
-        options.AddPolicy(Support, policy => policy
-            .AddAuthenticationSchemes(AdminCookie.Scheme)
-            .RequireAuthenticatedUser()
-            .RequireRole(StaffRoles.Support, StaffRoles.Superuser));
+        AddRolePolicy(options, Staff, [.. StaffRoles.All]);
+        AddRolePolicy(options, Superuser, StaffRoles.Superuser);
+        AddRolePolicy(options, Finance, StaffRoles.Finance, StaffRoles.Superuser);
+        AddRolePolicy(options, Support, StaffRoles.Support, StaffRoles.Superuser);
     }
+
+    private static void AddRolePolicy(AuthorizationOptions options, string name, params string[] roles) =>
+        options.AddPolicy(name, policy => policy
+            .AddAuthenticationSchemes(AdminCookie.Scheme)
+            .RequireAuthenticatedUser()
+            .RequireRole(roles));
 
     public static ClaimsPrincipal Principal(StaffMember staff) => new(new ClaimsIdentity(
         [
