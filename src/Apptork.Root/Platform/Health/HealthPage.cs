@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Persistence;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -116,9 +115,7 @@ public static partial class HealthPageSetup
             return new HealthPage(options.Path, null);
         }
 
-        var database = new SqliteConnectionStringBuilder(PersistenceSetup.ResolveSqlite(
-            configuration.GetConnectionString("Sqlite") ?? PersistenceSetup.DefaultSqliteConnectionString, environment.ContentRootPath)).DataSource;
-        var file = Path.Combine(Path.GetDirectoryName(database)!, $"{Path.GetFileNameWithoutExtension(database)}-health-path.txt");
+        var file = PersistenceSetup.BesideSqliteDatabase(configuration, environment, "-health-path.txt");
         // 24 random bytes: 32 URL-safe characters, as unguessable as a session token.
         var path = PrivateFiles.ReadOrCreateText(file, () => $"/health-{Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24))}").Trim();
         return new HealthPage(path, file);

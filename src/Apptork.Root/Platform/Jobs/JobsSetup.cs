@@ -4,7 +4,6 @@ using Hangfire;
 using Hangfire.Common;
 using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apptork.Root.Platform.Jobs;
@@ -140,9 +139,7 @@ public static class JobsSetup
     /// </summary>
     private static string SqlitePath(IConfiguration configuration, IHostEnvironment environment)
     {
-        var database = new SqliteConnectionStringBuilder(PersistenceSetup.ResolveSqlite(
-            configuration.GetConnectionString("Sqlite") ?? PersistenceSetup.DefaultSqliteConnectionString, environment.ContentRootPath)).DataSource;
-        var jobs = Path.Combine(Path.GetDirectoryName(database)!, $"{Path.GetFileNameWithoutExtension(database)}-jobs.db");
+        var jobs = PersistenceSetup.BesideSqliteDatabase(configuration, environment, "-jobs.db");
         PrivateFiles.CreateEmptyFile(jobs);
         return jobs;
     }

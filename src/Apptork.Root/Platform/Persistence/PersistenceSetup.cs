@@ -77,6 +77,17 @@ public static class PersistenceSetup
     };
 
     /// <summary>
+    /// A file kept beside the embedded database, named after it: <c>data/apptork-root.db</c> and the suffix <c>-jobs.db</c>
+    /// give <c>data/apptork-root-jobs.db</c>.
+    /// </summary>
+    public static string BesideSqliteDatabase(IConfiguration configuration, IHostEnvironment environment, string suffix)
+    {
+        var database = new SqliteConnectionStringBuilder(ResolveSqlite(
+            configuration.GetConnectionString("Sqlite") ?? DefaultSqliteConnectionString, environment.ContentRootPath)).DataSource;
+        return Path.Combine(Path.GetDirectoryName(database)!, $"{Path.GetFileNameWithoutExtension(database)}{suffix}");
+    }
+
+    /// <summary>
     /// A relative SQLite path is taken from the content root (where the process was started), and its folder and file
     /// are created, private (<see cref="PrivateFiles"/>), so the embedded shape needs no set-up.
     /// </summary>
