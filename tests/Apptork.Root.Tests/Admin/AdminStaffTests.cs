@@ -4,6 +4,7 @@ using Apptork.Root.Admin.Security;
 using Apptork.Root.Admin.Staff;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Shouldly;
 using Xunit;
 
@@ -155,6 +156,32 @@ public sealed partial class AdminStaffTests
         // Every row once, newest first.
         seen.ShouldBe(all.Take(seen.Count).ToList());
         seen.Count.ShouldBe(all.Count);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_session_ends_after_the_idle_timeout_and_each_request_within_it_extends_it()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await RootApp.StartOnAsync(
+            DatabaseShape.Sqlite,
+            TestDatabases.CreateSqlite("admin-idle"),
+            new Dictionary<string, string?> { ["Admin:IdleTimeoutMinutes"] = "30" },
+            new RootApp.TestExtensions(Services: services => services.AddSingleton<TimeProvider>(clock)));
+        var member = await StaffSeed.EnrolledAsync(app, "idle@example.com", StaffRoles.Support);
+        using var browser = new AdminClient(app.Client().BaseAddress!);
+        await browser.SignInAsync(member.Email, member.Password, member.NextCode());
+
+        // Two requests 20 minutes apart: each one past half the timeout renews the session for another 30.
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            clock.Advance(TimeSpan.FromMinutes(20));
+            (await browser.GetAsync(Admin)).Status.ShouldBe(HttpStatusCode.OK);
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(31));
+        var (status, _, response) = await browser.GetAsync(Admin);
+        status.ShouldBe(HttpStatusCode.Redirect);
+        response.Headers.Location!.AbsolutePath().ShouldBe($"{Admin}/sign-in");
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("<td class=\"action\">[^<]*</td>\\s*<td>([^<]*)</td>")]
