@@ -69,9 +69,12 @@ public sealed class UserModel(RootDbContext db, AccountControls controls, Sessio
     public Task<IActionResult> OnPostRevokeAsync(CancellationToken cancellationToken) =>
         ActAsync(expectBanned: ExpectedBanned, async user =>
         {
+            // One transaction: the sessions end with their audit row or not at all.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var ended = await sessions.RevokeAllAsync(user.Id, RevokedByStaff, cancellationToken);
             audit.Record(Actor, AdminActions.UserSessionsRevoked, user.Id.ToString(), new { open_sessions = ended }, new { open_sessions = 0 }, Reason);
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return "UserSessionsRevokedNotice";
         }, cancellationToken);
 
