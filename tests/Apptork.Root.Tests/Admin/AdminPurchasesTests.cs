@@ -111,6 +111,39 @@ public sealed partial class AdminPurchasesTests(PostgresServer postgres)
     }
 
     [Fact(Timeout = 120_000)]
+    public async Task A_refund_stripe_refused_changes_nothing_and_the_same_form_sent_again_refunds_once()
+    {
+        await using var stripe = await LocalStripe.StartAsync();
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, stripe.Settings);
+        var buyer = await new AuthClient(app).SignInAsync("unlucky.buyer@example.com");
+        var checkout = new CheckoutClient(app);
+        var books = new WalletBooks(app);
+        var session = await checkout.StartOkAsync(buyer.AccessToken, "starter");
+        var intentId = stripe.CreateIntentFor(session.Id);
+        await checkout.DeliverOkAsync(stripe, LocalStripe.SessionCompleted("cs_test_refused_refund", session.Id, intentId));
+        var finance = await StaffSeed.EnrolledAsync(app, "finance@example.com", StaffRoles.Finance);
+        using var browser = new AdminClient(app.Client().BaseAddress!);
+        await browser.SignInAsync(finance.Email, finance.Password, finance.NextCode());
+        // Stripe.net retries a failed request itself: every attempt of the first submit fails.
+        stripe.RefundFailures = 10;
+
+        var form = await FormAsync(browser, session.Id);
+        var refused = await RefundAsync(browser, session.Id, form, 499, "duplicate purchase");
+        refused.ShouldContain("The payment provider did not make the refund; nothing was taken back.");
+        Hidden(refused, "Nonce").ShouldBe(form.Nonce);
+        (await checkout.GetAsync(buyer.AccessToken, session.Id)).Status.ShouldBe("paid");
+        await books.ShouldAddUpAsync(buyer.User.Id, 100);
+        (await RefundAuditAsync(app)).ShouldBeEmpty();
+
+        stripe.RefundFailures = 0;
+        (await RefundAsync(browser, session.Id, form, 499, "duplicate purchase")).ShouldContain("The refund was made and the credits taken back.");
+        RefundRequests(stripe).Select(request => request.IdempotencyKey).Distinct().ShouldBe([PurchaseRefunds.ProviderIdempotencyKey(Guid.Parse(form.Nonce))]);
+        (await checkout.GetAsync(buyer.AccessToken, session.Id)).Status.ShouldBe("refunded");
+        await books.ShouldAddUpAsync(buyer.User.Id, 0);
+        (await RefundAuditAsync(app)).Count.ShouldBe(1);
+    }
+
+    [Fact(Timeout = 120_000)]
     public async Task A_development_purchase_is_refunded_whole_without_any_provider_call()
     {
         await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite);

@@ -63,10 +63,11 @@ public sealed class PurchaseModel(RootDbContext db, Translations translations, P
             Notice = "PurchaseRefundedNotice";
             Amount = null;
             Reason = null;
+            // A fresh form: the next refund is a new one, checked against the purchase as shown now.
+            Nonce = Guid.NewGuid();
         }
 
-        // A fresh form: the next refund is a new one, checked against the purchase as shown now.
-        Nonce = Guid.NewGuid();
+        // A refused form keeps its nonce: sent again after a lost provider answer, it cannot refund twice.
         await LoadAsync(cancellationToken);
         return Page();
     }

@@ -90,7 +90,7 @@ public sealed class PurchaseRefunds(RootDbContext database, PaymentSettlement se
             return new RefundResult("ErrorRefundAmount", refundable, before.Currency.ToUpperInvariant());
         }
 
-        if (!await ClaimAsync(before, cancellationToken))
+        if (await ClaimAsync(before, cancellationToken) is not { } claimed)
         {
             return new RefundResult("ErrorPurchaseChanged");
         }
@@ -102,8 +102,14 @@ public sealed class PurchaseRefunds(RootDbContext database, PaymentSettlement se
                 ? await stripe.RefundAsync(before.ProviderPaymentId!, amount, before.Id, ProviderIdempotencyKey(nonce), cancellationToken)
                 : $"dev_re_{nonce:N}";
         }
-        catch (Exception exception) when (exception is StripeException or HttpRequestException)
+        catch (Exception exception) when (exception is StripeException or HttpRequestException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // Stripe refused, or its answer was lost. The version goes back to the form's, so the same form may be sent
+            // again: Stripe answers its key with the refund it made, if it made one, never with a second.
+            var shownAt = before.UpdatedAt;
+            await database.Payments.Where(payment => payment.Id == before.Id && payment.UpdatedAt == claimed)
+                .ExecuteUpdateAsync(set => set.SetProperty(payment => payment.UpdatedAt, shownAt), CancellationToken.None);
             return new RefundResult("ErrorRefundProvider", exception.Message);
         }
 
@@ -119,13 +125,17 @@ public sealed class PurchaseRefunds(RootDbContext database, PaymentSettlement se
     /// Moves the purchase's version on, only from the version the form showed: of two refunds sent at once (two operators,
     /// or one form sent twice), one claims it and the other is refused as stale before any money moves.
     /// </summary>
-    private async Task<bool> ClaimAsync(Payment shown, CancellationToken cancellationToken)
+    /// <returns>The purchase's new version time; null when another change came first.</returns>
+    private async Task<DateTimeOffset?> ClaimAsync(Payment shown, CancellationToken cancellationToken)
     {
         // Later than the version shown even on a clock that stood still, and past SQLite's 100 µs time resolution.
         var claimed = time.GetUtcNow() is var now && now > shown.UpdatedAt.AddMilliseconds(1) ? now : shown.UpdatedAt.AddMilliseconds(1);
+        // Stored at the databases' resolution, so that the release after a provider failure finds the very value.
+        claimed = new DateTimeOffset(claimed.UtcTicks - (claimed.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
         var shownAt = shown.UpdatedAt;
-        return await database.Payments.Where(payment => payment.Id == shown.Id && payment.UpdatedAt == shownAt)
-            .ExecuteUpdateAsync(set => set.SetProperty(payment => payment.UpdatedAt, claimed), cancellationToken) == 1;
+        var updated = await database.Payments.Where(payment => payment.Id == shown.Id && payment.UpdatedAt == shownAt)
+            .ExecuteUpdateAsync(set => set.SetProperty(payment => payment.UpdatedAt, claimed), cancellationToken);
+        return updated == 1 ? claimed : null;
     }
 
     private static object State(Payment payment) => new

@@ -45,6 +45,9 @@ public sealed class LocalStripe : IAsyncDisposable
 
     public string ApiBase { get; private set; } = null!;
 
+    /// <summary>How many refund requests to come are answered with an API error, as Stripe does when it is having trouble.</summary>
+    public int RefundFailures { get; set; }
+
     /// <summary>Every request Stripe received: path, form fields, and the Idempotency-Key header.</summary>
     public ConcurrentQueue<(string Path, IReadOnlyDictionary<string, string> Form, string? IdempotencyKey)> Requests { get; } = new();
 
@@ -188,6 +191,12 @@ public sealed class LocalStripe : IAsyncDisposable
         if (!Authorized(context))
         {
             return StripeError(401, "api_key_invalid", "Invalid API Key provided.");
+        }
+
+        if (RefundFailures > 0)
+        {
+            RefundFailures--;
+            return Results.Json(new JsonObject { ["error"] = new JsonObject { ["type"] = "api_error", ["message"] = "An error occurred with our connection to Stripe." } }, statusCode: 500);
         }
 
         var refund = refundsByIdempotencyKey.GetOrAdd(key ?? Guid.NewGuid().ToString(), _ => new JsonObject
