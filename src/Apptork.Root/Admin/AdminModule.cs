@@ -28,6 +28,8 @@ public static class AdminModule
         services.AddScoped<AdminAudit>();
         services.AddScoped<StaffAccounts>();
         services.AddScoped<WalletAdjustments>();
+        services.AddScoped<Purchases.PurchaseRefunds>();
+        services.AddScoped<Packs.PackEditor>();
         services.AddSingleton<IFeatureCommand, CreateAdminCommand>();
         services.AddSingleton<IStartupFilter, AdminRequestGuard>();
 
@@ -68,6 +70,11 @@ public static class AdminModule
             // The users screen: support and superusers.
             pages.Conventions.AuthorizePage("/Users", AdminPolicies.Support);
             pages.Conventions.AuthorizePage("/User", AdminPolicies.Support);
+            // Purchases and their refunds: finance and superusers; packs: finance reads them, only superusers change them.
+            pages.Conventions.AuthorizePage("/Purchases", AdminPolicies.Finance);
+            pages.Conventions.AuthorizePage("/Purchase", AdminPolicies.Finance);
+            pages.Conventions.AuthorizePage("/Packs", AdminPolicies.Finance);
+            pages.Conventions.AuthorizePage("/PackEdit", AdminPolicies.Superuser);
         });
         return builder;
     }

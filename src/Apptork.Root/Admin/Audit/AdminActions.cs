@@ -16,4 +16,7 @@ public static class AdminActions
     public const string UserBanned = "user.banned";
     public const string UserUnbanned = "user.unbanned";
     public const string UserSessionsRevoked = "user.sessions_revoked";
+    public const string PurchaseRefunded = "purchase.refunded";
+    public const string PackCreated = "pack.created";
+    public const string PackUpdated = "pack.updated";
 }

@@ -69,6 +69,21 @@ public sealed class StripeGateway(IHttpClientFactory httpClients, IOptions<Payme
         return new PaymentStart(session.Id, session.PaymentIntentId, session.Url, null);
     }
 
+    /// <summary>
+    /// Returns <paramref name="amount"/> (minor units) of a paid PaymentIntent to the payer (<c>POST /v1/refunds</c>); the
+    /// refund's id. The idempotency key makes a retry after a lost answer return the same refund, never a second one.
+    /// </summary>
+    public async Task<string> RefundAsync(string paymentIntentId, long amount, Guid paymentId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var refund = await new RefundService(Client()).CreateAsync(new RefundCreateOptions
+        {
+            PaymentIntent = paymentIntentId,
+            Amount = amount,
+            Metadata = new Dictionary<string, string> { [PaymentIdMetadataKey] = paymentId.ToString() },
+        }, new RequestOptions { IdempotencyKey = idempotencyKey }, cancellationToken);
+        return refund.Id;
+    }
+
     /// <summary>The payment a Stripe PaymentIntent was made for, from its metadata; null when it is not one of ours.</summary>
     public async Task<Guid?> FindPaymentIdAsync(string paymentIntentId, CancellationToken cancellationToken)
     {

@@ -33,7 +33,12 @@ public enum SettlementOutcome
 /// </remarks>
 public sealed partial class PaymentSettlement(RootDbContext db, Ledger ledger, CheckoutLock checkoutLock, TimeProvider time, ILogger<PaymentSettlement> logger)
 {
-    public async Task<SettlementOutcome> ApplyAsync(Guid paymentId, PaymentFacts facts, string eventId, string eventType, CancellationToken cancellationToken)
+    /// <param name="settled">
+    /// Called with the payment as settled, before the commit: what the caller adds to the unit of work then (an
+    /// operator's audit row) commits with the settlement or not at all.
+    /// </param>
+    public async Task<SettlementOutcome> ApplyAsync(
+        Guid paymentId, PaymentFacts facts, string eventId, string eventType, CancellationToken cancellationToken, Action<Payment>? settled = null)
     {
         bool failedNow;
         Guid userId;
@@ -62,6 +67,7 @@ public sealed partial class PaymentSettlement(RootDbContext db, Ledger ledger, C
             userId = payment.UserId;
             deviceIdHash = payment.DeviceIdHash;
             await PostAsync(payment, now, cancellationToken);
+            settled?.Invoke(payment);
             await db.SaveChangesAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }

@@ -14,7 +14,7 @@ namespace Apptork.Root.Tests.Features.Checkout;
 
 /// <summary>
 /// Stripe as the application meets it: a local Kestrel server answering the API calls Stripe.net makes (Checkout
-/// Sessions, PaymentIntents) in Stripe's form-encoded request and JSON object shapes, and the events Stripe would send
+/// Sessions, PaymentIntents, refunds) in Stripe's form-encoded request and JSON object shapes, and the events Stripe would send
 /// about them, signed by the stripe npm package's own helper (tests/peers/stripe-sign.mjs).
 /// </summary>
 public sealed class LocalStripe : IAsyncDisposable
@@ -25,6 +25,7 @@ public sealed class LocalStripe : IAsyncDisposable
     private readonly WebApplication host;
     private readonly ConcurrentDictionary<string, JsonObject> intents = new();
     private readonly ConcurrentDictionary<string, JsonObject> sessionsByIdempotencyKey = new();
+    private readonly ConcurrentDictionary<string, JsonObject> refundsByIdempotencyKey = new();
 
     private LocalStripe()
     {
@@ -34,6 +35,7 @@ public sealed class LocalStripe : IAsyncDisposable
         host = builder.Build();
         host.MapPost("/v1/checkout/sessions", (Delegate)CreateSessionAsync);
         host.MapPost("/v1/payment_intents", (Delegate)CreateIntentAsync);
+        host.MapPost("/v1/refunds", (Delegate)CreateRefundAsync);
         host.MapGet("/v1/payment_intents/{id}", (string id, HttpContext context) => Authorized(context)
             ? intents.TryGetValue(id, out var intent) ? Results.Json(intent) : StripeError(404, "resource_missing", $"No such payment_intent: '{id}'")
             : StripeError(401, "api_key_invalid", "Invalid API Key provided."));
@@ -42,6 +44,9 @@ public sealed class LocalStripe : IAsyncDisposable
     public string WebhookSecret { get; } = $"whsec_{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}";
 
     public string ApiBase { get; private set; } = null!;
+
+    /// <summary>How many refund requests to come are answered with an API error, as Stripe does when it is having trouble.</summary>
+    public int RefundFailures { get; set; }
 
     /// <summary>Every request Stripe received: path, form fields, and the Idempotency-Key header.</summary>
     public ConcurrentQueue<(string Path, IReadOnlyDictionary<string, string> Form, string? IdempotencyKey)> Requests { get; } = new();
@@ -177,6 +182,30 @@ public sealed class LocalStripe : IAsyncDisposable
         };
         intents[id] = intent;
         return Results.Json(intent);
+    }
+
+    /// <summary>A refund of a PaymentIntent, the same one again for a repeated Idempotency-Key, as Stripe answers.</summary>
+    private async Task<IResult> CreateRefundAsync(HttpContext context)
+    {
+        var (form, key) = await RecordAsync(context);
+        if (!Authorized(context))
+        {
+            return StripeError(401, "api_key_invalid", "Invalid API Key provided.");
+        }
+
+        if (RefundFailures > 0)
+        {
+            RefundFailures--;
+            return Results.Json(new JsonObject { ["error"] = new JsonObject { ["type"] = "api_error", ["message"] = "An error occurred with our connection to Stripe." } }, statusCode: 500);
+        }
+
+        var refund = refundsByIdempotencyKey.GetOrAdd(key ?? Guid.NewGuid().ToString(), _ => new JsonObject
+        {
+            ["id"] = NewId("re"), ["object"] = "refund", ["amount"] = long.Parse(form["amount"], System.Globalization.CultureInfo.InvariantCulture),
+            ["currency"] = "usd", ["payment_intent"] = form.GetValueOrDefault("payment_intent"), ["charge"] = NewId("ch"), ["status"] = "succeeded",
+            ["metadata"] = new JsonObject { ["apptork_payment_id"] = form.GetValueOrDefault("metadata[apptork_payment_id]") },
+        });
+        return Results.Json(refund);
     }
 
     private async Task<(Dictionary<string, string> Form, string? IdempotencyKey)> RecordAsync(HttpContext context)
