@@ -1,4 +1,5 @@
 using Apptork.Root.Admin.Audit;
+using Apptork.Root.Admin.Catalog;
 using Apptork.Root.Admin.Security;
 using Apptork.Root.Admin.Staff;
 using Apptork.Root.Admin.Wallets;
@@ -28,6 +29,9 @@ public static class AdminModule
         services.AddScoped<AdminAudit>();
         services.AddScoped<StaffAccounts>();
         services.AddScoped<WalletAdjustments>();
+        services.AddScoped<FlagEditor>();
+        services.AddScoped<MessageEditor>();
+        services.AddScoped<DomainRuleEditor>();
         services.AddSingleton<IFeatureCommand, CreateAdminCommand>();
         services.AddSingleton<IStartupFilter, AdminRequestGuard>();
 
@@ -68,6 +72,11 @@ public static class AdminModule
             // The users screen: support and superusers.
             pages.Conventions.AuthorizePage("/Users", AdminPolicies.Support);
             pages.Conventions.AuthorizePage("/User", AdminPolicies.Support);
+            // Flags and messages: every member reads; domain rules: support and superusers read. Changes on all three
+            // need a superuser (ChangesNeedPolicy on each page).
+            pages.Conventions.AuthorizePage("/Flags", AdminPolicies.Staff);
+            pages.Conventions.AuthorizePage("/Messages", AdminPolicies.Staff);
+            pages.Conventions.AuthorizePage("/Domains", AdminPolicies.Support);
         });
         return builder;
     }

@@ -16,4 +16,12 @@ public static class AdminActions
     public const string UserBanned = "user.banned";
     public const string UserUnbanned = "user.unbanned";
     public const string UserSessionsRevoked = "user.sessions_revoked";
+    public const string FlagCreated = "flag.created";
+    public const string FlagUpdated = "flag.updated";
+    public const string FlagDeleted = "flag.deleted";
+    public const string MessageCreated = "message.created";
+    public const string MessageUpdated = "message.updated";
+    public const string MessageDeleted = "message.deleted";
+    public const string DomainRuleCreated = "domain_rule.created";
+    public const string DomainRuleDeleted = "domain_rule.deleted";
 }
