@@ -52,6 +52,13 @@ public abstract class CatalogPageModel : AdminPageModel
     public static string LocalValue(DateTime? utc) =>
         utc?.ToString("yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
 
+    /// <summary>
+    /// A translated field as posted, one <c>Field[language]</c> input per language. Read from the form itself: a
+    /// dictionary bound by model binding takes every other field of the form when none of its own was posted.
+    /// </summary>
+    protected Dictionary<string, string?> PostedTexts(string field) =>
+        Languages.ToDictionary(language => language, language => (string?)Request.Form[$"{field}[{language}]"].ToString());
+
     /// <summary>The texts written, without the languages left empty.</summary>
     protected static Dictionary<string, string?>? Written(Dictionary<string, string?> byLanguage) =>
         byLanguage.Where(pair => !string.IsNullOrWhiteSpace(pair.Value)).ToDictionary(pair => pair.Key, pair => pair.Value);

@@ -38,7 +38,7 @@ public sealed class FlagsModel(FlagEditor editor) : CatalogPageModel
     [BindProperty]
     public bool Enabled { get; set; }
 
-    [BindProperty]
+    /// <summary>By language; read from the form by <see cref="CatalogPageModel.PostedTexts"/>.</summary>
     public Dictionary<string, string?> Description { get; set; } = [];
 
     [BindProperty]
@@ -91,6 +91,7 @@ public sealed class FlagsModel(FlagEditor editor) : CatalogPageModel
 
     public async Task OnPostSaveAsync(CancellationToken cancellationToken)
     {
+        Description = PostedTexts(nameof(Description));
         if (!RefuseUnreadableFields(FormNames))
         {
             var description = Written(Description);

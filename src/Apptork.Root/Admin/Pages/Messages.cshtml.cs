@@ -33,13 +33,13 @@ public sealed class MessagesModel(MessageEditor editor) : CatalogPageModel
     [BindProperty]
     public string Severity { get; set; } = MessageSeverities.Info;
 
-    [BindProperty]
+    /// <summary>By language; read from the form by <see cref="CatalogPageModel.PostedTexts"/>.</summary>
     public Dictionary<string, string?> Title { get; set; } = [];
 
-    [BindProperty]
+    /// <summary>By language; read from the form by <see cref="CatalogPageModel.PostedTexts"/>.</summary>
     public Dictionary<string, string?> BodyText { get; set; } = [];
 
-    [BindProperty]
+    /// <summary>By language; read from the form by <see cref="CatalogPageModel.PostedTexts"/>.</summary>
     public Dictionary<string, string?> ActionLabel { get; set; } = [];
 
     [BindProperty]
@@ -100,6 +100,7 @@ public sealed class MessagesModel(MessageEditor editor) : CatalogPageModel
 
     public async Task OnPostSaveAsync(CancellationToken cancellationToken)
     {
+        (Title, BodyText, ActionLabel) = (PostedTexts(nameof(Title)), PostedTexts(nameof(BodyText)), PostedTexts(nameof(ActionLabel)));
         if (!RefuseUnreadableFields(FormNames))
         {
             var body = Body();
