@@ -50,7 +50,7 @@ public abstract class CatalogPageModel : AdminPageModel
 
     /// <summary>The value of a <c>datetime-local</c> field, in UTC.</summary>
     public static string LocalValue(DateTime? utc) =>
-        utc?.ToString("yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+        utc?.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
 
     /// <summary>
     /// A translated field as posted, one <c>Field[language]</c> input per language. Read from the form itself: a

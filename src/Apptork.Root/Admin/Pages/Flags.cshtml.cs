@@ -122,14 +122,16 @@ public sealed class FlagsModel(FlagEditor editor) : CatalogPageModel
     public async Task OnPostToggleAsync(CancellationToken cancellationToken)
     {
         Show(await editor.ToggleAsync(Key ?? string.Empty, ExpectedVersion, Actor, cancellationToken), "FlagSavedNotice");
-        Edit = null;
+        // The page's form is a new flag's again, empty.
+        (Edit, Key) = (null, null);
+        ModelState.Clear();
         await LoadAsync(cancellationToken);
     }
 
     public async Task OnPostDeleteAsync(CancellationToken cancellationToken)
     {
         Show(await editor.DeleteAsync(Edit ?? string.Empty, ExpectedVersion, Actor, cancellationToken), "FlagDeletedNotice");
-        Edit = null;
+        (Edit, Key) = (null, null);
         ModelState.Clear();
         await LoadAsync(cancellationToken);
     }
