@@ -150,6 +150,9 @@ public sealed partial class AdminCatalogTests(PostgresServer postgres)
         (await browser.GetAsync($"{Admin}/domains?Check=someone%40mailinator.com")).Body.ShouldContain("mailinator.com is refused at sign-in: it is on the shipped list");
         (await PostOkAsync(browser, $"{Admin}/domains?handler=Add", new() { ["Domain"] = "not a domain", ["Kind"] = "Block" }))
             .ShouldContain("Domain: enter a domain name such as example.com");
+        (await PostOkAsync(browser, $"{Admin}/domains?handler=Add", new() { ["Domain"] = "spam-corp.example", ["Kind"] = "Quarantine" }))
+            .ShouldContain("Rule: This value is not valid.");
+        (await StaffSeed.WithDbAsync(app, db => db.EmailDomainRules.CountAsync(Cancel))).ShouldBe(0);
         (await PostOkAsync(browser, $"{Admin}/domains?handler=Add", new() { ["Domain"] = "Spam-Corp.Example.", ["Kind"] = "Block", ["Note"] = "ticket 42" }))
             .ShouldContain("The rule was added");
         (await PostOkAsync(browser, $"{Admin}/domains?handler=Add", new() { ["Domain"] = "spam-corp.example", ["Kind"] = "Allow" }))

@@ -34,7 +34,11 @@ public sealed class DomainsModel(DomainRuleEditor editor) : CatalogPageModel
     [BindProperty]
     public long Id { get; set; }
 
-    protected override IReadOnlyDictionary<string, string> FieldLabels => new Dictionary<string, string>();
+    protected override IReadOnlyDictionary<string, string> FieldLabels => new Dictionary<string, string>
+    {
+        ["domain"] = AdminTexts.Get("DomainLabel"),
+        ["kind"] = AdminTexts.Get("DomainKindLabel"),
+    };
 
     public async Task OnGetAsync(string? cursor, CancellationToken cancellationToken)
     {
@@ -49,7 +53,9 @@ public sealed class DomainsModel(DomainRuleEditor editor) : CatalogPageModel
 
     public async Task OnPostAddAsync(CancellationToken cancellationToken)
     {
-        if (Show(await editor.AddAsync(Domain, Kind, Note, Actor, cancellationToken), "DomainRuleAddedNotice"))
+        // A rule kind that is neither block nor allow would bind as the default (block): refused instead.
+        if (!RefuseUnreadableFields(new Dictionary<string, string> { ["Kind"] = "kind" })
+            && Show(await editor.AddAsync(Domain, Kind, Note, Actor, cancellationToken), "DomainRuleAddedNotice"))
         {
             (Check, Domain, Note) = (Domain, null, null);
             Lookup = await editor.LookUpAsync(Check, cancellationToken);

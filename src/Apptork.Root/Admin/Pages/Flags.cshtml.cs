@@ -15,7 +15,7 @@ public sealed class FlagsModel(FlagEditor editor) : CatalogPageModel
     /// <summary>The API's field name of each form field that binds a number, a date or a switch.</summary>
     private static readonly Dictionary<string, string> FormNames = new()
     {
-        ["RolloutPercentage"] = "rollout_percentage", ["StartsAt"] = "starts_at", ["EndsAt"] = "ends_at", ["Enabled"] = "enabled", ["ExpectedVersion"] = "key",
+        ["RolloutPercentage"] = "rollout_percentage", ["StartsAt"] = "starts_at", ["EndsAt"] = "ends_at", ["Enabled"] = "enabled",
     };
 
     public static IReadOnlyList<string> RoleChoices { get; } = ["free", "premium", "staff"];

@@ -15,7 +15,7 @@ public sealed class MessagesModel(MessageEditor editor) : CatalogPageModel
     /// <summary>The API's field name of each form field that binds a number, a date or a switch.</summary>
     private static readonly Dictionary<string, string> FormNames = new()
     {
-        ["Priority"] = "priority", ["StartsAt"] = "starts_at", ["EndsAt"] = "ends_at", ["Dismissible"] = "dismissible", ["ExpectedVersion"] = "severity",
+        ["Priority"] = "priority", ["StartsAt"] = "starts_at", ["EndsAt"] = "ends_at", ["Dismissible"] = "dismissible",
     };
 
     public IReadOnlyList<MessageAdminView> Messages { get; private set; } = [];
