@@ -47,11 +47,10 @@ public sealed class MessageEditor(RootDbContext db, Translations translations, M
 
         try
         {
-            var message = await changes.CreateAsync(body, actor.StaffId ?? Guid.Empty, created =>
-            {
-                audit.Record(actor, AdminActions.MessageCreated, Target(created.Id), before: null, AuditState.Changes(null, State(created, body)).After);
-                return Task.CompletedTask;
-            }, cancellationToken);
+            var message = await changes.CreateAsync(
+                body, actor.StaffId ?? Guid.Empty,
+                created => audit.Record(actor, AdminActions.MessageCreated, Target(created.Id), before: null, AuditState.Changes(null, State(created, body)).After),
+                cancellationToken);
             return (CatalogResult.Done, message.Id);
         }
         catch (ApiException exception)
@@ -81,7 +80,6 @@ public sealed class MessageEditor(RootDbContext db, Translations translations, M
             {
                 var (beforeChanges, afterChanges) = AuditState.Changes(before, State(changed, body));
                 audit.Record(actor, AdminActions.MessageUpdated, Target(id), beforeChanges, afterChanges);
-                return Task.CompletedTask;
             }, cancellationToken);
         }
         catch (ApiException exception)

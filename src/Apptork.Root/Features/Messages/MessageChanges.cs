@@ -13,7 +13,7 @@ namespace Apptork.Root.Features.Messages;
 public sealed class MessageChanges(RootDbContext db, Translations translations, MessageBoard board, TimeProvider time)
 {
     /// <summary>Creates a validated message, shown from now when it names no start.</summary>
-    public async Task<Message> CreateAsync(MessageBody body, Guid changedBy, Func<Message, Task>? beforeSave, CancellationToken cancellationToken)
+    public async Task<Message> CreateAsync(MessageBody body, Guid changedBy, Action<Message>? beforeSave, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var message = new Message
@@ -27,7 +27,7 @@ public sealed class MessageChanges(RootDbContext db, Translations translations, 
     }
 
     /// <summary>Changes the fields the body sends; missing: <c>not_found</c>; a schedule ending before it starts: <c>invalid</c> at <c>ends_at</c>.</summary>
-    public async Task<Message> UpdateAsync(Guid id, MessageBody body, Guid changedBy, Func<Message, Task>? beforeSave, CancellationToken cancellationToken)
+    public async Task<Message> UpdateAsync(Guid id, MessageBody body, Guid changedBy, Action<Message>? beforeSave, CancellationToken cancellationToken)
     {
         var message = await db.Messages.SingleOrDefaultAsync(candidate => candidate.Id == id, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
         await ApplyAsync(body, message, cancellationToken);
@@ -61,13 +61,9 @@ public sealed class MessageChanges(RootDbContext db, Translations translations, 
         await board.AnnounceAsync(id);
     }
 
-    private async Task SaveAsync(Message message, Func<Message, Task>? beforeSave, CancellationToken cancellationToken)
+    private async Task SaveAsync(Message message, Action<Message>? beforeSave, CancellationToken cancellationToken)
     {
-        if (beforeSave is not null)
-        {
-            await beforeSave(message);
-        }
-
+        beforeSave?.Invoke(message);
         await db.SaveChangesAsync(cancellationToken);
         await board.AnnounceAsync(message.Id);
     }
