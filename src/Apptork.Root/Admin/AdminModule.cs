@@ -1,4 +1,5 @@
 using Apptork.Root.Admin.Audit;
+using Apptork.Root.Admin.Catalog;
 using Apptork.Root.Admin.Security;
 using Apptork.Root.Admin.Staff;
 using Apptork.Root.Admin.Wallets;
@@ -30,6 +31,9 @@ public static class AdminModule
         services.AddScoped<WalletAdjustments>();
         services.AddScoped<Purchases.PurchaseRefunds>();
         services.AddScoped<Packs.PackEditor>();
+        services.AddScoped<FlagEditor>();
+        services.AddScoped<MessageEditor>();
+        services.AddScoped<DomainRuleEditor>();
         services.AddSingleton<IFeatureCommand, CreateAdminCommand>();
         services.AddSingleton<IStartupFilter, AdminRequestGuard>();
 
@@ -75,6 +79,11 @@ public static class AdminModule
             pages.Conventions.AuthorizePage("/Purchase", AdminPolicies.Finance);
             pages.Conventions.AuthorizePage("/Packs", AdminPolicies.Finance);
             pages.Conventions.AuthorizePage("/PackEdit", AdminPolicies.Superuser);
+            // Flags and messages: every member reads; domain rules: support and superusers read. Changes on all three
+            // need a superuser (ChangesNeedPolicy on each page).
+            pages.Conventions.AuthorizePage("/Flags", AdminPolicies.Staff);
+            pages.Conventions.AuthorizePage("/Messages", AdminPolicies.Staff);
+            pages.Conventions.AuthorizePage("/Domains", AdminPolicies.Support);
         });
         return builder;
     }

@@ -19,4 +19,12 @@ public static class AdminActions
     public const string PurchaseRefunded = "purchase.refunded";
     public const string PackCreated = "pack.created";
     public const string PackUpdated = "pack.updated";
+    public const string FlagCreated = "flag.created";
+    public const string FlagUpdated = "flag.updated";
+    public const string FlagDeleted = "flag.deleted";
+    public const string MessageCreated = "message.created";
+    public const string MessageUpdated = "message.updated";
+    public const string MessageDeleted = "message.deleted";
+    public const string DomainRuleCreated = "domain_rule.created";
+    public const string DomainRuleDeleted = "domain_rule.deleted";
 }

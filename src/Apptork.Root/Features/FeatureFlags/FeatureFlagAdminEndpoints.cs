@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Apptork.Root.Features.Auth.Users;
-using Apptork.Root.Platform.Broadcasts;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Localization;
@@ -58,71 +57,24 @@ public static class FeatureFlagAdminEndpoints
     }
 
     private static async Task<Created<FeatureFlagView>> CreateAsync(
-        FeatureFlagBody body, HttpContext context, RootDbContext db, Translations translations, FeatureFlagDefinitions definitions,
-        ChangeBroadcast broadcast, TimeProvider time, CancellationToken cancellationToken)
+        FeatureFlagBody body, HttpContext context, FeatureFlagChanges changes, Translations translations, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var flag = new FeatureFlag { Key = body.Key!, CreatedAt = now };
-        body.ApplyTo(flag, context.User.UserId(), now);
-        db.FeatureFlags.Add(flag);
-        await translations.WriteAsync(FeatureFlagTexts.Owner, flag.Key, FeatureFlagTexts.Description, Texts(body.Description!), cancellationToken);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
-        {
-            throw ErrorCatalog.Conflict.ToException("key");
-        }
-
-        await AnnounceAsync(definitions, broadcast, flag.Key);
+        var flag = await changes.CreateAsync(body, context.User.UserId(), beforeSave: null, cancellationToken);
         return TypedResults.Created($"/api/v1/admin/feature-flags/{flag.Key}",
             FeatureFlagView.Of(flag, await translations.ReadAsync(FeatureFlagTexts.Owner, [flag.Key], cancellationToken)));
     }
 
     private static async Task<Ok<FeatureFlagView>> UpdateAsync(
-        string key, FeatureFlagUpdateBody body, HttpContext context, RootDbContext db, Translations translations, FeatureFlagDefinitions definitions,
-        ChangeBroadcast broadcast, TimeProvider time, CancellationToken cancellationToken)
+        string key, FeatureFlagUpdateBody body, HttpContext context, FeatureFlagChanges changes, Translations translations, CancellationToken cancellationToken)
     {
-        var flag = await db.FeatureFlags.SingleOrDefaultAsync(flag => flag.Key == key, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
-        body.ApplyTo(flag, context.User.UserId(), time.GetUtcNow());
-        if (body.Description is not null)
-        {
-            await translations.WriteAsync(FeatureFlagTexts.Owner, key, FeatureFlagTexts.Description, Texts(body.Description), cancellationToken);
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        await AnnounceAsync(definitions, broadcast, key);
+        var flag = await changes.UpdateAsync(key, body, context.User.UserId(), beforeSave: null, cancellationToken);
         return TypedResults.Ok(FeatureFlagView.Of(flag, await translations.ReadAsync(FeatureFlagTexts.Owner, [key], cancellationToken)));
     }
 
-    private static async Task<NoContent> DeleteAsync(
-        string key, RootDbContext db, Translations translations, FeatureFlagDefinitions definitions, ChangeBroadcast broadcast, CancellationToken cancellationToken)
+    private static async Task<NoContent> DeleteAsync(string key, FeatureFlagChanges changes, CancellationToken cancellationToken)
     {
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            if (await db.FeatureFlags.Where(flag => flag.Key == key).ExecuteDeleteAsync(cancellationToken) == 0)
-            {
-                throw ErrorCatalog.NotFound.ToException();
-            }
-
-            await translations.RemoveAllAsync(FeatureFlagTexts.Owner, key, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-
-        await AnnounceAsync(definitions, broadcast, key);
+        await changes.DeleteAsync(key, beforeSave: null, cancellationToken);
         return TypedResults.NoContent();
-    }
-
-    /// <summary>Validated already: every text is there.</summary>
-    private static Dictionary<string, string> Texts(IReadOnlyDictionary<string, string?> byLanguage) =>
-        byLanguage.ToDictionary(pair => pair.Key, pair => pair.Value!);
-
-    /// <summary>After the commit, so every process that hears it reads the change.</summary>
-    private static Task AnnounceAsync(FeatureFlagDefinitions definitions, ChangeBroadcast broadcast, string key)
-    {
-        definitions.Invalidate();
-        return broadcast.PublishAsync(FeatureFlagDefinitions.Topic, key);
     }
 }
 

@@ -20,6 +20,7 @@ public static class FeatureFlagsModule
         services.RemoveAll<IFeatureDefinitionProvider>();
         services.AddSingleton<IFeatureDefinitionProvider>(provider => provider.GetRequiredService<FeatureFlagDefinitions>());
         services.AddSingleton<FeatureGates>();
+        services.AddScoped<FeatureFlagChanges>();
         services.AddHostedService<FeatureFlagsWarmUp>();
         services.AddSingleton<IValidator<FeatureFlagBody>, FeatureFlagBodyValidator>();
         services.AddSingleton<IValidator<FeatureFlagUpdateBody>, FeatureFlagUpdateBodyValidator>();

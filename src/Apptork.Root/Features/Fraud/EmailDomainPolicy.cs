@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Apptork.Root.Platform.Broadcasts;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,15 +23,30 @@ public enum EmailDomainDecision
 /// <remarks>
 /// Rules are read from the database at most once per <see cref="RulesCacheLifetime"/> per process, so a sign-in never
 /// waits on a query once warm. Whoever changes a rule calls <see cref="RefreshAsync"/>, which makes this process see it
-/// at once; other processes see it when their copy expires.
+/// at once and announces it (<see cref="ChangeBroadcast"/>): other processes read the rules again at their next
+/// decision, or when their copy expires if they missed the announcement.
 /// </remarks>
-public sealed class EmailDomainPolicy(DisposableEmailDomains disposableDomains, IServiceScopeFactory scopeFactory, TimeProvider timeProvider)
-    : IDisposable
+public sealed class EmailDomainPolicy : IDisposable
 {
+    public const string Topic = "email-domain-rules";
+
     public static readonly TimeSpan RulesCacheLifetime = TimeSpan.FromSeconds(30);
 
+    private readonly DisposableEmailDomains disposableDomains;
+    private readonly IServiceScopeFactory scopeFactory;
+    private readonly TimeProvider timeProvider;
+    private readonly ChangeBroadcast broadcast;
     private readonly SemaphoreSlim loading = new(1, 1);
-    private RuleSnapshot? rules;
+    private volatile RuleSnapshot? rules;
+
+    public EmailDomainPolicy(DisposableEmailDomains disposableDomains, IServiceScopeFactory scopeFactory, TimeProvider timeProvider, ChangeBroadcast broadcast)
+    {
+        this.disposableDomains = disposableDomains;
+        this.scopeFactory = scopeFactory;
+        this.timeProvider = timeProvider;
+        this.broadcast = broadcast;
+        broadcast.Subscribe(Topic, _ => rules = null);
+    }
 
     /// <exception cref="ArgumentException"><paramref name="domain"/> is not a valid domain name.</exception>
     public async ValueTask<EmailDomainDecision> DecideAsync(string domain, CancellationToken cancellationToken)
@@ -52,9 +68,10 @@ public sealed class EmailDomainPolicy(DisposableEmailDomains disposableDomains, 
         return disposableDomains.IsDisposable(normalized) ? EmailDomainDecision.Disposable : EmailDomainDecision.Allowed;
     }
 
-    /// <summary>Reads the rules again now; call it after adding, changing or removing a rule.</summary>
+    /// <summary>Reads the rules again now and tells the other processes to; call it after adding, changing or removing a rule.</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
+        await broadcast.PublishAsync(Topic, "changed");
         await loading.WaitAsync(cancellationToken);
         try
         {

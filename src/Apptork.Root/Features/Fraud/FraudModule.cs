@@ -13,6 +13,7 @@ public static class FraudModule
         var services = builder.Services;
         services.AddSingleton(_ => DisposableEmailDomains.Shipped);
         services.AddSingleton<EmailDomainPolicy>();
+        services.AddScoped<EmailDomainRules>();
         services.AddHostedService<DisposableEmailDomainsWarmUp>();
         services.AddSettings<RegistrationOptions>(RegistrationOptions.Section);
         services.AddScoped<RegistrationGuard>();

@@ -59,104 +59,24 @@ public static class MessageAdminEndpoints
     }
 
     private static async Task<Created<MessageAdminView>> CreateAsync(
-        MessageBody body, HttpContext context, RootDbContext db, Translations translations, MessageBoard board, TimeProvider time,
-        CancellationToken cancellationToken)
+        MessageBody body, HttpContext context, MessageChanges changes, Translations translations, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var staff = context.User.UserId();
-        var message = new Message
-        {
-            Id = Guid.CreateVersion7(now), Severity = body.Severity!, StartsAt = now, CreatedBy = staff, CreatedAt = now, UpdatedBy = staff, UpdatedAt = now,
-        };
-        db.Messages.Add(message);
-        await ApplyAsync(body, message, translations, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await board.AnnounceAsync(message.Id);
+        var message = await changes.CreateAsync(body, context.User.UserId(), beforeSave: null, cancellationToken);
         return TypedResults.Created($"/api/v1/admin/messages/{message.Id}", await ViewAsync(message, translations, cancellationToken));
     }
 
     private static async Task<Ok<MessageAdminView>> UpdateAsync(
-        Guid id, MessagePatch body, HttpContext context, RootDbContext db, Translations translations, MessageBoard board, TimeProvider time,
-        CancellationToken cancellationToken)
+        Guid id, MessagePatch body, HttpContext context, MessageChanges changes, Translations translations, CancellationToken cancellationToken)
     {
-        var message = await db.Messages.SingleOrDefaultAsync(candidate => candidate.Id == id, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
-        await ApplyAsync(body, message, translations, cancellationToken);
-        message.UpdatedBy = context.User.UserId();
-        message.UpdatedAt = time.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        await board.AnnounceAsync(message.Id);
+        var message = await changes.UpdateAsync(id, body, context.User.UserId(), beforeSave: null, cancellationToken);
         return TypedResults.Ok(await ViewAsync(message, translations, cancellationToken));
     }
 
-    private static async Task<NoContent> DeleteAsync(Guid id, RootDbContext db, Translations translations, MessageBoard board, CancellationToken cancellationToken)
+    private static async Task<NoContent> DeleteAsync(Guid id, MessageChanges changes, CancellationToken cancellationToken)
     {
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-        {
-            // Its dismissals go with it (a cascading foreign key); its texts have no key to cascade from.
-            if (await db.Messages.Where(message => message.Id == id).ExecuteDeleteAsync(cancellationToken) == 0)
-            {
-                throw ErrorCatalog.NotFound.ToException();
-            }
-
-            await translations.RemoveAllAsync(MessageTexts.Owner, id.ToString(), cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-
-        await board.AnnounceAsync(id);
+        await changes.DeleteAsync(id, beforeSave: null, cancellationToken);
         return TypedResults.NoContent();
     }
-
-    /// <summary>
-    /// Copies the fields the body sends (all of them on create, as its validator requires), then checks what only the
-    /// whole message can tell: a schedule that ends after it starts, whichever of the two this request changed.
-    /// </summary>
-    private static async Task ApplyAsync(MessageBody body, Message message, Translations translations, CancellationToken cancellationToken)
-    {
-        var id = message.Id.ToString();
-        message.Severity = body.Severity ?? message.Severity;
-        message.StartsAt = body.StartsAt ?? message.StartsAt;
-        if (body.ChangesEndsAt)
-        {
-            message.EndsAt = body.EndsAt;
-        }
-
-        if (message.EndsAt <= message.StartsAt)
-        {
-            throw ErrorCatalog.Invalid.ToException("ends_at");
-        }
-
-        message.Dismissible = body.Dismissible ?? message.Dismissible;
-        message.Priority = body.Priority ?? message.Priority;
-        if (body.Audience is { } audience)
-        {
-            message.Platforms = string.Join(',', (audience.Platforms ?? []).Distinct());
-            message.MinAppVersion = audience.MinAppVersion;
-            message.MaxAppVersion = audience.MaxAppVersion;
-            message.SignIn = audience.SignIn ?? MessageSignIn.Everyone;
-            message.Roles = string.Join(',', (audience.Roles ?? []).Distinct());
-        }
-
-        if (body.Title is { } title)
-        {
-            await translations.WriteAsync(MessageTexts.Owner, id, MessageTexts.Title, Validated(title), cancellationToken);
-        }
-
-        if (body.Body is { } text)
-        {
-            await translations.WriteAsync(MessageTexts.Owner, id, MessageTexts.Body, Validated(text), cancellationToken);
-        }
-
-        if (body.ChangesAction)
-        {
-            message.ActionUrl = body.Action?.Url;
-            await translations.WriteAsync(
-                MessageTexts.Owner, id, MessageTexts.ActionLabel, body.Action?.Label is { } label ? Validated(label) : new Dictionary<string, string>(), cancellationToken);
-        }
-    }
-
-    /// <summary>A translated field its validator passed: every language has a text.</summary>
-    private static Dictionary<string, string> Validated(IReadOnlyDictionary<string, string?> texts) =>
-        texts.ToDictionary(pair => pair.Key, pair => pair.Value!);
 
     private static async Task<MessageAdminView> ViewAsync(Message message, Translations translations, CancellationToken cancellationToken) =>
         MessageAdminView.Of(message, await translations.ReadAsync(MessageTexts.Owner, [message.Id.ToString()], cancellationToken));

@@ -9,6 +9,7 @@ public static class MessagesModule
         builder.Services.AddSingleton<IValidator<MessageBody>, MessageBodyValidator>();
         builder.Services.AddSingleton<IValidator<MessagePatch>, MessagePatchValidator>();
         builder.Services.AddSingleton<MessageBoard>();
+        builder.Services.AddScoped<MessageChanges>();
         builder.Services.AddHostedService(services => services.GetRequiredService<MessageBoard>());
         return builder;
     }
