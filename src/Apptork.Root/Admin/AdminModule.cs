@@ -28,6 +28,8 @@ public static class AdminModule
         services.AddScoped<AdminAudit>();
         services.AddScoped<StaffAccounts>();
         services.AddScoped<WalletAdjustments>();
+        services.AddScoped<LedgerSearch>();
+        services.AddScoped<AuditSearch>();
         services.AddSingleton<IFeatureCommand, CreateAdminCommand>();
         services.AddSingleton<IStartupFilter, AdminRequestGuard>();
 
@@ -68,6 +70,8 @@ public static class AdminModule
             // The users screen: support and superusers.
             pages.Conventions.AuthorizePage("/Users", AdminPolicies.Support);
             pages.Conventions.AuthorizePage("/User", AdminPolicies.Support);
+            // The ledger across wallets and its export: finance and superusers.
+            pages.Conventions.AuthorizePage("/Ledger", AdminPolicies.Finance);
         });
         return builder;
     }

@@ -16,4 +16,6 @@ public static class AdminActions
     public const string UserBanned = "user.banned";
     public const string UserUnbanned = "user.unbanned";
     public const string UserSessionsRevoked = "user.sessions_revoked";
+    public const string LedgerExported = "ledger.exported";
+    public const string AuditExported = "audit.exported";
 }
