@@ -272,7 +272,7 @@ public sealed partial class AdminLedgerTests(PostgresServer postgres)
             stillReading = await books.WithDbAsync(db => db.Database.SqlQuery<int>(
                 $"""
                 SELECT count(*)::int AS "Value" FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%FROM ledger_entries AS l%ORDER BY l.id DESC%'
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%FROM ledger_entries AS l%ORDER BY l.created_at DESC%'
                 """).SingleAsync(Cancel)) > 0;
             if (!stillReading)
             {

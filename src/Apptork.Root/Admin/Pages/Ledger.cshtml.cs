@@ -3,7 +3,6 @@ using Apptork.Root.Admin.Audit;
 using Apptork.Root.Admin.Exports;
 using Apptork.Root.Admin.Wallets;
 using Apptork.Root.Features.Wallet;
-using Apptork.Root.Platform.Pagination;
 using Apptork.Root.Platform.Persistence;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -11,8 +10,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Apptork.Root.Admin.Pages;
 
 /// <summary>
-/// Every wallet's ledger entries for finance, newest first, paged by keyset on the entry id (one index range scan per
-/// page), filtered by user, kind and UTC days; the same filter downloads as CSV, which is audited.
+/// Every wallet's ledger entries for finance, newest first, paged by keyset on (created_at, id) (one index range scan
+/// per page), filtered by user, kind and UTC days; the same filter downloads as CSV, which is audited.
 /// </summary>
 public sealed class LedgerModel(LedgerSearch search, AdminAudit audit, RootDbContext database, TimeProvider time) : AdminPageModel
 {
@@ -53,10 +52,7 @@ public sealed class LedgerModel(LedgerSearch search, AdminAudit audit, RootDbCon
             return;
         }
 
-        // A cursor that is not this list's starts again from the newest entry.
-        var after = cursor is null ? null : Cursor.Decode(cursor) as SequenceKey;
-        var page = await search.Query(filter).ToCursorPageAsync(new PageRequest(PageSize, after), entry => entry.Id, entry => entry, cancellationToken);
-        (Entries, NextCursor) = (page.Results, page.NextCursor);
+        (Entries, NextCursor) = await search.PageAsync(filter, cursor, PageSize, cancellationToken);
         Emails = await search.EmailsAsync(Entries.Select(entry => entry.UserId), cancellationToken);
         Notice = Entries.Count == 0 ? "LedgerNoneFound" : null;
     }
@@ -73,7 +69,7 @@ public sealed class LedgerModel(LedgerSearch search, AdminAudit audit, RootDbCon
 
         audit.Record(Actor, AdminActions.LedgerExported, after: Input.ForAudit());
         await database.SaveChangesAsync(cancellationToken);
-        var rows = search.Query(filter).OrderByDescending(entry => entry.Id).AsAsyncEnumerable();
+        var rows = search.Ordered(filter).AsAsyncEnumerable();
         var fileName = $"ledger-{time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}.csv";
         return new CsvDownload<LedgerEntry>(fileName, CsvHeader, rows, static (csv, entry) =>
         {

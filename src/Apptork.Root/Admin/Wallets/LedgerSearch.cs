@@ -1,3 +1,6 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
 using Apptork.Root.Admin.Exports;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Persistence;
@@ -50,8 +53,30 @@ public sealed class LedgerSearch(RootDbContext database, ILookupNormalizer norma
         return errors.Count > 0 ? (null, errors) : (new LedgerFilter(userId, kind, dates), errors);
     }
 
-    /// <summary>The matching entries, unordered: the page orders them by id, newest first.</summary>
-    public IQueryable<LedgerEntry> Query(LedgerFilter filter)
+    /// <summary>
+    /// One page of the matching entries, newest first by (created_at, id), after the entry <paramref name="cursor"/> names
+    /// (a cursor that is not this list's starts again from the newest); the next page's cursor when there is one.
+    /// </summary>
+    public async Task<(IReadOnlyList<LedgerEntry> Entries, string? NextCursor)> PageAsync(
+        LedgerFilter filter, string? cursor, int size, CancellationToken cancellationToken)
+    {
+        var entries = Query(filter);
+        if (LedgerCursor.Decode(cursor) is var (at, id))
+        {
+            // created_at <= t is the index's range condition; the rest only sorts out the entries of that same instant.
+            entries = entries.Where(entry => entry.CreatedAt <= at && (entry.CreatedAt < at || entry.Id < id));
+        }
+
+        var rows = await entries.OrderByDescending(entry => entry.CreatedAt).ThenByDescending(entry => entry.Id).Take(size + 1).ToListAsync(cancellationToken);
+        var page = rows.Take(size).ToList();
+        return (page, rows.Count > size ? LedgerCursor.Encode(page[^1]) : null);
+    }
+
+    /// <summary>Every matching entry in the pages' order, for the export.</summary>
+    public IQueryable<LedgerEntry> Ordered(LedgerFilter filter) =>
+        Query(filter).OrderByDescending(entry => entry.CreatedAt).ThenByDescending(entry => entry.Id);
+
+    private IQueryable<LedgerEntry> Query(LedgerFilter filter)
     {
         var entries = database.LedgerEntries.AsNoTracking();
         if (filter.UserId is { } userId)
@@ -95,5 +120,35 @@ public sealed class LedgerSearch(RootDbContext database, ILookupNormalizer norma
         // The sign-in's own normalization, so any spelling of the mailbox finds its account.
         var normalized = normalizer.NormalizeEmail(idOrEmail);
         return await database.Users.Where(user => user.NormalizedEmail == normalized).Select(user => (Guid?)user.Id).SingleOrDefaultAsync(cancellationToken);
+    }
+}
+
+/// <summary>
+/// Where a ledger page ends: the last entry's time and id, opaque to the browser (base64url of a versioned text). Not the
+/// API's id cursor: the list is ordered by time so that a range of days is one index range.
+/// </summary>
+internal static class LedgerCursor
+{
+    private const string Prefix = "l1:";
+    private const int MaxLength = 100;
+
+    public static string Encode(LedgerEntry last) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
+        string.Create(CultureInfo.InvariantCulture, $"{Prefix}{last.CreatedAt.UtcTicks}:{last.Id}")));
+
+    public static (DateTimeOffset At, long Id)? Decode(string? cursor)
+    {
+        if (cursor is null || cursor.Length > MaxLength || !Base64Url.IsValid(cursor))
+        {
+            return null;
+        }
+
+        var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
+        return text.StartsWith(Prefix, StringComparison.Ordinal)
+            && text[Prefix.Length..].Split(':') is [var ticks, var id]
+            && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var utcTicks)
+            && utcTicks <= DateTimeOffset.MaxValue.UtcTicks
+            && long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var entryId)
+            ? (new DateTimeOffset(utcTicks, TimeSpan.Zero), entryId)
+            : null;
     }
 }
