@@ -34,6 +34,8 @@ public static class AdminModule
         services.AddScoped<FlagEditor>();
         services.AddScoped<MessageEditor>();
         services.AddScoped<DomainRuleEditor>();
+        services.AddScoped<LedgerSearch>();
+        services.AddScoped<AuditSearch>();
         services.AddSingleton<IFeatureCommand, CreateAdminCommand>();
         services.AddSingleton<IStartupFilter, AdminRequestGuard>();
 
@@ -84,6 +86,8 @@ public static class AdminModule
             pages.Conventions.AuthorizePage("/Flags", AdminPolicies.Staff);
             pages.Conventions.AuthorizePage("/Messages", AdminPolicies.Staff);
             pages.Conventions.AuthorizePage("/Domains", AdminPolicies.Support);
+            // The ledger across wallets and its export: finance and superusers.
+            pages.Conventions.AuthorizePage("/Ledger", AdminPolicies.Finance);
         });
         return builder;
     }

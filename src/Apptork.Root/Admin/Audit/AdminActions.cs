@@ -27,4 +27,6 @@ public static class AdminActions
     public const string MessageDeleted = "message.deleted";
     public const string DomainRuleCreated = "domain_rule.created";
     public const string DomainRuleDeleted = "domain_rule.deleted";
+    public const string LedgerExported = "ledger.exported";
+    public const string AuditExported = "audit.exported";
 }

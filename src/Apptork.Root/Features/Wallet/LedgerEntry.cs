@@ -105,6 +105,9 @@ public sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEn
         builder.HasIndex(entry => new { entry.UserId, entry.IdempotencyKey }).IsUnique().HasDatabaseName("ux_ledger_entries_user_id_idempotency_key");
         // A wallet's history, newest first, one index range per page; also the reconciliation's chain walk.
         builder.HasIndex(entry => new { entry.UserId, entry.Id }).HasDatabaseName("ix_ledger_entries_user_id_id");
+        // The control plane's ledger across wallets, newest first: a range of days is a range of this index (ordered by
+        // id, PostgreSQL walked the primary key back from the newest entry through every entry after the range).
+        builder.HasIndex(entry => new { entry.CreatedAt, entry.Id }).HasDatabaseName("ix_ledger_entries_created_at_id");
         // Every entry belongs to a wallet row, which the Ledger's update has locked while the entry is written.
         builder.HasOne<Wallet>().WithMany().HasForeignKey(entry => entry.UserId).OnDelete(DeleteBehavior.Restrict);
     }

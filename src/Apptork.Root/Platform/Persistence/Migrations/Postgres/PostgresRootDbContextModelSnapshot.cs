@@ -1276,6 +1276,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                     b.HasKey("Id")
                         .HasName("pk_ledger_entries");
 
+                    b.HasIndex("CreatedAt", "Id")
+                        .HasDatabaseName("ix_ledger_entries_created_at_id");
+
                     b.HasIndex("UserId", "Id")
                         .HasDatabaseName("ix_ledger_entries_user_id_id");
 
