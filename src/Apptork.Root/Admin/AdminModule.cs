@@ -1,10 +1,13 @@
 using Apptork.Root.Admin.Audit;
+using Apptork.Root.Admin.Dashboard;
+using Apptork.Root.Admin.Generations;
 using Apptork.Root.Admin.Security;
 using Apptork.Root.Admin.Staff;
 using Apptork.Root.Admin.Wallets;
 using Apptork.Root.Platform;
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Hosting;
+using Hangfire;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc.ApplicationModels;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -30,6 +33,8 @@ public static class AdminModule
         services.AddScoped<WalletAdjustments>();
         services.AddSingleton<IFeatureCommand, CreateAdminCommand>();
         services.AddSingleton<IStartupFilter, AdminRequestGuard>();
+        services.AddScoped<GenerationOperations>();
+        services.AddSingleton<DashboardHealth>();
 
         services.AddAuthentication().AddCookie(AdminCookie.Scheme);
         AdminCookie.ConfigureOptions(services);
@@ -68,6 +73,8 @@ public static class AdminModule
             // The users screen: support and superusers.
             pages.Conventions.AuthorizePage("/Users", AdminPolicies.Support);
             pages.Conventions.AuthorizePage("/User", AdminPolicies.Support);
+            // Generations: every staff role reads them (the folder's policy); the retry and refund handlers check their
+            // own roles (GenerationModel).
         });
         return builder;
     }
@@ -83,6 +90,16 @@ public static class AdminModule
         var path = app.Services.GetRequiredService<IOptions<AdminOptions>>().Value.Path;
         app.MapRazorPages();
         app.MapGet($"{path}/admin.css", () => Results.Text(AdminStyles.Css, "text/css; charset=utf-8")).ExcludeFromDescription();
+        // Hangfire's dashboard, on the job storage from the container, behind the staff cookie: the endpoint's policy
+        // sends the anonymous to sign in and refuses finance, and Hangfire's own filter checks the same again.
+        app.MapHangfireDashboard($"{path}/jobs", new DashboardOptions
+        {
+            AppPath = path,
+            Authorization = [],
+            AsyncAuthorization = [new JobsDashboardAuthorization()],
+            IsReadOnlyFunc = JobsDashboardAuthorization.IsReadOnly,
+            DisplayStorageConnectionString = false,
+        }).RequireAuthorization(AdminPolicies.Support).ExcludeFromDescription();
         return app;
     }
 }

@@ -16,4 +16,6 @@ public static class AdminActions
     public const string UserBanned = "user.banned";
     public const string UserUnbanned = "user.unbanned";
     public const string UserSessionsRevoked = "user.sessions_revoked";
+    public const string GenerationRetried = "generation.retried";
+    public const string GenerationRefunded = "generation.refunded";
 }
