@@ -24,6 +24,9 @@ namespace Apptork.Root.Admin;
 /// </summary>
 public static class AdminModule
 {
+    /// <summary>Where Hangfire's dashboard answers, under <c>Admin__Path</c>.</summary>
+    public const string JobsPath = "/jobs";
+
     public static WebApplicationBuilder AddAdmin(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -92,7 +95,7 @@ public static class AdminModule
         app.MapGet($"{path}/admin.css", () => Results.Text(AdminStyles.Css, "text/css; charset=utf-8")).ExcludeFromDescription();
         // Hangfire's dashboard, on the job storage from the container, behind the staff cookie: the endpoint's policy
         // sends the anonymous to sign in and refuses finance, and Hangfire's own filter checks the same again.
-        app.MapHangfireDashboard($"{path}/jobs", new DashboardOptions
+        app.MapHangfireDashboard(path + JobsPath, new DashboardOptions
         {
             AppPath = path,
             Authorization = [],

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Apptork.Root.Admin.Audit;
 using Apptork.Root.Admin.Generations;
+using Apptork.Root.Admin.Security;
 using Apptork.Root.Admin.Staff;
 using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Wallet;
@@ -248,9 +249,13 @@ public sealed class AdminGenerationsTests(PostgresServer postgres, SmtpServer sm
         using (var browser = new AdminClient(app.Client().BaseAddress!))
         {
             await browser.SignInAsync(superuser.Email, superuser.Password, superuser.NextCode());
-            var (status, page, _) = await browser.GetAsync($"{Admin}/jobs/jobs/failed");
+            var (status, page, response) = await browser.GetAsync($"{Admin}/jobs/jobs/failed");
             status.ShouldBe(HttpStatusCode.OK);
             page.ShouldContain("js-jobs-list-command");
+            // The control plane's headers, the charts' inline styles aside.
+            response.Headers.GetValues("Content-Security-Policy").Single().ShouldBe(AdminRequestGuard.JobsContentSecurityPolicy);
+            response.Headers.GetValues("X-Frame-Options").Single().ShouldBe("DENY");
+            response.Headers.CacheControl!.NoStore.ShouldBeTrue();
             (await DashboardPostAsync(browser, delete, failedJob, token: null)).ShouldBe(HttpStatusCode.Forbidden);
             (await DashboardPostAsync(browser, delete, failedJob, "CfDJ8-forged-token")).ShouldBe(HttpStatusCode.Forbidden);
             StateOf(app, failedJob).ShouldBe(FailedState.StateName);
