@@ -1,11 +1,14 @@
 using Apptork.Root.Admin.Audit;
 using Apptork.Root.Admin.Catalog;
+using Apptork.Root.Admin.Dashboard;
+using Apptork.Root.Admin.Generations;
 using Apptork.Root.Admin.Security;
 using Apptork.Root.Admin.Staff;
 using Apptork.Root.Admin.Wallets;
 using Apptork.Root.Platform;
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Hosting;
+using Hangfire;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc.ApplicationModels;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -22,6 +25,9 @@ namespace Apptork.Root.Admin;
 /// </summary>
 public static class AdminModule
 {
+    /// <summary>Where Hangfire's dashboard answers, under <c>Admin__Path</c>.</summary>
+    public const string JobsPath = "/jobs";
+
     public static WebApplicationBuilder AddAdmin(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -38,6 +44,8 @@ public static class AdminModule
         services.AddScoped<AuditSearch>();
         services.AddSingleton<IFeatureCommand, CreateAdminCommand>();
         services.AddSingleton<IStartupFilter, AdminRequestGuard>();
+        services.AddScoped<GenerationOperations>();
+        services.AddSingleton<DashboardHealth>();
 
         services.AddAuthentication().AddCookie(AdminCookie.Scheme);
         AdminCookie.ConfigureOptions(services);
@@ -88,6 +96,8 @@ public static class AdminModule
             pages.Conventions.AuthorizePage("/Domains", AdminPolicies.Support);
             // The ledger across wallets and its export: finance and superusers.
             pages.Conventions.AuthorizePage("/Ledger", AdminPolicies.Finance);
+            // Generations: every staff role reads them (the folder's policy); the retry and refund handlers check their
+            // own roles (GenerationModel).
         });
         return builder;
     }
@@ -103,6 +113,16 @@ public static class AdminModule
         var path = app.Services.GetRequiredService<IOptions<AdminOptions>>().Value.Path;
         app.MapRazorPages();
         app.MapGet($"{path}/admin.css", () => Results.Text(AdminStyles.Css, "text/css; charset=utf-8")).ExcludeFromDescription();
+        // Hangfire's dashboard, on the job storage from the container, behind the staff cookie: the endpoint's policy
+        // sends the anonymous to sign in and refuses finance, and Hangfire's own filter checks the same again.
+        app.MapHangfireDashboard(path + JobsPath, new DashboardOptions
+        {
+            AppPath = path,
+            Authorization = [],
+            AsyncAuthorization = [new JobsDashboardAuthorization()],
+            IsReadOnlyFunc = JobsDashboardAuthorization.IsReadOnly,
+            DisplayStorageConnectionString = false,
+        }).RequireAuthorization(AdminPolicies.Support).ExcludeFromDescription();
         return app;
     }
 }

@@ -29,4 +29,6 @@ public static class AdminActions
     public const string DomainRuleDeleted = "domain_rule.deleted";
     public const string LedgerExported = "ledger.exported";
     public const string AuditExported = "audit.exported";
+    public const string GenerationRetried = "generation.retried";
+    public const string GenerationRefunded = "generation.refunded";
 }

@@ -1,24 +1,30 @@
 using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Persistence;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
 namespace Apptork.Root.Admin.Dashboard;
 
-/// <summary>The dashboard's numbers, read straight from the tables: a handful of aggregate queries on indexed columns.</summary>
+/// <summary>
+/// The dashboard's numbers, read straight from the tables: a handful of aggregate queries on indexed columns, and the
+/// failed jobs Hangfire's storage counts (null when the job storage does not answer: the health summary says why).
+/// </summary>
 public sealed record DashboardFigures(
     int Users,
     int SignUpsLast24Hours,
     long CreditsSold,
     long CreditsSpent,
     IReadOnlyList<DashboardFigures.LedgerKindTotal> LedgerByKind,
-    IReadOnlyList<DashboardFigures.GenerationStatusCount> GenerationsByStatus)
+    IReadOnlyList<DashboardFigures.GenerationStatusCount> GenerationsByStatus,
+    int FailedGenerationsLast24Hours,
+    long? FailedJobs)
 {
     public sealed record LedgerKindTotal(string Kind, int Entries, long Credits);
 
     public sealed record GenerationStatusCount(string Status, int Count);
 
-    public static async Task<DashboardFigures> ReadAsync(RootDbContext database, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<DashboardFigures> ReadAsync(RootDbContext database, JobStorage jobs, TimeProvider time, CancellationToken cancellationToken)
     {
         var since = time.GetUtcNow().AddHours(-24);
         var people = database.Users.AsNoTracking().Where(user => user.DeletedAt == null && !SystemAccounts.All.Contains(user.Id));
@@ -33,6 +39,20 @@ public sealed record DashboardFigures(
             .Select(status => new { Status = status.Key, Count = status.Count() })
             .ToListAsync(cancellationToken);
 
+        // On the (status, updated_at) index: a failed generation's last update is its failure.
+        var failedGenerations = await database.Generations.AsNoTracking()
+            .CountAsync(generation => generation.Status == GenerationStatus.Failed && generation.UpdatedAt >= since, cancellationToken);
+        long? failedJobs;
+        try
+        {
+            // Hangfire's storage calls are synchronous: off the request's thread.
+            failedJobs = await Task.Run(() => jobs.GetMonitoringApi().FailedCount(), cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            failedJobs = null;
+        }
+
         long Credits(LedgerEntryKind kind) => ledger.Where(total => total.Kind == kind).Sum(total => total.Credits);
         return new DashboardFigures(
             users,
@@ -43,6 +63,8 @@ public sealed record DashboardFigures(
             ledger.OrderBy(total => total.Kind).Select(total => new LedgerKindTotal(LedgerEntry.KindName(total.Kind), total.Entries, total.Credits)).ToList(),
             Enum.GetValues<GenerationStatus>()
                 .Select(status => new GenerationStatusCount(status.ToString().ToLowerInvariant(), generations.FirstOrDefault(row => row.Status == status)?.Count ?? 0))
-                .ToList());
+                .ToList(),
+            failedGenerations,
+            failedJobs);
     }
 }

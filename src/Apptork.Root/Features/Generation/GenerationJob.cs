@@ -192,7 +192,9 @@ public sealed partial class GenerationJob(
                 .SetProperty(generation => generation.Error, Truncate(error))
                 .SetProperty(generation => generation.UpdatedAt, now)
                 .SetProperty(generation => generation.CompletedAt, now), CancellationToken.None);
-        if (failed == 1)
+        // A generation staff retried after its refund (a retry is not charged again) finds the refund booked: inside this
+        // transaction a second posting under the key would fail the statement, so it is looked for under the row's lock.
+        if (failed == 1 && !await db.LedgerEntries.AnyAsync(entry => entry.UserId == run.UserId && entry.IdempotencyKey == run.RefundKey, CancellationToken.None))
         {
             await ledger.PostAsync(run.UserId, run.Cost, LedgerEntryKind.Refund, run.RefundKey, run.Reference, @operator: null, "Generation failed", CancellationToken.None);
         }

@@ -37,8 +37,13 @@ public sealed class HealthPage(string path, string? generatedIn)
 /// <summary>Registers the page's settings and checks, and answers its path.</summary>
 public static partial class HealthPageSetup
 {
+    private const string RegistrationPrefix = "health-page:";
+
     /// <summary>The page's own registrations are named apart from the probes' (<c>database</c> is the readiness check's).</summary>
-    private static string RegistrationName(string check) => $"health-page:{check}";
+    private static string RegistrationName(string check) => RegistrationPrefix + check;
+
+    /// <summary>The page's checks, for another view of the same report (the admin dashboard's health summary); each one's name is its single tag.</summary>
+    public static bool IsPageCheck(HealthCheckRegistration registration) => registration.Name.StartsWith(RegistrationPrefix, StringComparison.Ordinal);
 
     public static IServiceCollection AddHealthPage(this IServiceCollection services, IConfiguration configuration)
     {
