@@ -70,9 +70,11 @@ public static class ErrorTracking
         options.Environment = environment;
         // The user is identified by id alone (RequestErrorContext); Sentry's defaults would add the name and IP.
         options.SendDefaultPii = false;
-        // Traces are OpenTelemetry's; Sentry only reports errors, so it need not watch every database command either.
+        // Traces and metrics are OpenTelemetry's; Sentry only reports errors, so it need not watch every database command
+        // or listen to the framework's meters (a listener makes ASP.NET Core record each request's metrics).
         options.TracesSampleRate = null;
         options.DisableDiagnosticSourceIntegration();
+        options.DisableSystemDiagnosticsMetricsIntegration();
         // With no scope per request, breadcrumbs would be the whole process's: other requests' and other users' log lines
         // and outgoing calls in each report. An error's correlation id finds its request's own lines in the logs instead.
         options.MaxBreadcrumbs = 0;
