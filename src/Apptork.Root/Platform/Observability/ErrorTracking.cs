@@ -15,9 +15,9 @@ namespace Apptork.Root.Platform.Observability;
 /// Sentry for requests and background jobs, on only when <c>Sentry__Dsn</c> is set (otherwise no SDK is started).
 /// The SDK is started on its own with its logging integration, without <c>Sentry.AspNetCore</c>'s middleware: that
 /// middleware clones a scope and continues a trace on every request, which cost 40% of a light endpoint's throughput
-/// (bench/instrumentation.sh), to report the few that fail. Instead the error <see cref="ApiExceptionHandler"/> logs for each unhandled exception,
-/// the one place every 500 passes, is the report; <see cref="RequestErrorContext"/> gives it the request, route, user
-/// and correlation id, read from the request being handled, at no cost to the requests that succeed. Failed jobs are
+/// (bench/instrumentation.sh), to report the few that fail. Instead the error line <see cref="ApiExceptionHandler"/>
+/// logs for each unhandled exception, the one place every 500 passes, is the report; <see cref="RequestErrorContext"/>
+/// gives it the request, route, user and correlation id, at no cost to the requests that succeed. Failed jobs are
 /// reported by <see cref="JobErrorReporting"/>. Events carry the user id only, never an email, an IP address, a cookie,
 /// a request body or a token (<see cref="SecretScrubber"/>).
 /// </summary>
