@@ -24,5 +24,14 @@ public sealed class AdminAudit(RootDbContext database, TimeProvider time)
             Ip = actor.Ip?.ToString(),
         });
 
+    /// <summary>
+    /// The text key refusing an action's reason, or null when it will do: every change an operator makes says why, within
+    /// what the row that keeps the reason (<paramref name="maxLength"/>) holds.
+    /// </summary>
+    public static string? ReasonError(string? reason, int maxLength) =>
+        string.IsNullOrWhiteSpace(reason) ? "ErrorReasonRequired"
+        : reason.Trim().Length > maxLength ? "ErrorReasonTooLong"
+        : null;
+
     private static string? Truncate(string? text, int length) => text is null || text.Length <= length ? text : text[..length];
 }

@@ -174,7 +174,5 @@ public sealed class GenerationOperations(RootDbContext database, Ledger ledger, 
         database.LedgerEntries.AsNoTracking().AnyAsync(entry => entry.UserId == generation.UserId && entry.IdempotencyKey == generation.RefundKey, cancellationToken);
 
     private static GenerationActionResult? RefusedReason(string? reason) =>
-        string.IsNullOrWhiteSpace(reason) ? new GenerationActionResult("ErrorReasonRequired")
-        : reason.Trim().Length > LedgerEntry.MaxMemoLength ? new GenerationActionResult("ErrorReasonTooLong")
-        : null;
+        AdminAudit.ReasonError(reason, LedgerEntry.MaxMemoLength) is { } error ? new GenerationActionResult(error) : null;
 }

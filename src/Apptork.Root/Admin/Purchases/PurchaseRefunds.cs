@@ -47,14 +47,9 @@ public sealed class PurchaseRefunds(RootDbContext database, PaymentSettlement se
     public async Task<RefundResult> RefundAsync(
         Guid paymentId, long amount, string? reason, long expectedVersion, Guid nonce, AuditActor actor, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(reason))
+        if (AdminAudit.ReasonError(reason, AdminAuditEntry.MaxReasonLength) is { } reasonError)
         {
-            return new RefundResult("ErrorReasonRequired");
-        }
-
-        if (reason.Trim().Length > AdminAuditEntry.MaxReasonLength)
-        {
-            return new RefundResult("ErrorReasonTooLong");
+            return new RefundResult(reasonError);
         }
 
         if (nonce == Guid.Empty)
@@ -113,7 +108,7 @@ public sealed class PurchaseRefunds(RootDbContext database, PaymentSettlement se
             return new RefundResult("ErrorRefundProvider", exception.Message);
         }
 
-        var memo = reason.Trim();
+        var memo = reason!.Trim();
         var facts = new PaymentFacts(Paid: true, AmountRefunded: before.AmountRefunded + amount);
         await settlement.ApplyAsync(before.Id, facts, EventId(nonce), EventType, cancellationToken, settled => audit.Record(
             actor, AdminActions.PurchaseRefunded, $"payment:{before.Id} user:{before.UserId}", State(before),

@@ -59,14 +59,9 @@ public sealed class WalletAdjustments(RootDbContext database, Ledger ledger, Adm
     public async Task<AdjustmentResult> AdjustAsync(
         Guid userId, long amount, string? reason, long expectedBalance, Guid nonce, AuditActor actor, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(reason))
+        if (AdminAudit.ReasonError(reason, LedgerEntry.MaxMemoLength) is { } reasonError)
         {
-            return new AdjustmentResult("ErrorReasonRequired");
-        }
-
-        if (reason.Trim().Length > LedgerEntry.MaxMemoLength)
-        {
-            return new AdjustmentResult("ErrorReasonTooLong");
+            return new AdjustmentResult(reasonError);
         }
 
         if (amount == 0 || Math.Abs(amount) > MaxAmount)
@@ -92,7 +87,7 @@ public sealed class WalletAdjustments(RootDbContext database, Ledger ledger, Adm
             return earlier;
         }
 
-        var memo = reason.Trim();
+        var memo = reason!.Trim();
         await using var transaction = await database.Database.BeginTransactionAsync(cancellationToken);
         LedgerPosting posting;
         try
