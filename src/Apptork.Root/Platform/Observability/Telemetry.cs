@@ -46,9 +46,11 @@ public static class Telemetry
 
         if (traces)
         {
+            services.AddSingleton<IStartupFilter, HttpServerSpans>();
             telemetry.WithTracing(tracing => tracing
                 .SetSampler(new ParentBasedSampler(new RequestsAndJobsSampler(RootShare(configuration))))
-                .AddAspNetCoreInstrumentation()
+                // The framework's own request span, completed by HttpServerSpans.
+                .AddSource(HttpServerSpans.ActivitySourceName)
                 // The AI provider, Stripe and the identity providers all go through HttpClient.
                 .AddHttpClientInstrumentation()
                 // Npgsql's own spans: every PostgreSQL command, EF Core's included (its instrumentation is pre-release only).

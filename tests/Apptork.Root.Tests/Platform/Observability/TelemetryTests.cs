@@ -64,7 +64,11 @@ public sealed class TelemetryTests(PostgresServer postgres)
         // One trace: the server span, a child of the caller's, and PostgreSQL's spans under it.
         var server = await EventuallyAsync(app, receiver, () => receiver.Spans.SingleOrDefault(span => span.TraceId == traceId && span.Kind == ExportedSpanKind.Server));
         server.ParentSpanId.ShouldBe(callerSpanId);
-        server.Name.ShouldStartWith("POST");
+        // Named and described as the semantic conventions give an HTTP server span.
+        server.Name.ShouldBe("POST /api/v1/generations/");
+        server.Attributes["http.route"].ShouldBe("/api/v1/generations/");
+        server.Attributes["http.request.method"].ShouldBe("POST");
+        server.Attributes["http.response.status_code"].ShouldBe(202L);
         server.Resource["service.name"].ShouldBe("apptork-root");
         server.Resource["apptork.role"].ShouldBe("all");
         server.Resource["service.version"].ShouldNotBeNull();
