@@ -198,6 +198,11 @@ public static class ErrorTracking
         public static void WrapAddedProviders(IServiceCollection services, int firstAdded)
         {
             var added = services.Skip(firstAdded).Where(service => service.ServiceType == typeof(ILoggerProvider) && !service.IsKeyedService).ToList();
+            if (added.Count == 0)
+            {
+                throw new InvalidOperationException("AddSentry registered no logger provider: this Sentry version integrates with logging differently.");
+            }
+
             foreach (var registered in added)
             {
                 services[services.IndexOf(registered)] = ServiceDescriptor.Singleton<ILoggerProvider>(provider =>
@@ -207,11 +212,6 @@ public static class ErrorTracking
                         ?? ActivatorUtilities.CreateInstance(provider, registered.ImplementationType!));
                     return created.GetType().FullName == SentryProviderTypeName ? new ErrorEventsLoggerProvider(created) : created;
                 });
-            }
-
-            if (added.Count == 0)
-            {
-                throw new InvalidOperationException("AddSentry registered no logger provider: this Sentry version integrates with logging differently.");
             }
         }
 
