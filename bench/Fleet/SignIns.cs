@@ -16,10 +16,10 @@ internal static class SignIns
     private static readonly TimeSpan MailTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// <paramref name="concurrency"/> clients, their mail received on <paramref name="smtpPort"/>, each starting its next sign-in as soon as its last one finished, until
-    /// the shared stopwatch passes <paramref name="duration"/>; sign-ins per second. A 503 (sign-in codes fail closed
-    /// when Redis does not answer in time, as on an overloaded machine) starts the sign-in over, its time counted and the
-    /// sign-in not; any other failure ends the run.
+    /// <paramref name="concurrency"/> clients, their mail received on <paramref name="smtpPort"/>, each starting its next
+    /// sign-in as soon as its last one finished, until the shared stopwatch passes <paramref name="duration"/>; sign-ins
+    /// per second. A 503 (sign-in codes fail closed when Redis does not answer in time, as on an overloaded machine)
+    /// starts the sign-in over, its time counted and the sign-in not; any other failure ends the run.
     /// </summary>
     public static async Task<double> MeasureAsync(Uri baseAddress, int smtpPort, TimeSpan duration, int concurrency)
     {
