@@ -19,9 +19,11 @@ namespace WalletDebits;
 
 /// <summary>
 /// The real application in its production shape on a real Kestrel socket, configured only through settings (as the
-/// tests' RootApp does), plus one bench-only route, <see cref="DebitPath"/>, mapped into its own route table.
+/// tests' RootApp does), plus one bench-only route, <see cref="DebitPath"/>, mapped into its own route table. Extra
+/// settings replace the defaults: several hosts of one deployment (bench/fleet.sh) share its secrets, keys and mail server.
 /// </summary>
-internal sealed class ProductHost(string connectionString, string redisConnectionString) : WebApplicationFactory<Program>
+internal sealed class ProductHost(string connectionString, string redisConnectionString, IReadOnlyDictionary<string, string>? settings)
+    : WebApplicationFactory<Program>
 {
     private const string ApiGroup = "/api/v1";
     private const string DebitRoute = "/bench/debits";
@@ -29,10 +31,12 @@ internal sealed class ProductHost(string connectionString, string redisConnectio
 
     public Uri Address => new(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
 
-    public static ProductHost Start(string connectionString, string redisConnectionString)
+    /// <summary>Starts the host on <paramref name="port"/> (0: any free port), with <paramref name="settings"/> over the defaults.</summary>
+    public static ProductHost Start(
+        string connectionString, string redisConnectionString, int port = 0, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var host = new ProductHost(connectionString, redisConnectionString);
-        host.UseKestrel(0);
+        var host = new ProductHost(connectionString, redisConnectionString, settings);
+        host.UseKestrel(port);
         host.StartServer();
         return host;
     }
@@ -42,7 +46,7 @@ internal sealed class ProductHost(string connectionString, string redisConnectio
         // As deployed: WebApplicationFactory would otherwise run the application as Development.
         builder.UseEnvironment(Environments.Production);
         using var signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var settings = new Dictionary<string, string>
+        var defaults = new Dictionary<string, string>
         {
             // An API process, as production runs them: job workers live in processes of their own.
             ["Role"] = "api",
@@ -61,6 +65,8 @@ internal sealed class ProductHost(string connectionString, string redisConnectio
             ["Email:Smtp:UseTls"] = "false",
             // The production shape requires a storage choice; debits store no files.
             ["Storage:Provider"] = "Local",
+            // The production shape requires the address clients reach it at, whose host is the only one it answers to.
+            ["Http:PublicBaseUrl"] = "http://127.0.0.1",
             // The production shape requires the health page's secret path.
             ["Health:Path"] = $"/health-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}",
             // Limits nothing reaches: every request pays the throttle check, none is refused.
@@ -68,7 +74,12 @@ internal sealed class ProductHost(string connectionString, string redisConnectio
             ["Throttling:Rates:user:free"] = "100000000/minute",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        foreach (var (key, value) in settings)
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            defaults[key] = value;
+        }
+
+        foreach (var (key, value) in defaults)
         {
             builder.UseSetting(key, value);
         }
