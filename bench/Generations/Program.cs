@@ -232,6 +232,8 @@ internal sealed class GenerationHost(string connectionString, string aiEndpoint,
             ["Email:Smtp:UseTls"] = "false",
             // The production shape requires a storage choice; every process of the bench runs on this one host.
             ["Storage:Provider"] = "Local",
+            // Required in production; no link the benchmark follows is built from it.
+            ["Http:PublicBaseUrl"] = "http://127.0.0.1",
             // The production shape requires the health page's secret path.
             ["Health:Path"] = $"/health-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}",
             ["Ai:Provider"] = "OpenAI",
