@@ -1,4 +1,5 @@
 using Apptork.Root.Platform.Configuration;
+using Apptork.Root.Platform.Health;
 
 namespace Apptork.Root.Platform.Hosting;
 
@@ -10,7 +11,6 @@ namespace Apptork.Root.Platform.Hosting;
 public static class HealthCheckCommand
 {
     public const string Name = "healthcheck";
-    public const string LivePath = "/healthz/live";
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
@@ -67,7 +67,7 @@ public static class HealthCheckCommand
             address = ProcessRoles.From(configuration).ServesApi() ? PlatformModule.DefaultUrl : PlatformModule.DefaultWorkerUrl;
         }
 
-        return new Uri(new Uri(OnThisHost(address)), LivePath);
+        return new Uri(new Uri(OnThisHost(address)), HealthEndpoints.LivePath);
     }
 
     /// <summary>A wildcard listening address (<c>0.0.0.0</c>, <c>*</c>, <c>+</c>, <c>[::]</c>) is reached on loopback.</summary>
