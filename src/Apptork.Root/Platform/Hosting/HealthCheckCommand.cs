@@ -6,7 +6,7 @@ namespace Apptork.Root.Platform.Hosting;
 /// <summary>
 /// <c>healthcheck</c>: asks the process running beside it (same settings, same host) whether it is live, for a
 /// container image that has no shell or curl to do it (a Docker <c>HEALTHCHECK</c>). It reads only where that process
-/// listens and builds no application host, so it costs a few milliseconds of CPU, not a second start of the app.
+/// listens and builds no application host, so it costs a fraction of a second of CPU, not a second start of the app.
 /// </summary>
 public static class HealthCheckCommand
 {
