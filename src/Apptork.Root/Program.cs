@@ -14,6 +14,12 @@ using Apptork.Root.Platform.Throttling;
 var (command, commandArguments, hostArgs) = RootCommand.Parse(args);
 return await RootCommand.RefuseOnBadSettingsAsync(async () =>
 {
+    // Before any host is built: a container's health probe runs it every few seconds.
+    if (command == HealthCheckCommand.Name)
+    {
+        return await HealthCheckCommand.RunAsync(hostArgs);
+    }
+
     var builder = WebApplication.CreateBuilder(hostArgs);
     builder.AddPlatform();
     builder.AddFraud();

@@ -12,6 +12,8 @@ namespace Apptork.Root.Platform.Health;
 public static class HealthEndpoints
 {
     public const string PathPrefix = "/healthz";
+    public const string LivePath = PathPrefix + "/live";
+    public const string ReadyPath = PathPrefix + "/ready";
 
     private const string ReadyTag = "ready";
 
@@ -24,9 +26,9 @@ public static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthProbes(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapHealthChecks($"{PathPrefix}/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
+        endpoints.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
             .ExcludeFromDescription();
-        endpoints.MapHealthChecks($"{PathPrefix}/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
+        endpoints.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync })
             .ExcludeFromDescription();
         return endpoints;
     }

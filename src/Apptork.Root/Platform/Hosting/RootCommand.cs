@@ -9,7 +9,10 @@ using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Platform.Hosting;
 
-/// <summary>The binary's verbs: <c>serve</c> (default) runs the process in its <c>Role</c>; <c>migrate</c> brings the database schema up to date and exits.</summary>
+/// <summary>
+/// The binary's verbs: <c>serve</c> (default) runs the process in its <c>Role</c>; <c>migrate</c> brings the database schema up to
+/// date and exits; <c>healthcheck</c> (<see cref="HealthCheckCommand"/>) asks the process beside it whether it is live.
+/// </summary>
 public static partial class RootCommand
 {
     public const string Serve = "serve";
@@ -168,7 +171,7 @@ public static partial class RootCommand
     [LoggerMessage(Level = LogLevel.Information, Message = "Database already up to date: no migration applied")]
     private static partial void LogUpToDate(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Unknown command '{Command}'. Use: serve (default) | migrate | {FeatureCommands}")]
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Unknown command '{Command}'. Use: serve (default) | migrate | healthcheck | {FeatureCommands}")]
     private static partial void LogUnknownCommand(ILogger logger, string command, string featureCommands);
 }
 
