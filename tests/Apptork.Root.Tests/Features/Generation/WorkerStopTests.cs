@@ -2,6 +2,7 @@ using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Wallet;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,7 @@ public sealed class WorkerStopTests(PostgresServer postgres, SmtpServer smtp)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 120_000), Long]
     public async Task A_generation_whose_worker_is_stopped_mid_job_is_handed_back_and_finished_at_once_by_another_charged_once()
     {
         await using var ai = await LocalOpenAi.StartAsync();
@@ -53,12 +54,14 @@ public sealed class WorkerStopTests(PostgresServer postgres, SmtpServer smtp)
             await Task.Delay(50, Cancel);
         }
 
-        // The provider answers from now on; the call under way keeps hanging. A second worker is up before the signal.
-        ai.Behaviour = AiBehaviour.Answer;
+        // A second worker is up before the signal.
         await using var other = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, new Dictionary<string, string?>(settings) { ["Role"] = "worker" });
         (await client.GetAsync(created.Id)).Status.ShouldBe("running", stopping.Output);
 
         ProcessSignals.Terminate(stopping);
+        // The provider answers from now on (the stopping worker's call, under way for seconds, keeps hanging): the job
+        // reaches the other worker only once the stopping one hands it back, Jobs__ShutdownTimeoutSeconds later.
+        ai.Behaviour = AiBehaviour.Answer;
         using (var exitDeadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
             var exit = await stopping.WaitForExitAsync(exitDeadline.Token);

@@ -19,7 +19,7 @@ public sealed class RootApp : WebApplicationFactory<Program>
 {
     private readonly IReadOnlyDictionary<string, string?> settings;
     private readonly TestExtensions? extensions;
-    private string? postgresConnectionString;
+    private string[] postgresPools = [];
 
     private RootApp(IReadOnlyDictionary<string, string?> settings, TestExtensions? extensions)
     {
@@ -99,9 +99,15 @@ public sealed class RootApp : WebApplicationFactory<Program>
             all["Http:PublicBaseUrl"] = $"http://127.0.0.1:{port}";
         }
 
-        var app = new RootApp(all, extensions) { postgresConnectionString = shape == DatabaseShape.Postgres ? connectionString : null };
+        var app = new RootApp(all, extensions);
         app.UseKestrel(port);
         app.StartServer();
+        if (shape == DatabaseShape.Postgres)
+        {
+            // The application's pool, and its job storage's, which runs under its own application name and size.
+            app.postgresPools = [connectionString, Apptork.Root.Platform.Jobs.JobsSetup.JobsConnectionString(app.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>())];
+        }
+
         return app;
     }
 
@@ -111,12 +117,8 @@ public sealed class RootApp : WebApplicationFactory<Program>
     /// </summary>
     public override async ValueTask DisposeAsync()
     {
-        // The application's pool, and its job storage's, which runs under its own application name and size (read while the host's settings are still there).
-        string[] pools = postgresConnectionString is null
-            ? []
-            : [postgresConnectionString, Apptork.Root.Platform.Jobs.JobsSetup.JobsConnectionString(Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>())];
         await base.DisposeAsync();
-        foreach (var pooled in pools)
+        foreach (var pooled in postgresPools)
         {
             await using var connection = new Npgsql.NpgsqlConnection(pooled);
             Npgsql.NpgsqlConnection.ClearPool(connection);

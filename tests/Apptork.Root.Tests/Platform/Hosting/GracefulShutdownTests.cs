@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Checkout;
+using Apptork.Root.Tests.Infrastructure.Categories;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Shouldly;
@@ -20,7 +21,7 @@ public sealed class GracefulShutdownTests(PostgresServer postgres, SmtpServer sm
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    [Fact(Timeout = 120_000)]
+    [Fact(Timeout = 120_000), Long]
     public async Task An_api_process_stopped_mid_request_drains_then_answers_it_refuses_new_connections_and_exits_0()
     {
         await using var stripe = await LocalStripe.StartAsync();
