@@ -48,6 +48,9 @@ public sealed class LocalStripe : IAsyncDisposable
     /// <summary>How many refund requests to come are answered with an API error, as Stripe does when it is having trouble.</summary>
     public int RefundFailures { get; set; }
 
+    /// <summary>While set, Checkout Session requests (once recorded) wait for it to complete: a Stripe slow to answer.</summary>
+    public TaskCompletionSource? HeldSessions { get; set; }
+
     /// <summary>Every request Stripe received: path, form fields, and the Idempotency-Key header.</summary>
     public ConcurrentQueue<(string Path, IReadOnlyDictionary<string, string> Form, string? IdempotencyKey)> Requests { get; } = new();
 
@@ -148,6 +151,11 @@ public sealed class LocalStripe : IAsyncDisposable
         if (!Authorized(context))
         {
             return StripeError(401, "api_key_invalid", "Invalid API Key provided.");
+        }
+
+        if (HeldSessions is { } held)
+        {
+            await held.Task;
         }
 
         // Stripe answers a repeated Idempotency-Key with the first result.

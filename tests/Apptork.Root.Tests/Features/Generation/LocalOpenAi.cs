@@ -42,6 +42,9 @@ public sealed class LocalOpenAi : IAsyncDisposable
 
     public AiBehaviour Behaviour { get; set; } = AiBehaviour.Answer;
 
+    /// <summary>How long a call made under <see cref="AiBehaviour.Hang"/> waits before its 504 (unless the caller gives up first).</summary>
+    public TimeSpan HangTime { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The image bytes the provider answers with.</summary>
     public byte[] Image { get; } = Apptork.Root.Features.Generation.OfflineGenerationProvider.Png(RandomNumberGenerator.GetBytes(32));
 
@@ -114,7 +117,7 @@ public sealed class LocalOpenAi : IAsyncDisposable
             case AiBehaviour.Fail:
                 return Results.Json(new JsonObject { ["error"] = new JsonObject { ["message"] = "The server is overloaded.", ["type"] = "server_error" } }, statusCode: 500);
             case AiBehaviour.Hang:
-                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                await Task.Delay(HangTime, context.RequestAborted);
                 return Results.StatusCode(504);
             case AiBehaviour.Garbage:
                 return Results.Text("<html>not json</html>", "application/json");

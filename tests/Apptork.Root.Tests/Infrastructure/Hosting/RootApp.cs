@@ -19,7 +19,7 @@ public sealed class RootApp : WebApplicationFactory<Program>
 {
     private readonly IReadOnlyDictionary<string, string?> settings;
     private readonly TestExtensions? extensions;
-    private string? postgresConnectionString;
+    private string[] postgresPools = [];
 
     private RootApp(IReadOnlyDictionary<string, string?> settings, TestExtensions? extensions)
     {
@@ -62,6 +62,8 @@ public sealed class RootApp : WebApplicationFactory<Program>
             // Hundreds of test hosts run at once; a couple of job workers each is plenty, and spares PostgreSQL's connections.
             ["Jobs:WorkerCount"] = "2",
             ["Jobs:ShutdownTimeoutSeconds"] = "5",
+            // No load balancer reads a test host's readiness: it stops without the production shape's drain.
+            ["Shutdown:DrainSeconds"] = "0",
         };
         if (shape == DatabaseShape.Postgres)
         {
@@ -97,9 +99,15 @@ public sealed class RootApp : WebApplicationFactory<Program>
             all["Http:PublicBaseUrl"] = $"http://127.0.0.1:{port}";
         }
 
-        var app = new RootApp(all, extensions) { postgresConnectionString = shape == DatabaseShape.Postgres ? connectionString : null };
+        var app = new RootApp(all, extensions);
         app.UseKestrel(port);
         app.StartServer();
+        if (shape == DatabaseShape.Postgres)
+        {
+            // The application's pool, and its job storage's, which runs under its own application name and size.
+            app.postgresPools = [connectionString, Apptork.Root.Platform.Jobs.JobsSetup.JobsConnectionString(app.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>())];
+        }
+
         return app;
     }
 
@@ -110,14 +118,10 @@ public sealed class RootApp : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (postgresConnectionString is not null)
+        foreach (var pooled in postgresPools)
         {
-            // The application's pool, and its job storage's, which runs under its own application name.
-            foreach (var pooled in new[] { postgresConnectionString, Apptork.Root.Platform.Jobs.JobsSetup.JobsConnectionString(postgresConnectionString) })
-            {
-                await using var connection = new Npgsql.NpgsqlConnection(pooled);
-                Npgsql.NpgsqlConnection.ClearPool(connection);
-            }
+            await using var connection = new Npgsql.NpgsqlConnection(pooled);
+            Npgsql.NpgsqlConnection.ClearPool(connection);
         }
     }
 

@@ -4,11 +4,13 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Generation;
 using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -109,6 +111,20 @@ public sealed class TelemetryTests(PostgresServer postgres)
         await MetricShouldReachAsync(app, receiver, "apptork.job.duration", 1, ("job", "GenerationJob.RunAsync"), ("outcome", "succeeded"));
         await MetricShouldReachAsync(app, receiver, "http.server.request.duration", 1, ("http.route", "/api/v1/generations/"), ("http.request.method", "POST"));
         receiver.Points.ShouldNotContain(point => point.Metric == "apptork.job.failures");
+
+        // Npgsql's connection pools, this host's two told apart by name: the application's (Npgsql's default size) and
+        // the job storage's, under its own application name and sized from the workers (2 here) and 10 more.
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(app.Services.GetRequiredService<IConfiguration>().GetConnectionString("Postgres")).Database!;
+        var applicationPool = await EventuallyAsync(app, receiver, () => PoolName(receiver, database, jobs: false));
+        var jobsPool = await EventuallyAsync(app, receiver, () => PoolName(receiver, database, jobs: true));
+        await MetricShouldReachAsync(app, receiver, "db.client.connection.max", 100, ("db.client.connection.pool.name", applicationPool));
+        await MetricShouldReachAsync(app, receiver, "db.client.connection.max", 12, ("db.client.connection.pool.name", jobsPool));
+        foreach (var pool in new[] { applicationPool, jobsPool })
+        {
+            receiver.Points.ShouldContain(point => point.Metric == "db.client.connection.count"
+                && Equals(point.Attributes.GetValueOrDefault("db.client.connection.pool.name"), pool)
+                && (Equals(point.Attributes.GetValueOrDefault("db.client.connection.state"), "idle") || Equals(point.Attributes.GetValueOrDefault("db.client.connection.state"), "used")));
+        }
         receiver.Points.First(point => point.Metric == "apptork.otp.sent").Resource["service.name"].ShouldBe("apptork-root");
     }
 
@@ -195,6 +211,13 @@ public sealed class TelemetryTests(PostgresServer postgres)
             return false;
         }
     }
+
+    /// <summary>The name of a pool of this test's database that the metrics report: the job storage's, or the application's.</summary>
+    private static string? PoolName(OtlpReceiver receiver, string database, bool jobs) =>
+        receiver.Points.Where(point => point.Metric == "db.client.connection.max")
+            .Select(point => point.Attributes.GetValueOrDefault("db.client.connection.pool.name") as string)
+            .FirstOrDefault(name => name is not null && name.Contains(database, StringComparison.Ordinal)
+                && name.Contains(JobsSetup.JobsApplicationName, StringComparison.Ordinal) == jobs);
 
     private static bool IsPostgres(ExportedSpan span) =>
         "postgresql".Equals(span.Attributes.GetValueOrDefault("db.system.name") ?? span.Attributes.GetValueOrDefault("db.system"));
