@@ -74,7 +74,8 @@ public sealed partial class DeploymentFilesTests
 
         Seconds(Text(services, "api", "stop_grace_period")).ShouldBeGreaterThanOrEqualTo(45);
         var jobsShutdown = int.Parse(Text(services, "worker", "environment", "Jobs__ShutdownTimeoutSeconds")!, CultureInfo.InvariantCulture);
-        Seconds(Text(services, "worker", "stop_grace_period")).ShouldBeGreaterThanOrEqualTo(jobsShutdown + 10);
+        // A worker stops within its jobs' timeout plus 10 s (handing jobs back, the rest); 5 s more to spare.
+        Seconds(Text(services, "worker", "stop_grace_period")).ShouldBeGreaterThanOrEqualTo(jobsShutdown + 15);
         Text(services, "proxy", "depends_on", "api", "condition").ShouldBe("service_healthy");
         var proxyAddress = Text(services, "proxy", "networks", "apptork", "ipv4_address");
         Text(services, "api", "environment", "ForwardedHeaders__KnownProxies__0").ShouldBe(proxyAddress, "the proxy is the one believed");
@@ -109,7 +110,7 @@ public sealed partial class DeploymentFilesTests
     [Fact]
     public void The_deployments_probe_the_application_s_own_health_paths_on_the_image_s_port_as_a_non_root_read_only_container()
     {
-        foreach (var (role, grace) in new[] { ("api", 45), ("worker", 40) })
+        foreach (var (role, grace) in new[] { ("api", 45), ("worker", 45) })
         {
             var deployment = KubernetesObject("Deployment", $"apptork-{role}");
             var pod = Map(deployment, "spec", "template", "spec");
@@ -141,7 +142,7 @@ public sealed partial class DeploymentFilesTests
         }
 
         var jobsShutdown = int.Parse(Text(KubernetesObject("ConfigMap", "apptork-settings"), "data", "Jobs__ShutdownTimeoutSeconds")!, CultureInfo.InvariantCulture);
-        jobsShutdown.ShouldBeLessThanOrEqualTo(40 - 10, "a worker's grace covers its jobs' shutdown timeout");
+        jobsShutdown.ShouldBeLessThanOrEqualTo(45 - 15, "a worker's grace covers its jobs' shutdown timeout, the hand-back and a margin");
     }
 
     [Fact]
