@@ -45,11 +45,11 @@ public sealed class PgBouncerFleet(PostgresServer postgres, RedisServer redis, S
     : FleetFixture(new FleetServers(postgres, redis, s3, smtp), throughPgBouncer: true);
 
 /// <summary>The product's guarantees held by 3 api and 2 worker processes behind a round-robin nginx, on PostgreSQL straight.</summary>
-[Long]
+[Long, Collection(OneFleetAtATime.Name)]
 public sealed class FleetTests(DirectFleet fixture) : FleetChecks(fixture.Fleet), IClassFixture<DirectFleet>;
 
 /// <summary>The same guarantees with every process on PgBouncer in transaction pooling mode, as large deployments run.</summary>
-[Long]
+[Long, Collection(OneFleetAtATime.Name)]
 public sealed class FleetThroughPgBouncerTests(PgBouncerFleet fixture) : FleetChecks(fixture.Fleet), IClassFixture<PgBouncerFleet>;
 
 /// <summary>
@@ -132,6 +132,9 @@ public abstract class FleetChecks(RootFleet fleet)
         var operatorClient = new FleetClient(fleet.ClientFrom(source), fleet.Smtp);
         var staffToken = await StaffAsync(operatorClient, $"ops-{Guid.NewGuid():N}@example.com");
         var flag = $"fleet_{Guid.NewGuid():N}"[..20];
+        // Each process has read the flags and the messages before they change, as a running deployment has.
+        await EveryApiAnswersAsync(staffToken, "/api/v1/feature-flags");
+        await EveryApiAnswersAsync(staffToken, "/api/v1/messages");
 
         (await operatorClient.SendAsync(HttpMethod.Post, "/api/v1/admin/feature-flags",
             new { key = flag, enabled = true, description = new Dictionary<string, string> { ["en"] = "A fleet check" } }, staffToken)).ShouldBe(HttpStatusCode.Created);
@@ -164,6 +167,14 @@ public abstract class FleetChecks(RootFleet fleet)
         return (await client.SignInAsync(email)).AccessToken;
     }
 
+    private async Task EveryApiAnswersAsync(string accessToken, string path)
+    {
+        foreach (var api in fleet.Apis)
+        {
+            (await Direct(api, "127.0.0.14").SendAsync(HttpMethod.Get, path, accessToken: accessToken)).ShouldBe(HttpStatusCode.OK);
+        }
+    }
+
     /// <summary>
     /// Times, from now, how long each api process takes to answer <paramref name="path"/> as <paramref name="changed"/>
     /// says, all asked at once, each every 20 ms; fails when one takes more than a second.
@@ -171,6 +182,7 @@ public abstract class FleetChecks(RootFleet fleet)
     private async Task EveryApiWithinASecondAsync(string accessToken, string path, Func<FleetClient.Answer, bool> changed)
     {
         var took = await Task.WhenAll(fleet.Apis.Select(api => TimeUntilAsync(api, "127.0.0.14", accessToken, path, changed)));
+        TestContext.Current.TestOutputHelper?.WriteLine($"{path}: {string.Join(", ", took.Select(elapsed => $"{elapsed.TotalMilliseconds:0} ms"))}");
         foreach (var (api, elapsed) in fleet.Apis.Zip(took))
         {
             elapsed.ShouldBeLessThan(WithinASecond, $"{api.Name} applied the change of {path} after {elapsed.TotalMilliseconds:0} ms");

@@ -12,7 +12,8 @@ namespace Apptork.Root.Tests.Infrastructure.Fleet;
 /// </summary>
 public sealed class FleetProcess : IAsyncDisposable
 {
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(120);
+    // Far beyond the few seconds a start takes, for a machine busy with other tests (and CI neighbours).
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(180);
 
     private readonly IReadOnlyDictionary<string, string> environment;
     private readonly string workingDirectory;

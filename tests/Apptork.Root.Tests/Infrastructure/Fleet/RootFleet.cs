@@ -95,7 +95,7 @@ public sealed class RootFleet : IAsyncDisposable
                 settings[key] = value;
             }
 
-            var environment = RootProcess.ProductionEnvironment(pgBouncer?.Through(connectionString) ?? connectionString, servers.Smtp, settings);
+            var environment = RootProcess.ProductionEnvironment(pgBouncer?.ConnectionString ?? connectionString, servers.Smtp, settings);
             // The S3 credentials where the SDK reads them in production: its standard environment variables.
             environment["AWS_ACCESS_KEY_ID"] = servers.S3.AccessKey;
             environment["AWS_SECRET_ACCESS_KEY"] = servers.S3.SecretKey;

@@ -7,7 +7,9 @@ namespace Apptork.Root.Tests.Infrastructure.Servers;
 /// A throwaway PgBouncer (Debian's package) on 127.0.0.1 in front of the test PostgreSQL, in <b>transaction</b> pooling
 /// mode as large deployments run it: a server connection belongs to a client only for one transaction, so whatever
 /// a client leaves on its session (prepared statements, SET, advisory locks, LISTEN) reaches other clients or vanishes.
-/// Every database of the server is reachable through it under the same name, as the superuser, without a password.
+/// It serves one database, as the superuser without a password, under a name of its own (<c>pooled_</c> and the
+/// database's name): a client that bypassed it would find no such database on PostgreSQL, so whatever works with
+/// <see cref="ConnectionString"/> went through PgBouncer.
 /// </summary>
 public sealed class PgBouncerServer : IAsyncDisposable
 {
@@ -24,20 +26,23 @@ public sealed class PgBouncerServer : IAsyncDisposable
 
     private readonly DirectoryInfo directory;
     private readonly ServerProcess server;
-    private readonly int port;
 
-    private PgBouncerServer(DirectoryInfo directory, ServerProcess server, int port)
+    private PgBouncerServer(DirectoryInfo directory, ServerProcess server, string connectionString)
     {
         this.directory = directory;
         this.server = server;
-        this.port = port;
+        ConnectionString = connectionString;
     }
 
-    /// <summary>Starts PgBouncer in front of the PostgreSQL that <paramref name="postgresConnectionString"/> reaches.</summary>
+    /// <summary>The database's connection string, through PgBouncer.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>Starts PgBouncer in front of the database that <paramref name="postgresConnectionString"/> reaches.</summary>
     public static async Task<PgBouncerServer> StartAsync(string postgresConnectionString)
     {
         var pgbouncer = ServerHost.RequireExecutable("pgbouncer", ServerName);
         var target = new NpgsqlConnectionStringBuilder(postgresConnectionString);
+        var database = target.Database ?? throw new ArgumentException("The connection string names no database.", nameof(postgresConnectionString));
         var directory = ServerHost.CreateTemporaryDirectory("apptork-pgbouncer-");
         var port = ServerHost.FreeLoopbackPort();
         var users = Path.Combine(directory.FullName, "users.txt");
@@ -45,7 +50,7 @@ public sealed class PgBouncerServer : IAsyncDisposable
         var configuration = Path.Combine(directory.FullName, "pgbouncer.ini");
         await File.WriteAllTextAsync(configuration, $"""
             [databases]
-            * = host={target.Host} port={target.Port.ToString(CultureInfo.InvariantCulture)}
+            pooled_{database} = host={target.Host} port={target.Port.ToString(CultureInfo.InvariantCulture)} dbname={database}
 
             [pgbouncer]
             listen_addr = 127.0.0.1
@@ -61,11 +66,12 @@ public sealed class PgBouncerServer : IAsyncDisposable
             """);
 
         var asServerUser = await PrepareServerUserAsync(directory);
-        var started = ServerProcess.Start(ServerName, "INT", [.. asServerUser, pgbouncer, configuration]);
-        var bouncer = new PgBouncerServer(directory, started, port);
+        var started = ServerProcess.Start(ServerName, "TERM", [.. asServerUser, pgbouncer, configuration]);
+        var through = new NpgsqlConnectionStringBuilder(postgresConnectionString) { Host = "127.0.0.1", Port = port, Database = $"pooled_{database}" };
+        var bouncer = new PgBouncerServer(directory, started, through.ConnectionString);
         try
         {
-            await started.WaitUntilReadyAsync(cancellationToken => bouncer.AcceptsConnectionsAsync(target.Username!, target.Database ?? "postgres", cancellationToken));
+            await started.WaitUntilReadyAsync(bouncer.AcceptsConnectionsAsync);
         }
         catch
         {
@@ -75,10 +81,6 @@ public sealed class PgBouncerServer : IAsyncDisposable
 
         return bouncer;
     }
-
-    /// <summary>The same connection string, through PgBouncer instead of straight to PostgreSQL.</summary>
-    public string Through(string postgresConnectionString) =>
-        new NpgsqlConnectionStringBuilder(postgresConnectionString) { Host = "127.0.0.1", Port = port }.ConnectionString;
 
     public async ValueTask DisposeAsync()
     {
@@ -98,9 +100,9 @@ public sealed class PgBouncerServer : IAsyncDisposable
         return [ServerHost.RequireExecutable("setpriv", ServerName), $"--reuid={SystemUser}", $"--regid={SystemUser}", "--init-groups", "--"];
     }
 
-    private async Task<bool> AcceptsConnectionsAsync(string username, string database, CancellationToken cancellationToken)
+    private async Task<bool> AcceptsConnectionsAsync(CancellationToken cancellationToken)
     {
-        var probe = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = username, Database = database, Pooling = false, Timeout = 2 };
+        var probe = new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false, Timeout = 2 };
         await using var connection = new NpgsqlConnection(probe.ConnectionString);
         try
         {
