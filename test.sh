@@ -49,6 +49,8 @@ install_servers() {
   command -v openssl >/dev/null || missing_packages+=(openssl)
   # The /docs check renders the API reference in Debian's Chromium (through Playwright); no browser is downloaded.
   [[ -x /usr/bin/chromium ]] || missing_packages+=(chromium)
+  # The fleet tests run a second time with PgBouncer (transaction pooling) between the processes and PostgreSQL.
+  [[ -x /usr/sbin/pgbouncer ]] || command -v pgbouncer >/dev/null || missing_packages+=(pgbouncer)
   if ((${#missing_packages[@]} > 0)); then
     echo "Installing ${missing_packages[*]} from Debian's packages"
     as_root apt-get update
@@ -67,6 +69,13 @@ install_servers() {
 
 # A fast run needs none of the servers, so it installs none of them.
 $fast || install_servers
+
+# The fleet tests (Infrastructure/Fleet) run the application as production does, published: linux-x64,
+# framework-dependent, ReadyToRun. Minutes the first time on two cores, seconds when nothing changed.
+if ! $fast; then
+  dotnet publish src/Apptork.Root -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    --nologo -v quiet -o artifacts/published
+fi
 
 dotnet tool restore
 

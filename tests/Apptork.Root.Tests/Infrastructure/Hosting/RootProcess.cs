@@ -58,11 +58,15 @@ public static class RootProcess
 
     public static string FreeLoopbackUrl() => $"http://127.0.0.1:{Servers.ServerHost.FreeLoopbackPort()}";
 
-    /// <summary>Starts the binary and returns at once; disposing kills it if it still runs.</summary>
-    public static Running Start(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string? workingDirectory = null)
+    /// <summary>
+    /// Starts the binary (the build output's, unless <paramref name="executable"/> names another, e.g. a published one) and
+    /// returns at once; disposing kills it if it still runs.
+    /// </summary>
+    public static Running Start(
+        IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, string? workingDirectory = null, string? executable = null)
     {
         Servers.ServerHost.RequireServers("the Apptork.Root binary as a child process");
-        var startInfo = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Apptork.Root"))
+        var startInfo = new ProcessStartInfo(executable ?? Path.Combine(AppContext.BaseDirectory, "Apptork.Root"))
         {
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
             UseShellExecute = false,
@@ -125,6 +129,33 @@ public static class RootProcess
             await process.WaitForExitAsync(cancellationToken);
             process.WaitForExit();
             return new Result(process.ExitCode, Output);
+        }
+
+        /// <summary>
+        /// SIGTERM, as an orchestrator stops a process (docker stop, a Kubernetes rollout): the host's graceful shutdown runs.
+        /// Waits for the exit; a process still running after <paramref name="timeout"/> fails the caller with its output.
+        /// </summary>
+        public async Task<Result> TerminateAsync(TimeSpan timeout)
+        {
+            try
+            {
+                // .NET itself sends only SIGKILL (Process.Kill).
+                await Servers.ServerCommand.RunAsync("kill", [Servers.ServerHost.RequireExecutable("kill", "kill"), "-s", "TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            }
+            catch (InvalidOperationException) when (process.HasExited)
+            {
+                // It had ended already: nothing to stop.
+            }
+
+            using var deadline = new CancellationTokenSource(timeout);
+            try
+            {
+                return await WaitForExitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"Apptork.Root did not exit within {timeout} of SIGTERM:\n{Output}");
+            }
         }
 
         /// <summary>SIGKILL, as the kernel's OOM killer or a pulled plug would end it: no shutdown code runs.</summary>

@@ -8,7 +8,7 @@ namespace Apptork.Root.Tests.Infrastructure.Servers;
 /// A real nginx (Debian's package) as the reverse proxy in front of an application, on an address of its own:
 /// it listens on <see cref="Address"/>, connects to the application from that same address (<c>proxy_bind</c>), and
 /// appends the client's address to <c>X-Forwarded-For</c> as production configurations do. It sends the application's
-/// own address as <c>Host</c> (nginx's default), a host the application accepts in either shape. Runs unprivileged.
+/// own host as <c>Host</c>, which the application accepts in either shape. Runs unprivileged.
 /// </summary>
 public sealed class NginxProxy : IAsyncDisposable
 {
@@ -33,9 +33,24 @@ public sealed class NginxProxy : IAsyncDisposable
     /// <summary>Where clients reach the application through the proxy.</summary>
     public Uri BaseAddress { get; }
 
+    /// <summary>The response header naming the upstream (address:port) that answered, or each one tried, comma-separated.</summary>
+    public const string UpstreamHeader = "X-Upstream";
+
     /// <summary>Starts nginx in front of <paramref name="upstream"/> (an http://127.0.0.1:port address).</summary>
-    public static async Task<NginxProxy> StartAsync(Uri upstream)
+    public static Task<NginxProxy> StartAsync(Uri upstream) => StartAsync([upstream]);
+
+    /// <summary>
+    /// Starts nginx in front of <paramref name="upstreams"/> (http://127.0.0.1:port addresses, one host), taking them in
+    /// turn (round robin) and passing a request that cannot reach one (refused, timed out) to the next, as a load
+    /// balancer in front of several processes does. Every answer names its upstream in <see cref="UpstreamHeader"/>.
+    /// </summary>
+    public static async Task<NginxProxy> StartAsync(IReadOnlyList<Uri> upstreams)
     {
+        if (upstreams.Count == 0 || upstreams.Select(upstream => upstream.Host).Distinct().Count() != 1)
+        {
+            throw new ArgumentException("Give at least one upstream, all on one host.", nameof(upstreams));
+        }
+
         var nginx = ServerHost.RequireExecutable("nginx", ServerName);
         var directory = ServerHost.CreateTemporaryDirectory("apptork-nginx-");
         var port = FreePort();
@@ -48,6 +63,8 @@ public sealed class NginxProxy : IAsyncDisposable
             events { worker_connections 256; }
             http {
               access_log off;
+              upstream application {
+            {{string.Concat(upstreams.Select(upstream => $"    server {upstream.Authority} max_fails=1 fail_timeout=2s;\n"))}}  }
               client_body_temp_path {{root}}/client_body;
               proxy_temp_path {{root}}/proxy;
               fastcgi_temp_path {{root}}/fastcgi;
@@ -56,10 +73,13 @@ public sealed class NginxProxy : IAsyncDisposable
               server {
                 listen {{Address}}:{{port.ToString(CultureInfo.InvariantCulture)}};
                 location / {
-                  proxy_pass {{upstream.GetLeftPart(UriPartial.Authority)}};
+                  proxy_pass http://application;
                   proxy_bind {{Address}};
                   proxy_http_version 1.1;
-                  proxy_set_header Host $proxy_host;
+                  proxy_next_upstream error timeout;
+                  proxy_connect_timeout 2s;
+                  add_header {{UpstreamHeader}} $upstream_addr always;
+                  proxy_set_header Host {{upstreams[0].Host}};
                   proxy_set_header Connection "";
                   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                   proxy_set_header X-Forwarded-Proto $scheme;
