@@ -58,7 +58,7 @@ public sealed class WorkerStopTests(PostgresServer postgres, SmtpServer smtp)
         await using var other = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, new Dictionary<string, string?>(settings) { ["Role"] = "worker" });
         (await client.GetAsync(created.Id)).Status.ShouldBe("running", stopping.Output);
 
-        ProcessSignals.Terminate(stopping);
+        stopping.SendTerminate();
         // The provider answers from now on (the stopping worker's call, under way for seconds, keeps hanging): the job
         // reaches the other worker only once the stopping one hands it back, Jobs__ShutdownTimeoutSeconds later.
         ai.Behaviour = AiBehaviour.Answer;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Apptork.Root.Tests.Infrastructure.Hosting;
@@ -139,8 +140,7 @@ public static class RootProcess
         {
             try
             {
-                // .NET itself sends only SIGKILL (Process.Kill).
-                await Servers.ServerCommand.RunAsync("kill", [Servers.ServerHost.RequireExecutable("kill", "kill"), "-s", "TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                SendTerminate();
             }
             catch (InvalidOperationException) when (process.HasExited)
             {
@@ -155,6 +155,15 @@ public static class RootProcess
             catch (OperationCanceledException)
             {
                 throw new TimeoutException($"Apptork.Root did not exit within {timeout} of SIGTERM:\n{Output}");
+            }
+        }
+
+        /// <summary>Sends SIGTERM and returns at once (.NET's own Process.Kill sends only SIGKILL).</summary>
+        public void SendTerminate()
+        {
+            if (kill(process.Id, SigTerm) != 0)
+            {
+                throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed: errno {Marshal.GetLastWin32Error()}");
             }
         }
 
@@ -175,6 +184,11 @@ public static class RootProcess
 
             process.Dispose();
         }
+
+        private const int SigTerm = 15;
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int kill(int pid, int signal);
 
         private void Append(string? line)
         {

@@ -52,7 +52,7 @@ public sealed class GracefulShutdownTests(PostgresServer postgres, SmtpServer sm
         var underWay = http.SendAsync(checkout, Cancel);
         await WaitUntilAsync(api, () => Task.FromResult(stripe.Requests.Any(request => request.Path == "/v1/checkout/sessions")), "the checkout reached Stripe");
 
-        ProcessSignals.Terminate(api);
+        api.SendTerminate();
 
         // The drain: not ready, still serving, on new connections too.
         await WaitUntilAsync(api, async () => await StatusAsync(http, "/healthz/ready") == HttpStatusCode.ServiceUnavailable, "readiness answered 503");
