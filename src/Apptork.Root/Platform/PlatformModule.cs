@@ -38,6 +38,7 @@ public static class PlatformModule
         services.AddSingleton(TimeProvider.System);
 
         services.AddSettings<HttpLimitsOptions>(HttpLimitsOptions.Section);
+        services.AddGracefulShutdown(shape);
         builder.AddErrorTracking(shape);
         services.AddStartupFailureLogFilter();
         services.AddJsonConsoleLogDefaults(configuration);
@@ -112,7 +113,9 @@ public static class PlatformModule
 
     public static WebApplication UsePlatform(this WebApplication app)
     {
-        // First: everything after it (limits, logs, sign-in records) must see the client's address, not the proxy's.
+        // Before anything else, so no request escapes the count a graceful stop reports.
+        app.UseGracefulShutdown();
+        // First after it: everything after it (limits, logs, sign-in records) must see the client's address, not the proxy's.
         app.UseTrustedProxies();
         app.UseCorrelationId();
         app.UseRequestLocalization();

@@ -15,8 +15,8 @@ namespace Apptork.Root.Features.Generation;
 /// <summary>
 /// Runs one generation. Idempotent (a job may be delivered twice): a run first claims the generation with a conditional UPDATE, so a
 /// duplicate delivery of the job, or the run of another worker, does nothing while one is under way; a run whose worker
-/// died is claimed again once it is stale. Results are stored under keys derived from the generation, so a repeated
-/// run overwrites rather than adds; the final failure refunds through the ledger with the generation's refund key,
+/// died is claimed again once it is stale, and one whose worker stops gracefully hands the generation back at once.
+/// Results are stored under keys derived from the generation, so a repeated run overwrites rather than adds; the final failure refunds through the ledger with the generation's refund key,
 /// which the ledger honours once. Retries are scheduled here, with the settings' backoff, not by Hangfire.
 /// </summary>
 public sealed partial class GenerationJob(
@@ -59,9 +59,23 @@ public sealed partial class GenerationJob(
         (string? Text, Guid? FileId) result;
         try
         {
+            // Only the provider's call gives way to a stopping worker: once its answer is in hand, storing it is quicker
+            // than another worker asking the provider again.
             result = run.Type == GenerationType.Text
                 ? (await provider.GenerateTextAsync(run.Prompt, run.MaxOutputTokens, cancellationToken), null)
-                : (null, await StoreImageAsync(run, await provider.GenerateImageAsync(run.Prompt, run.ImageSize, cancellationToken), cancellationToken));
+                : (null, await StoreImageAsync(run, await provider.GenerateImageAsync(run.Prompt, run.ImageSize, cancellationToken)));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The worker is stopping: Hangfire puts the job back in the queue when this throws, and another worker claims
+            // the generation at once, which it could not before it went stale if it were left running.
+            if (await HandBackAsync(run) == 1)
+            {
+                LogHandedBack(logger, run.Id);
+                RootMetrics.GenerationEntered("queued");
+            }
+
+            throw;
         }
         catch (TransientGenerationException exception) when (run.Attempts < settings.MaxAttempts)
         {
@@ -83,14 +97,14 @@ public sealed partial class GenerationJob(
 
             return;
         }
-        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception exception)
         {
             LogFailed(logger, run.Id, run.Attempts, exception.Message);
             await FailAndRefundAsync(run, exception.Message, cancellationToken);
             return;
         }
 
-        await FinishAsync(run, result.Text, result.FileId, cancellationToken);
+        await FinishAsync(run, result.Text, result.FileId);
     }
 
     /// <summary>
@@ -98,13 +112,13 @@ public sealed partial class GenerationJob(
     /// and its write would otherwise cost a second provider call. The write is conditional on this run's claim, so
     /// repeating it is safe; a longer outage escapes to Hangfire's retry.
     /// </summary>
-    private async Task FinishAsync(Generation run, string? text, Guid? fileId, CancellationToken cancellationToken)
+    private async Task FinishAsync(Generation run, string? text, Guid? fileId)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                if (await WriteResultAsync(run, text, fileId, cancellationToken) == 1)
+                if (await WriteResultAsync(run, text, fileId) == 1)
                 {
                     RootMetrics.GenerationEntered("succeeded");
                 }
@@ -114,7 +128,7 @@ public sealed partial class GenerationJob(
             catch (DbException exception) when (attempt < ResultWriteAttempts)
             {
                 LogResultWriteRetry(logger, run.Id, attempt, exception.Message);
-                await Task.Delay(TimeSpan.FromSeconds(attempt), time, cancellationToken);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), time);
             }
         }
     }
@@ -133,17 +147,17 @@ public sealed partial class GenerationJob(
         }
     }
 
-    /// <summary>The image as a file of the user's, under the generation's own key and id, so a repeated run replaces it.</summary>
-    private async Task<Guid> StoreImageAsync(Generation run, ImageOutput image, CancellationToken cancellationToken)
+    /// <summary>The image as a file of the user's, under the generation's own key and id, so a repeated run replaces it. Not cancelled: the answer is paid for.</summary>
+    private async Task<Guid> StoreImageAsync(Generation run, ImageOutput image)
     {
         var fileId = GenerationFiles.FileIdOf(run);
         var key = StoredFile.KeyFor(run.UserId, fileId);
         using (var content = new MemoryStream(image.Bytes))
         {
-            await storage.PutAsync(key, content, image.ContentType, cancellationToken);
+            await storage.PutAsync(key, content, image.ContentType, CancellationToken.None);
         }
 
-        if (!await db.Files.AnyAsync(file => file.Id == fileId, cancellationToken))
+        if (!await db.Files.AnyAsync(file => file.Id == fileId))
         {
             var now = time.GetUtcNow();
             db.Files.Add(new StoredFile
@@ -151,13 +165,13 @@ public sealed partial class GenerationJob(
                 Id = fileId, UserId = run.UserId, Filename = $"generation-{run.Id}{GenerationFiles.ExtensionOf(image.ContentType)}", ContentType = image.ContentType,
                 Size = image.Bytes.Length, Status = StoredFileStatus.Ready, StorageKey = key, CreatedAt = now, CompletedAt = now,
             });
-            await db.SaveChangesAsync(cancellationToken);
+            await db.SaveChangesAsync();
         }
 
         return fileId;
     }
 
-    private Task<int> WriteResultAsync(Generation run, string? text, Guid? fileId, CancellationToken cancellationToken)
+    private Task<int> WriteResultAsync(Generation run, string? text, Guid? fileId)
     {
         var now = time.GetUtcNow();
         return db.Generations.Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
@@ -167,7 +181,18 @@ public sealed partial class GenerationJob(
                 .SetProperty(generation => generation.ResultFileId, fileId)
                 .SetProperty(generation => generation.Error, (string?)null)
                 .SetProperty(generation => generation.UpdatedAt, now)
-                .SetProperty(generation => generation.CompletedAt, now), cancellationToken);
+                .SetProperty(generation => generation.CompletedAt, now));
+    }
+
+    /// <summary>Back to queued, this attempt uncounted: a stopping worker is not the provider failing.</summary>
+    private Task<int> HandBackAsync(Generation run)
+    {
+        var now = time.GetUtcNow();
+        return db.Generations.Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(generation => generation.Status, GenerationStatus.Queued)
+                .SetProperty(generation => generation.Attempts, run.Attempts - 1)
+                .SetProperty(generation => generation.UpdatedAt, now), CancellationToken.None);
     }
 
     private Task<int> ReleaseAsync(Generation run, string error, CancellationToken cancellationToken)
@@ -210,6 +235,9 @@ public sealed partial class GenerationJob(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId}'s result could not be written (try {Try}), writing it again: {Error}")]
     private static partial void LogResultWriteRetry(ILogger logger, Guid generationId, int @try, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Generation {GenerationId} handed back: the worker is stopping, another one takes it over")]
+    private static partial void LogHandedBack(ILogger logger, Guid generationId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId} attempt {Attempt} failed, retrying in {DelaySeconds} s: {Error}")]
     private static partial void LogRetry(ILogger logger, Guid generationId, int attempt, double delaySeconds, string error);

@@ -7,7 +7,7 @@ namespace Apptork.Root.Platform.Health;
 
 /// <summary>
 /// Plain probes for orchestrators: <c>/healthz/live</c> says the process answers; <c>/healthz/ready</c> says it can
-/// serve (database reachable and migrated). Neither names the health page (<see cref="HealthPage"/>), whose path is its secret.
+/// serve (database reachable and migrated, and not stopping). Neither names the health page (<see cref="HealthPage"/>), whose path is its secret.
 /// </summary>
 public static class HealthEndpoints
 {
@@ -18,7 +18,8 @@ public static class HealthEndpoints
     public static IServiceCollection AddHealthProbes(this IServiceCollection services)
     {
         services.AddHealthChecks()
-            .AddCheck<DatabaseMigratedCheck>("database", tags: [ReadyTag]);
+            .AddCheck<DatabaseMigratedCheck>("database", tags: [ReadyTag])
+            .AddCheck<StoppingCheck>("stopping", tags: [ReadyTag]);
         return services;
     }
 
@@ -50,5 +51,14 @@ public static class HealthEndpoints
                 return HealthCheckResult.Unhealthy($"database unreachable ({exception.GetType().Name})");
             }
         }
+    }
+
+    /// <summary>From the stop signal on, not ready: a load balancer stops sending requests while those under way finish.</summary>
+    private sealed class StoppingCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested
+                ? HealthCheckResult.Unhealthy("stopping: draining the requests under way")
+                : HealthCheckResult.Healthy());
     }
 }

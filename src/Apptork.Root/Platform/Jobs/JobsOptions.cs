@@ -30,7 +30,19 @@ public sealed class JobsOptions
     [Range(10, 86_400)]
     public int InvisibilityTimeoutSeconds { get; set; } = 1800;
 
-    /// <summary>How long a stopping worker lets running jobs finish before they are abandoned to another worker.</summary>
+    /// <summary>
+    /// How long a stopping worker lets running jobs finish; past it their cancellation token fires and each hands its
+    /// job back to the queue, where another worker picks it up at once.
+    /// </summary>
     [Range(1, 3600)]
     public int ShutdownTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>What a cancelled job may take to hand its work back (release its claim, put the job back in the queue).</summary>
+    public const int HandBackSeconds = 5;
+
+    /// <summary>Connections of the job storage's own pool beyond one per worker thread: enqueues, and the job server's own processes (heartbeat, schedulers, expiration).</summary>
+    public const int StorageConnectionsBesideWorkers = 10;
+
+    /// <summary>How long stopping the job server may take: the jobs' time to finish, then to hand back.</summary>
+    public TimeSpan StopBudget => TimeSpan.FromSeconds(ShutdownTimeoutSeconds + HandBackSeconds);
 }

@@ -30,6 +30,9 @@ public static class JobsSetup
 {
     public const string PostgresSchema = "hangfire";
 
+    /// <summary>The job storage's connections' <c>application_name</c>, and so its pool's name in the metrics.</summary>
+    public const string JobsApplicationName = "apptork-root-jobs";
+
     public static IServiceCollection AddJobs(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         services.AddSettings<JobsOptions>(JobsOptions.Section);
@@ -48,7 +51,7 @@ public static class JobsSetup
             var invisibility = TimeSpan.FromSeconds(provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value.InvisibilityTimeoutSeconds);
             return storage == JobStorageKind.Postgres
                 ? new PostgreSqlStorage(
-                    new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(PostgresConnectionString(configuration), PostgresOptions(prepareSchema: false, invisibility), null),
+                    new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(JobsConnectionString(configuration), PostgresOptions(prepareSchema: false, invisibility), null),
                     PostgresOptions(prepareSchema: false, invisibility))
                 : new SQLiteStorage(SqlitePath(configuration, environment), new SQLiteStorageOptions
                 {
@@ -82,7 +85,11 @@ public static class JobsSetup
             {
                 var settings = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value;
                 server.WorkerCount = settings.WorkerCount;
-                server.ShutdownTimeout = TimeSpan.FromSeconds(settings.ShutdownTimeoutSeconds);
+                // Hangfire cancels running jobs' tokens after StopTimeout and stops waiting for them
+                // after ShutdownTimeout; a cancelled job that throws is put back in the queue, where another worker finds it
+                // at its next poll.
+                server.StopTimeout = TimeSpan.FromSeconds(settings.ShutdownTimeoutSeconds);
+                server.ShutdownTimeout = settings.StopBudget;
                 server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
                 // Retries with backoff are scheduled jobs: picked up within 5 s of their time instead of Hangfire's 15.
                 server.SchedulePollingInterval = TimeSpan.FromSeconds(5);
@@ -105,7 +112,7 @@ public static class JobsSetup
     public static void InstallPostgresSchema(IConfiguration configuration)
     {
         var options = PostgresOptions(prepareSchema: true, TimeSpan.FromSeconds(new JobsOptions().InvisibilityTimeoutSeconds));
-        _ = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(PostgresConnectionString(configuration), options, null), options);
+        _ = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(JobsConnectionString(configuration), options, null), options);
     }
 
     private static PostgreSqlStorageOptions PostgresOptions(bool prepareSchema, TimeSpan invisibility) => new()
@@ -124,14 +131,22 @@ public static class JobsSetup
     /// <summary>
     /// The application's connection string under another application name, which gives Hangfire a connection pool of its
     /// own: a request that holds a pooled connection and enqueues a job (every generation) would otherwise wait for a
-    /// second one from the same pool, and a burst of such requests would exhaust it, each waiting on the others.
+    /// second one from the same pool, and a burst of such requests would exhaust it, each waiting on the others. The pool
+    /// is sized for what uses it (one connection per worker thread, and <see cref="JobsOptions.StorageConnectionsBesideWorkers"/>
+    /// for enqueues and the server's own processes), not Npgsql's default of 100 per process.
     /// </summary>
-    private static string PostgresConnectionString(IConfiguration configuration) =>
-        JobsConnectionString(configuration.GetConnectionString("Postgres")
-            ?? throw new StartupConfigurationException("ConnectionStrings__Postgres", "is required when Jobs__Storage=Postgres."));
-
-    public static string JobsConnectionString(string applicationConnectionString) =>
-        new Npgsql.NpgsqlConnectionStringBuilder(applicationConnectionString) { ApplicationName = "apptork-root-jobs" }.ConnectionString;
+    public static string JobsConnectionString(IConfiguration configuration)
+    {
+        var application = configuration.GetConnectionString("Postgres")
+            ?? throw new StartupConfigurationException("ConnectionStrings__Postgres", "is required when Jobs__Storage=Postgres.");
+        // Read leniently: a mistyped value is reported by name with the other settings, when the process starts.
+        var workers = int.TryParse(configuration[$"{JobsOptions.Section}:{nameof(JobsOptions.WorkerCount)}"], out var count) ? count : new JobsOptions().WorkerCount;
+        return new Npgsql.NpgsqlConnectionStringBuilder(application)
+        {
+            ApplicationName = JobsApplicationName,
+            MaxPoolSize = (RuntimeShape.From(configuration).Role.RunsJobs() ? workers : 0) + JobsOptions.StorageConnectionsBesideWorkers,
+        }.ConnectionString;
+    }
 
     /// <summary>
     /// Beside the embedded database file: <c>data/apptork-root.db</c> keeps its jobs in <c>data/apptork-root-jobs.db</c>,

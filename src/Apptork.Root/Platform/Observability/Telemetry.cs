@@ -65,6 +65,9 @@ public static class Telemetry
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(RootMetrics.MeterName)
+                // Npgsql's own: each connection pool's use (db.client.connection.count by state, .max), the application's
+                // and the job storage's apart by pool name, and every command's duration.
+                .AddMeter("Npgsql")
                 .AddOtlpExporter(otlp => DefaultToHttp(otlp, configuration, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")));
         }
 

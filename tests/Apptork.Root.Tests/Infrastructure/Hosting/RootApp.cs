@@ -62,6 +62,8 @@ public sealed class RootApp : WebApplicationFactory<Program>
             // Hundreds of test hosts run at once; a couple of job workers each is plenty, and spares PostgreSQL's connections.
             ["Jobs:WorkerCount"] = "2",
             ["Jobs:ShutdownTimeoutSeconds"] = "5",
+            // No load balancer reads a test host's readiness: it stops without the production shape's drain.
+            ["Shutdown:DrainSeconds"] = "0",
         };
         if (shape == DatabaseShape.Postgres)
         {
@@ -109,15 +111,15 @@ public sealed class RootApp : WebApplicationFactory<Program>
     /// </summary>
     public override async ValueTask DisposeAsync()
     {
+        // The application's pool, and its job storage's, which runs under its own application name and size (read while the host's settings are still there).
+        string[] pools = postgresConnectionString is null
+            ? []
+            : [postgresConnectionString, Apptork.Root.Platform.Jobs.JobsSetup.JobsConnectionString(Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>())];
         await base.DisposeAsync();
-        if (postgresConnectionString is not null)
+        foreach (var pooled in pools)
         {
-            // The application's pool, and its job storage's, which runs under its own application name.
-            foreach (var pooled in new[] { postgresConnectionString, Apptork.Root.Platform.Jobs.JobsSetup.JobsConnectionString(postgresConnectionString) })
-            {
-                await using var connection = new Npgsql.NpgsqlConnection(pooled);
-                Npgsql.NpgsqlConnection.ClearPool(connection);
-            }
+            await using var connection = new Npgsql.NpgsqlConnection(pooled);
+            Npgsql.NpgsqlConnection.ClearPool(connection);
         }
     }
 
