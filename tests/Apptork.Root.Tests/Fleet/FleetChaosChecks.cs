@@ -108,7 +108,7 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         var recent = new ConcurrentQueue<(User User, string Key)>();
         var unresolved = new ConcurrentBag<(Guid User, string Key)>();
         var unexpected = new ConcurrentQueue<string>();
-        int refused = 0, lostAnswers = 0, replays = 0, operations = 0;
+        int refused = 0, lostAnswers = 0, replays = 0, replaysNotKept = 0, operations = 0;
         var seed = TestSeed.Next();
 
         using var stop = new CancellationTokenSource();
@@ -172,7 +172,13 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
                     var (answer, lost) = await CreateUntilAnsweredAsync(http, owner, key, first.Prompt);
                     Interlocked.Add(ref lostAnswers, lost);
                     Interlocked.Increment(ref replays);
-                    if (answer?.Status != HttpStatusCode.Accepted || answer.Body != first.Answer)
+                    // The kept answer; or, when keeping it timed out on a busy Redis, the claim still in progress (for
+                    // minutes, as documented) or a run again that finds the first generation. Never another effect.
+                    if (answer?.Status == HttpStatusCode.Conflict || (answer?.Status == HttpStatusCode.Accepted && answer.Body != first.Answer && IdOf(answer.Body) == IdOf(first.Answer)))
+                    {
+                        Interlocked.Increment(ref replaysNotKept);
+                    }
+                    else if (answer?.Status != HttpStatusCode.Accepted || answer.Body != first.Answer)
                     {
                         unexpected.Enqueue($"replay: {answer?.Status} {answer?.Body}, first answer {first.Answer}");
                     }
@@ -192,7 +198,7 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
 
         Note(
             $"fleet bank test: {operations} operations by {BankClients} clients in {clock.Elapsed.TotalSeconds:0.0} s; {acknowledged.Count} generations accepted, "
-            + $"{replays} replays, {refused} refused for funds, {lostAnswers} answers lost to the kill and retried, {unresolved.Count} left claimed by the killed api");
+            + $"{replays} replays ({replaysNotKept} of answers Redis did not keep), {refused} refused for funds, {lostAnswers} answers lost to the kill and retried, {unresolved.Count} left claimed by the killed api");
         unexpected.ShouldBeEmpty(string.Join('\n', unexpected.Take(5)) + "\n" + fleet.DescribeProcesses());
         acknowledged.Count.ShouldBeGreaterThan(BankClients);
 
@@ -205,7 +211,7 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         foreach (var ((user, key), (prompt, answer)) in acknowledged)
         {
             byKey.TryGetValue((user, key), out var generation).ShouldBeTrue($"the accepted generation of key {key} is missing");
-            generation!.Id.ShouldBe(JsonDocument.Parse(answer).RootElement.GetProperty("id").GetGuid());
+            generation!.Id.ShouldBe(IdOf(answer));
             generation.Prompt.ShouldBe(prompt);
         }
 
@@ -248,7 +254,7 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         {
             var (answer, _) = await CreateUntilAnsweredAsync(http, user, Guid.NewGuid().ToString("N"), $"spread {index} {Guid.NewGuid():N}");
             answer!.Status.ShouldBe(HttpStatusCode.Accepted, answer.Body);
-            created.Add(JsonDocument.Parse(answer.Body).RootElement.GetProperty("id").GetGuid());
+            created.Add(IdOf(answer.Body));
         }
 
         var victim = fleet.Workers[0];
@@ -339,7 +345,7 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         var prompt = $"handed back {Guid.NewGuid():N}";
         var (created, _) = await CreateUntilAnsweredAsync(http, user, Guid.NewGuid().ToString("N"), prompt);
         created!.Status.ShouldBe(HttpStatusCode.Accepted, created.Body);
-        var id = JsonDocument.Parse(created.Body).RootElement.GetProperty("id").GetGuid();
+        var id = IdOf(created.Body);
         var waited = Stopwatch.StartNew();
         List<int> processedBy;
         while (!ai.Calls.Any(call => call.Prompt == prompt) || (processedBy = (await ProcessedByAsync([id])).GetValueOrDefault(id, [])).Count == 0)
@@ -367,6 +373,8 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         (await EntriesAsync([user.Id])).Count(entry => entry.IdempotencyKey == $"generation:{id}:charge").ShouldBe(1);
         (await EntriesAsync([user.Id])).ShouldNotContain(entry => entry.Kind == "refund");
     }
+
+    private static Guid IdOf(string generation) => JsonDocument.Parse(generation).RootElement.GetProperty("id").GetGuid();
 
     /// <summary>To the test's output, where a run's figures are read.</summary>
     private static void Note(string message)
