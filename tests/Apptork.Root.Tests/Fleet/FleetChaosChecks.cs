@@ -337,7 +337,8 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         exited.Output.ShouldContain("Drained: every request accepted was answered");
         answers.Count(sent => sent.At > signalled && sent.Answer!.Upstream == stopped.Upstream)
             .ShouldBeGreaterThan(0, "the stopping api kept serving while the proxy still sent it requests");
-        await stopped.RestartAsync();
+        // Back while the worker half runs, which needs no third api.
+        var apiBack = stopped.RestartAsync();
 
         // Then a worker stopped while its generation waits on a slow provider.
         ai.Delay = TimeSpan.FromSeconds(8);
@@ -365,7 +366,7 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         var generation = (await UntilEndedAsync([user.Id], TimeSpan.FromSeconds(30))).Single(generation => generation.Id == id);
         // Promptly: well before a crashed worker's job would have been found again (invisibility, then staleness).
         sinceExit.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(8));
-        await running.RestartAsync();
+        await Task.WhenAll(apiBack, running.RestartAsync());
 
         (generation.Status, generation.Attempts, generation.ResultText).ShouldBe(("Succeeded", 1, $"Local answer to: {prompt}"));
         (await ProcessedByAsync([id]))[id].ShouldBe([processedBy[0], other.ProcessId], "started on the stopped worker, finished on the other");
