@@ -45,6 +45,12 @@ public sealed class LocalOpenAi : IAsyncDisposable
     /// <summary>How long a call made under <see cref="AiBehaviour.Hang"/> waits before its 504 (unless the caller gives up first).</summary>
     public TimeSpan HangTime { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long each call waits before it behaves: a slow provider, so that a job is still running when a test acts.</summary>
+    public TimeSpan Delay { get; set; }
+
+    /// <summary>Prompts that start with it are answered 500 whatever <see cref="Behaviour"/> says: failures among successes.</summary>
+    public string? FailingPromptPrefix { get; set; }
+
     /// <summary>The image bytes the provider answers with.</summary>
     public byte[] Image { get; } = Apptork.Root.Features.Generation.OfflineGenerationProvider.Png(RandomNumberGenerator.GetBytes(32));
 
@@ -81,7 +87,7 @@ public sealed class LocalOpenAi : IAsyncDisposable
         var prompt = request["messages"]?.AsArray().LastOrDefault()?["content"]?.ToString();
         Calls.Enqueue(("chat", request["model"]?.ToString(), prompt));
         Requests.Enqueue(request);
-        return await BehaveAsync(context) ?? Results.Json(new JsonObject
+        return await BehaveAsync(context, prompt) ?? Results.Json(new JsonObject
         {
             ["id"] = "chatcmpl-local", ["object"] = "chat.completion", ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["model"] = request["model"]?.ToString(),
             ["choices"] = new JsonArray(new JsonObject
@@ -98,21 +104,27 @@ public sealed class LocalOpenAi : IAsyncDisposable
         var request = JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync())!;
         Calls.Enqueue(("images", request["model"]?.ToString(), request["prompt"]?.ToString()));
         Requests.Enqueue(request);
-        return await BehaveAsync(context) ?? Results.Json(new JsonObject
+        return await BehaveAsync(context, request["prompt"]?.ToString()) ?? Results.Json(new JsonObject
         {
             ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             ["data"] = new JsonArray(new JsonObject { ["b64_json"] = Convert.ToBase64String(Image) }),
         });
     }
 
-    private async Task<IResult?> BehaveAsync(HttpContext context)
+    private async Task<IResult?> BehaveAsync(HttpContext context, string? prompt)
     {
         if (context.Request.Headers.Authorization.ToString() != $"Bearer {ApiKey}")
         {
             return Results.Json(new JsonObject { ["error"] = new JsonObject { ["message"] = "Incorrect API key provided.", ["type"] = "invalid_request_error" } }, statusCode: 401);
         }
 
-        switch (Behaviour)
+        if (Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(Delay, context.RequestAborted);
+        }
+
+        var behaviour = FailingPromptPrefix is { } prefix && prompt?.StartsWith(prefix, StringComparison.Ordinal) == true ? AiBehaviour.Fail : Behaviour;
+        switch (behaviour)
         {
             case AiBehaviour.Fail:
                 return Results.Json(new JsonObject { ["error"] = new JsonObject { ["message"] = "The server is overloaded.", ["type"] = "server_error" } }, statusCode: 500);

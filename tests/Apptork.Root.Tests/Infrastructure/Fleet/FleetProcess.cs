@@ -48,6 +48,9 @@ public sealed class FleetProcess : IAsyncDisposable
 
     public bool HasExited => running.HasExited;
 
+    /// <summary>The running process's id (a new one after a restart): the job server names itself <c>machine:pid</c>.</summary>
+    public int ProcessId => running.ProcessId;
+
     /// <summary>Everything the process wrote, across its restarts.</summary>
     public string Output
     {
