@@ -343,6 +343,9 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
             .ShouldBeGreaterThan(0, "the stopping api kept serving while the proxy still sent it requests");
         // Back while the worker half runs, which needs no third api.
         var apiBack = stopped.RestartAsync();
+        // The steady load's generations end first, at the provider's full speed: on a busy machine a backlog of them would
+        // still be queued when the provider slows down below, and hold the workers for minutes.
+        await UntilEndedAsync([.. users.Select(steady => steady.Id)], TimeSpan.FromSeconds(90));
 
         // Then a worker stopped while its generation waits on a slow provider.
         ai.Delay = TimeSpan.FromSeconds(8);
