@@ -78,8 +78,15 @@ public sealed class WorkerStopTests(PostgresServer postgres, SmtpServer smtp)
         (generation.Status, generation.Attempts).ShouldBe((GenerationStatus.Succeeded, 1));
         ai.Calls.Count.ShouldBe(2);
         // Put back in the queue as it was, never failed nor scheduled for a retry: taken from the queue again, and run to its end.
-        var states = await books.WithDbAsync(db => db.Database.SqlQuery<string>(
+        // Hangfire records Succeeded only after the job method (which ended the generation) returns: wait for it.
+        Task<List<string>> GenerationJobStatesAsync() => books.WithDbAsync(db => db.Database.SqlQuery<string>(
             $"SELECT s.name AS \"Value\" FROM hangfire.state s JOIN hangfire.job j ON j.id = s.jobid WHERE j.invocationdata::text LIKE '%GenerationJob%' ORDER BY s.id").ToListAsync(Cancel));
+        var states = await GenerationJobStatesAsync();
+        for (var statesDeadline = DateTime.UtcNow.AddSeconds(15); states.Count < 4 && DateTime.UtcNow < statesDeadline; states = await GenerationJobStatesAsync())
+        {
+            await Task.Delay(100, Cancel);
+        }
+
         states.ShouldBe(["Enqueued", "Processing", "Processing", "Succeeded"]);
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
             .ShouldBe([(3L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation)]);

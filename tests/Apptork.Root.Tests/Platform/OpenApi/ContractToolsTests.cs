@@ -75,9 +75,11 @@ public sealed class ContractToolsTests(ServedContract contract, ITestOutputHelpe
         // Only the app answers: the reference must render from what the app serves (Scalar's web fonts stay out, so
         // the page looks the same with or without a network).
         await page.RouteAsync("**/*", route => new Uri(route.Request.Url).Authority == app.Authority ? route.ContinueAsync() : route.AbortAsync());
-        await page.GotoAsync(new Uri(app, "/docs").AbsoluteUri);
+        // The script bundle is megabytes: on a loaded machine its "load" event may come late, so the navigation waits
+        // for the document only and the selector below for the rendering.
+        await page.GotoAsync(new Uri(app, "/docs").AbsoluteUri, new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 60_000 });
         // The reference is a script that renders the document it fetches: its first operation's entry means it has.
-        await page.WaitForSelectorAsync("a[href='#tag/auth/POST/api/v1/auth/otp/request']", new() { Timeout = 60_000 });
+        await page.WaitForSelectorAsync("a[href='#tag/auth/POST/api/v1/auth/otp/request']", new() { Timeout = 90_000 });
 
         var screenshot = HeadlessChromium.ScreenshotPath("docs");
         await page.ScreenshotAsync(new() { Path = screenshot });
