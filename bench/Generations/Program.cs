@@ -9,7 +9,9 @@ using Apptork.Root.Features.Auth.Tokens;
 using Apptork.Root.Features.Auth.Users;
 using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Wallet;
+using Apptork.Root.Platform.Health;
 using Apptork.Root.Platform.Persistence;
+using Hangfire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -22,6 +24,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using OpenAI;
 
 namespace Generations;
@@ -82,7 +85,7 @@ internal static class GenerationsBenchmark
         // worker process started afterwards: the workers' throughput, apart from the API's. Then the latency again, with
         // the api and the worker apart as in production, where the worker learns of a job by polling the storage.
         List<double> apart = [];
-        double createdPerSecond, jobsPerSecond;
+        double createdPerSecond, dispatchedPerSecond, jobsPerSecond, noOpJobsPerSecond;
         await using (var api = GenerationHost.Start(args[0], provider.Endpoint, "api"))
         {
             using var http = await SignedInClientAsync(api, credits: jobs + samples);
@@ -91,15 +94,28 @@ internal static class GenerationsBenchmark
             await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = Clients },
                 async (index, _) => created.Add(await CreateAsync(http, $"throughput {index}")));
             createdPerSecond = jobs / creating.Elapsed.TotalSeconds;
+            // The api's dispatcher enqueues the jobs behind the requests; the worker starts once they are all in Hangfire.
+            await WaitUntilDispatchedAsync(api.Services);
+            dispatchedPerSecond = jobs / creating.Elapsed.TotalSeconds;
 
             // From the first job done to the last, so the worker process's start is not counted.
-            await using var worker = WorkerProcess.Start(args[0], provider.Endpoint);
-            var completed = await WaitForAllAsync(api.Services, [.. created]);
-            jobsPerSecond = (jobs - 1) / (completed.Last - completed.First).TotalSeconds;
-
-            for (var index = 0; index < samples; index++)
+            await using (WorkerProcess.Start(args[0], provider.Endpoint))
             {
-                apart.Add((await GenerateAndWaitAsync(http, $"apart {index}")).TotalMilliseconds);
+                var completed = await WaitForAllAsync(api.Services, [.. created]);
+                jobsPerSecond = (jobs - 1) / (completed.Last - completed.First).TotalSeconds;
+            }
+
+            // Hangfire's own cost per job, with no work in it: the worker's health ping, which does nothing.
+            var pings = EnqueuePings(api.Services, jobs);
+            await using (var worker = WorkerProcess.Start(args[0], provider.Endpoint))
+            {
+                var succeeded = await WaitForSucceededAsync(args[0], pings);
+                noOpJobsPerSecond = (jobs - 1) / (succeeded.Last - succeeded.First).TotalSeconds;
+
+                for (var index = 0; index < samples; index++)
+                {
+                    apart.Add((await GenerateAndWaitAsync(http, $"apart {index}")).TotalMilliseconds);
+                }
             }
         }
 
@@ -116,7 +132,16 @@ internal static class GenerationsBenchmark
         Console.WriteLine($"{$"generations created by an api process, {Clients} clients",-58} {createdPerSecond,8:F0} /s");
         Console.WriteLine($"{$"{jobs} queued jobs run by a worker process",-58} {jobsPerSecond,8:F0} jobs/s");
         Console.WriteLine($"{$"the provider calls alone, {Workers} at once (baseline)",-58} {callsPerSecond,8:F0} calls/s");
+        Console.WriteLine($"{$"the same jobs enqueued by the api's dispatcher (creation included)",-58} {dispatchedPerSecond,8:F0} /s");
+        Console.WriteLine($"{$"{jobs} queued no-op jobs (the health ping) run by a worker",-58} {noOpJobsPerSecond,8:F0} jobs/s");
         Console.WriteLine($"ratio jobs/s to calls/s: {jobsPerSecond / callsPerSecond:F2}");
+        Console.WriteLine(FormattableString.Invariant($"RESULT generation_create_per_s={createdPerSecond:F0}"));
+        Console.WriteLine(FormattableString.Invariant($"RESULT generation_dispatch_per_s={dispatchedPerSecond:F0}"));
+        Console.WriteLine(FormattableString.Invariant($"RESULT generation_succeeded_p50_ms={Percentile(apart, 50):F1}"));
+        Console.WriteLine(FormattableString.Invariant($"RESULT generation_succeeded_p95_ms={Percentile(apart, 95):F1}"));
+        Console.WriteLine(FormattableString.Invariant($"RESULT generation_succeeded_one_process_p95_ms={Percentile(ours, 95):F1}"));
+        Console.WriteLine(FormattableString.Invariant($"RESULT worker_jobs_per_s={jobsPerSecond:F0}"));
+        Console.WriteLine(FormattableString.Invariant($"RESULT worker_noop_jobs_per_s={noOpJobsPerSecond:F0}"));
         return 0;
     }
 
@@ -176,6 +201,52 @@ internal static class GenerationsBenchmark
                 return (times.Min(), times.Max());
             }
 
+            await Task.Delay(20);
+        }
+    }
+
+    private static async Task WaitUntilDispatchedAsync(IServiceProvider services)
+    {
+        while (true)
+        {
+            await using var scope = services.CreateAsyncScope();
+            if (!await scope.ServiceProvider.GetRequiredService<RootDbContext>().UndispatchedGenerations.AnyAsync())
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Health pings enqueued through the api's Hangfire client, four at once as the dispatcher's callers might; their job ids.</summary>
+    private static long[] EnqueuePings(IServiceProvider services, int count)
+    {
+        var client = services.GetRequiredService<IBackgroundJobClient>();
+        var ids = new ConcurrentBag<long>();
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            _ => ids.Add(long.Parse(client.Enqueue<HealthPingJob>(ping => ping.RunAsync()), CultureInfo.InvariantCulture)));
+        return [.. ids];
+    }
+
+    /// <summary>When the first and the last of the jobs entered Hangfire's Succeeded state, read from its storage.</summary>
+    private static async Task<(DateTime First, DateTime Last)> WaitForSucceededAsync(string connectionString, long[] jobIds)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        while (true)
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT count(*), min(createdat), max(createdat) FROM hangfire.state WHERE name = 'Succeeded' AND jobid = ANY(@ids)", connection);
+            command.Parameters.AddWithValue("ids", jobIds);
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            if (reader.GetInt64(0) == jobIds.Length)
+            {
+                return (reader.GetDateTime(1), reader.GetDateTime(2));
+            }
+
+            await reader.DisposeAsync();
             await Task.Delay(20);
         }
     }

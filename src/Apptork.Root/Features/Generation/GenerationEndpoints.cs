@@ -8,7 +8,6 @@ using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Idempotency;
-using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Localization;
 using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.OpenApi;
@@ -66,7 +65,7 @@ public static class GenerationEndpoints
     }
 
     private static async Task<Accepted<GenerationView>> CreateAsync(
-        GenerationBody body, HttpContext context, RootDbContext db, Ledger ledger, JobEnqueuer jobs, IOptions<GenerationOptions> options,
+        GenerationBody body, HttpContext context, RootDbContext db, Ledger ledger, GenerationDispatcher dispatcher, IOptions<GenerationOptions> options,
         IOptions<AiOptions> ai, TimeProvider time, CancellationToken cancellationToken)
     {
         if (ai.Value.ActiveProvider == AiProvider.None)
@@ -90,10 +89,12 @@ public static class GenerationEndpoints
             IdempotencyKey = idempotency.Key, RequestHash = idempotency.RequestHash, CreatedAt = now, UpdatedAt = now,
         };
 
-        // The generation and its charge commit together: never a charge without a generation, nor a free one.
+        // The generation, its charge and the job it is owed commit together: never a charge without a generation, nor a
+        // free one, nor one without its job.
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             db.Generations.Add(generation);
+            db.UndispatchedGenerations.Add(new UndispatchedGeneration { GenerationId = generation.Id });
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -101,7 +102,7 @@ public static class GenerationEndpoints
             catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
             {
                 await transaction.RollbackAsync(cancellationToken);
-                return await AlreadyCreatedAsync(db, jobs, idempotency, cancellationToken);
+                return await AlreadyCreatedAsync(db, idempotency, cancellationToken);
             }
 
             await ledger.PostAsync(userId, -generation.Cost, LedgerEntryKind.Generation, generation.ChargeKey, generation.Reference, @operator: null, memo: null, cancellationToken);
@@ -109,29 +110,22 @@ public static class GenerationEndpoints
         }
 
         RootMetrics.GenerationEntered("queued");
-
-        // After the commit, so the job finds its row; a process dying in between leaves it to GenerationRecoveryJob.
-        await jobs.EnqueueAsync(GenerationJob.For(generation.Id));
+        dispatcher.Wake();
         return TypedResults.Accepted($"/api/v1/generations/{generation.Id}", GenerationView.Of(generation, null));
     }
 
     /// <summary>
-    /// The generation an earlier run of this request created and paid for, whose kept answer was lost: answered as then,
-    /// and enqueued again while still queued, in case its process died before enqueuing it (a second job does nothing).
-    /// Another request under the same key is refused as the kept answer would have refused it.
+    /// The generation an earlier run of this request created and paid for, whose kept answer was lost: answered as then
+    /// (its job was committed with it, so it is dispatched whatever became of that run). Another request under the same
+    /// key is refused as the kept answer would have refused it.
     /// </summary>
     private static async Task<Accepted<GenerationView>> AlreadyCreatedAsync(
-        RootDbContext db, JobEnqueuer jobs, IdempotentRequest idempotency, CancellationToken cancellationToken)
+        RootDbContext db, IdempotentRequest idempotency, CancellationToken cancellationToken)
     {
         db.ChangeTracker.Clear();
         var earlier = await db.Generations.AsNoTracking()
             .SingleAsync(candidate => candidate.UserId == idempotency.UserId && candidate.IdempotencyKey == idempotency.Key, cancellationToken);
         idempotency.RefuseUnlessSameAs(earlier.RequestHash);
-        if (earlier.Status == GenerationStatus.Queued)
-        {
-            await jobs.EnqueueAsync(GenerationJob.For(earlier.Id));
-        }
-
         return TypedResults.Accepted($"/api/v1/generations/{earlier.Id}", GenerationView.Of(earlier, null));
     }
 

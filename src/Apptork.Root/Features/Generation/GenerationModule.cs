@@ -22,6 +22,9 @@ public static class GenerationModule
         });
         services.AddSingleton<GenerationStreamUrls>();
         services.AddScoped<GenerationJob>();
+        // In every role: a worker too dispatches what a dead api process left owed.
+        services.AddSingleton<GenerationDispatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<GenerationDispatcher>());
         services.AddScoped<IRecurringJob, GenerationRecoveryJob>();
         services.AddSingleton<IValidator<GenerationBody>, GenerationBodyValidator>();
         return builder;

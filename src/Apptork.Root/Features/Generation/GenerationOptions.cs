@@ -38,6 +38,13 @@ public sealed class GenerationOptions
     public int StaleAfterSeconds { get; set; } = 900;
 
     /// <summary>
+    /// How often every process looks for generations whose job is still owed (their creating process died between its
+    /// commit and the dispatch): the longest such a generation waits for its job.
+    /// </summary>
+    [Range(1, 3600)]
+    public int DispatchSweepSeconds { get; set; } = 5;
+
+    /// <summary>
     /// How long a signed event-stream link (<c>POST /generations/{id}/stream-url</c>) may be opened: long enough to
     /// hand it to an <c>EventSource</c>, short enough that a leaked one is soon worthless. An open stream is not cut.
     /// </summary>

@@ -58,6 +58,9 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<Generation> Generations => Set<Generation>();
 
+    /// <summary>Generations whose job is still owed to the job storage (the dispatch outbox).</summary>
+    public DbSet<UndispatchedGeneration> UndispatchedGenerations => Set<UndispatchedGeneration>();
+
     public DbSet<FeatureFlag> FeatureFlags => Set<FeatureFlag>();
 
     public DbSet<Message> Messages => Set<Message>();
@@ -101,6 +104,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new ProcessedPaymentEventConfiguration());
         builder.ApplyConfiguration(new StoredFileConfiguration());
         builder.ApplyConfiguration(new GenerationConfiguration());
+        builder.ApplyConfiguration(new UndispatchedGenerationConfiguration());
         builder.ApplyConfiguration(new TranslationConfiguration());
         builder.ApplyConfiguration(new FeatureFlagConfiguration());
         builder.ApplyConfiguration(new MessageConfiguration());

@@ -1104,6 +1104,18 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                     b.ToTable("generations", (string)null);
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.Generation.UndispatchedGeneration", b =>
+                {
+                    b.Property<Guid>("GenerationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("generation_id");
+
+                    b.HasKey("GenerationId")
+                        .HasName("pk_undispatched_generations");
+
+                    b.ToTable("undispatched_generations", (string)null);
+                });
+
             modelBuilder.Entity("Apptork.Root.Features.Messages.Message", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1620,6 +1632,16 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_generations_users_user_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Generation.UndispatchedGeneration", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Generation.Generation", null)
+                        .WithOne()
+                        .HasForeignKey("Apptork.Root.Features.Generation.UndispatchedGeneration", "GenerationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_undispatched_generations_generations_generation_id");
                 });
 
             modelBuilder.Entity("Apptork.Root.Features.Messages.MessageDismissal", b =>

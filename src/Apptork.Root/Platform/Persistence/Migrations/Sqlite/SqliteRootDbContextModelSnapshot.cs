@@ -1089,6 +1089,18 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.ToTable("generations", (string)null);
                 });
 
+            modelBuilder.Entity("Apptork.Root.Features.Generation.UndispatchedGeneration", b =>
+                {
+                    b.Property<Guid>("GenerationId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("generation_id");
+
+                    b.HasKey("GenerationId")
+                        .HasName("pk_undispatched_generations");
+
+                    b.ToTable("undispatched_generations", (string)null);
+                });
+
             modelBuilder.Entity("Apptork.Root.Features.Messages.Message", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1597,6 +1609,16 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_generations_users_user_id");
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Generation.UndispatchedGeneration", b =>
+                {
+                    b.HasOne("Apptork.Root.Features.Generation.Generation", null)
+                        .WithOne()
+                        .HasForeignKey("Apptork.Root.Features.Generation.UndispatchedGeneration", "GenerationId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_undispatched_generations_generations_generation_id");
                 });
 
             modelBuilder.Entity("Apptork.Root.Features.Messages.MessageDismissal", b =>

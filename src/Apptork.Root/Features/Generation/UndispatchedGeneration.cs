@@ -1,0 +1,25 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Apptork.Root.Features.Generation;
+
+/// <summary>
+/// A generation whose job is not yet in the job storage: written in the transaction that creates and charges the
+/// generation, removed by <see cref="GenerationDispatcher"/> once its job is enqueued. Whatever process commits the
+/// generation, and whenever it dies, the row says the job is still owed.
+/// </summary>
+public sealed class UndispatchedGeneration
+{
+    public Guid GenerationId { get; set; }
+}
+
+public sealed class UndispatchedGenerationConfiguration : IEntityTypeConfiguration<UndispatchedGeneration>
+{
+    public void Configure(EntityTypeBuilder<UndispatchedGeneration> builder)
+    {
+        builder.ToTable("undispatched_generations");
+        builder.HasKey(undispatched => undispatched.GenerationId);
+        builder.Property(undispatched => undispatched.GenerationId).ValueGeneratedNever();
+        builder.HasOne<Generation>().WithOne().HasForeignKey<UndispatchedGeneration>(undispatched => undispatched.GenerationId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
