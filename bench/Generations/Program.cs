@@ -314,6 +314,8 @@ internal sealed class GenerationHost(string connectionString, string aiEndpoint,
             ["Throttling:Rates:user:free"] = "unlimited",
             ["Throttling:Rates:ai_generation:free"] = "unlimited",
             ["Logging:LogLevel:Default"] = "Warning",
+            // How often idle workers poll the queue, to compare intervals in one sitting (the product's default otherwise).
+            ["Jobs:QueuePollMilliseconds"] = Environment.GetEnvironmentVariable("BENCH_QUEUE_POLL_MS") ?? new Apptork.Root.Platform.Jobs.JobsOptions().QueuePollMilliseconds.ToString(CultureInfo.InvariantCulture),
         };
     }
 

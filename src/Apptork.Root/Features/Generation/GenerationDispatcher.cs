@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Apptork.Root.Platform.Persistence;
-using Hangfire;
+using Apptork.Root.Platform.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +20,7 @@ namespace Apptork.Root.Features.Generation;
 /// enqueued again; the job's claim (a conditional UPDATE from queued to running) makes the second job do nothing.
 /// </remarks>
 public sealed partial class GenerationDispatcher(
-    IServiceScopeFactory scopes, IBackgroundJobClient jobs, IOptions<GenerationOptions> options, ILogger<GenerationDispatcher> logger) : BackgroundService
+    IServiceScopeFactory scopes, JobEnqueuer enqueuer, IOptions<GenerationOptions> options, ILogger<GenerationDispatcher> logger) : BackgroundService
 {
     private const int BatchSize = 100;
 
@@ -74,10 +74,10 @@ public sealed partial class GenerationDispatcher(
         {
             // The embedded shape has one process, so no other dispatcher to keep apart from; and a SQLite transaction
             // held over the enqueues would hold every request's write.
-            var owed = await db.UndispatchedGenerations.OrderBy(undispatched => undispatched.GenerationId).Select(undispatched => undispatched.GenerationId)
-                .Take(BatchSize).ToListAsync(cancellationToken);
-            Enqueue(owed);
-            await db.UndispatchedGenerations.Where(undispatched => owed.Contains(undispatched.GenerationId)).ExecuteDeleteAsync(CancellationToken.None);
+            var owed = await db.UndispatchedGenerations.AsNoTracking().OrderBy(undispatched => undispatched.GenerationId).Take(BatchSize).ToListAsync(cancellationToken);
+            await EnqueueAsync(owed);
+            var ids = owed.Select(undispatched => undispatched.GenerationId).ToList();
+            await db.UndispatchedGenerations.Where(undispatched => ids.Contains(undispatched.GenerationId)).ExecuteDeleteAsync(CancellationToken.None);
             return owed.Count;
         }
 
@@ -86,27 +86,35 @@ public sealed partial class GenerationDispatcher(
         // are locked, never the generations, whose jobs may already be claiming them. Row locks work through PgBouncer
         // in transaction mode, as the transaction keeps its server connection.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var batch = await db.Database.SqlQuery<Guid>(
-            $"SELECT generation_id AS \"Value\" FROM undispatched_generations ORDER BY generation_id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED")
+        var batch = await db.UndispatchedGenerations.FromSql(
+            $"SELECT * FROM undispatched_generations ORDER BY generation_id LIMIT {BatchSize} FOR UPDATE SKIP LOCKED").AsNoTracking()
             .ToListAsync(cancellationToken);
         if (batch.Count == 0)
         {
             return 0;
         }
 
-        Enqueue(batch);
+        await EnqueueAsync(batch);
         // Not cancelled past here: the jobs are in Hangfire, and rows left behind would only enqueue them again.
-        await db.UndispatchedGenerations.Where(undispatched => batch.Contains(undispatched.GenerationId)).ExecuteDeleteAsync(CancellationToken.None);
+        var dispatched = batch.Select(undispatched => undispatched.GenerationId).ToList();
+        await db.UndispatchedGenerations.Where(undispatched => dispatched.Contains(undispatched.GenerationId)).ExecuteDeleteAsync(CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
         return batch.Count;
     }
 
-    private void Enqueue(List<Guid> generationIds)
+    /// <summary>On the job enqueuer's own threads, several at once: Hangfire's client blocks on each enqueue's round trips.</summary>
+    private async Task EnqueueAsync(List<UndispatchedGeneration> owed)
     {
-        foreach (var id in generationIds)
+        var enqueues = new List<Task<string>>(owed.Count);
+        foreach (var undispatched in owed)
         {
-            jobs.Enqueue(GenerationJob.For(id));
+            using (JobContext.EnqueuingFor(undispatched.CorrelationId, undispatched.UserId))
+            {
+                enqueues.Add(enqueuer.EnqueueAsync(GenerationJob.For(undispatched.GenerationId)));
+            }
         }
+
+        await Task.WhenAll(enqueues);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generations' jobs not dispatched, trying again at the next wake-up or sweep: {Error}")]

@@ -94,7 +94,7 @@ public static class GenerationEndpoints
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             db.Generations.Add(generation);
-            db.UndispatchedGenerations.Add(new UndispatchedGeneration { GenerationId = generation.Id });
+            db.UndispatchedGenerations.Add(new UndispatchedGeneration { GenerationId = generation.Id, UserId = userId, CorrelationId = context.TraceIdentifier });
             try
             {
                 await db.SaveChangesAsync(cancellationToken);

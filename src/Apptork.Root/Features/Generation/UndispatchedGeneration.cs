@@ -11,6 +11,11 @@ namespace Apptork.Root.Features.Generation;
 public sealed class UndispatchedGeneration
 {
     public Guid GenerationId { get; set; }
+
+    /// <summary>The creating request's user and correlation id, which the job carries into its log lines as an enqueue from the request would.</summary>
+    public Guid UserId { get; set; }
+
+    public string? CorrelationId { get; set; }
 }
 
 public sealed class UndispatchedGenerationConfiguration : IEntityTypeConfiguration<UndispatchedGeneration>
@@ -20,6 +25,7 @@ public sealed class UndispatchedGenerationConfiguration : IEntityTypeConfigurati
         builder.ToTable("undispatched_generations");
         builder.HasKey(undispatched => undispatched.GenerationId);
         builder.Property(undispatched => undispatched.GenerationId).ValueGeneratedNever();
+        builder.Property(undispatched => undispatched.CorrelationId).HasMaxLength(64);
         builder.HasOne<Generation>().WithOne().HasForeignKey<UndispatchedGeneration>(undispatched => undispatched.GenerationId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -14,10 +14,32 @@ public sealed class JobContext(IHttpContextAccessor httpContext, ILoggerFactory 
     public const string UserIdParameter = "UserId";
     private const string ScopeItem = "apptork:log-scope";
 
+    // The request a job is enqueued for when it is enqueued after the request (an outbox's dispatcher).
+    private static readonly AsyncLocal<JobOrigin?> Origin = new();
+
     private readonly ILogger logger = loggers.CreateLogger("Apptork.Root.Jobs");
+
+    /// <summary>Until disposed, jobs enqueued on this flow carry these ids, as if enqueued by the request that had them.</summary>
+    public static IDisposable EnqueuingFor(string? correlationId, Guid userId)
+    {
+        var previous = Origin.Value;
+        Origin.Value = new JobOrigin(correlationId, userId);
+        return new OriginScope(previous);
+    }
 
     public void OnCreating(CreatingContext context)
     {
+        if (Origin.Value is { } origin)
+        {
+            if (origin.CorrelationId is not null)
+            {
+                context.SetJobParameter(CorrelationIdParameter, origin.CorrelationId);
+            }
+
+            context.SetJobParameter(UserIdParameter, origin.UserId.ToString());
+            return;
+        }
+
         if (httpContext.HttpContext is not { } request)
         {
             return;
@@ -52,5 +74,12 @@ public sealed class JobContext(IHttpContextAccessor httpContext, ILoggerFactory 
         {
             disposable.Dispose();
         }
+    }
+
+    private sealed record JobOrigin(string? CorrelationId, Guid UserId);
+
+    private sealed class OriginScope(JobOrigin? previous) : IDisposable
+    {
+        public void Dispose() => Origin.Value = previous;
     }
 }

@@ -37,6 +37,13 @@ public sealed class JobsOptions
     [Range(1, 3600)]
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How often each idle worker thread looks for a new job in PostgreSQL's queue: a worker apart from the api learns of a
+    /// job only by polling, so this bounds the wait from enqueue to start. Each idle thread makes one cheap query per poll.
+    /// </summary>
+    [Range(10, 10_000)]
+    public int QueuePollMilliseconds { get; set; } = 100;
+
     /// <summary>What a cancelled job may take to hand its work back (release its claim, put the job back in the queue).</summary>
     public const int HandBackSeconds = 5;
 

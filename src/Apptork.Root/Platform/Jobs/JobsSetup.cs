@@ -48,11 +48,13 @@ public static class JobsSetup
         // its own, every host in a process (the test suite runs hundreds) keeps its own database and services.
         services.AddSingleton<Hangfire.JobStorage>(provider =>
         {
-            var invisibility = TimeSpan.FromSeconds(provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value.InvisibilityTimeoutSeconds);
+            var settings = provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value;
+            var invisibility = TimeSpan.FromSeconds(settings.InvisibilityTimeoutSeconds);
+            var poll = TimeSpan.FromMilliseconds(settings.QueuePollMilliseconds);
             return storage == JobStorageKind.Postgres
                 ? new PostgreSqlStorage(
-                    new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(JobsConnectionString(configuration), PostgresOptions(prepareSchema: false, invisibility), null),
-                    PostgresOptions(prepareSchema: false, invisibility))
+                    new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(JobsConnectionString(configuration), PostgresOptions(prepareSchema: false, invisibility, poll), null),
+                    PostgresOptions(prepareSchema: false, invisibility, poll))
                 : new SQLiteStorage(SqlitePath(configuration, environment), new SQLiteStorageOptions
                 {
                     QueuePollInterval = TimeSpan.FromSeconds(1),
@@ -111,11 +113,12 @@ public static class JobsSetup
     /// </summary>
     public static void InstallPostgresSchema(IConfiguration configuration)
     {
-        var options = PostgresOptions(prepareSchema: true, TimeSpan.FromSeconds(new JobsOptions().InvisibilityTimeoutSeconds));
+        var defaults = new JobsOptions();
+        var options = PostgresOptions(prepareSchema: true, TimeSpan.FromSeconds(defaults.InvisibilityTimeoutSeconds), TimeSpan.FromMilliseconds(defaults.QueuePollMilliseconds));
         _ = new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(JobsConnectionString(configuration), options, null), options);
     }
 
-    private static PostgreSqlStorageOptions PostgresOptions(bool prepareSchema, TimeSpan invisibility) => new()
+    private static PostgreSqlStorageOptions PostgresOptions(bool prepareSchema, TimeSpan invisibility, TimeSpan queuePoll) => new()
     {
         SchemaName = PostgresSchema,
         PrepareSchemaIfNecessary = prepareSchema,
@@ -123,9 +126,10 @@ public static class JobsSetup
         // Without it a job still running after InvisibilityTimeout would be handed to a second worker.
         UseSlidingInvisibilityTimeout = true,
         // A worker process apart from the api learns of a job by polling (bench/generations.sh, enqueue to succeeded with
-        // a no-op provider: p95 973 ms at 1 s, 212 ms at 250 ms, for 40 cheap queries a second from 10 idle workers).
-        // LISTEN/NOTIFY (EnableLongPolling) measured 86 ms, but holds a second connection per fetch and ran fewer jobs a second.
-        QueuePollInterval = TimeSpan.FromMilliseconds(250),
+        // a no-op provider: p95 973 ms at 1 s, 170-212 ms at 250 ms: the idle threads poll nearly in step, so the wait is
+        // about the interval, not a tenth of it). LISTEN/NOTIFY (EnableLongPolling) measured 86 ms, but holds a second
+        // connection per fetch, ran fewer jobs a second and needs a session PgBouncer's transaction mode does not keep.
+        QueuePollInterval = queuePoll,
     };
 
     /// <summary>

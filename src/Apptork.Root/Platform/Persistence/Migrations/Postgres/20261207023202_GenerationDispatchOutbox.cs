@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
+namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class GenerationDispatchOutbox : Migration
@@ -15,7 +15,9 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                 name: "undispatched_generations",
                 columns: table => new
                 {
-                    generation_id = table.Column<Guid>(type: "TEXT", nullable: false)
+                    generation_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    user_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    correlation_id = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
