@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Features.Generation;
 
-/// <summary>Every few minutes, enqueues again the generations whose job was lost (a process died between commit and enqueue, or mid-run).</summary>
+/// <summary>Every few minutes, enqueues again the generations whose job was lost (its worker died mid-run, or its job failed for good in Hangfire); a job never enqueued is the dispatcher's (<see cref="GenerationDispatcher"/>).</summary>
 public sealed partial class GenerationRecoveryJob(RootDbContext db, IBackgroundJobClient jobs, IOptions<GenerationOptions> options, TimeProvider time, ILogger<GenerationRecoveryJob> logger)
     : IRecurringJob
 {
