@@ -2,10 +2,10 @@
 # Start-up cost of the published binary in its embedded shape, against a bare ASP.NET Core app measured in the
 # same run: milliseconds from exec to the first 200 on /healthz/ready (cold: a fresh ./data, so the SQLite file
 # is created and migrated; warm: the same ./data again), and resident memory after 200 requests.
-# Usage: bench/startup.sh [runs]   (default 5)
+# Usage: bench/startup.sh [runs]   (default BENCH_RUNS, else 5)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-runs="${1:-5}"
+runs="${1:-${BENCH_RUNS:-5}}"
 source bench/lib.sh
 work="$(mktemp -d)"
 BENCH_CLEANUP+=("pkill -P $$ 2>/dev/null; rm -rf $work")
@@ -58,3 +58,8 @@ printf '%-34s %10s ms %9s MiB\n' "Apptork Root, cold (new ./data)" "${first[cold
 printf '%-34s %10s ms %9s MiB\n' "Apptork Root, warm" "${first[warm]}" "$(( rss[warm] / 1024 ))"
 awk -v b="${first[bare]}" -v c="${first[cold]}" -v w="${first[warm]}" -v rb="${rss[bare]}" -v rw="${rss[warm]}" \
   'BEGIN { printf "ratios vs baseline: first 200 cold %.2fx, warm %.2fx; RSS warm %.2fx\n", c/b, w/b, rw/rb }'
+echo "RESULT startup_first_200_ms=${first[warm]}"
+echo "RESULT startup_cold_first_200_ms=${first[cold]}"
+awk -v kib="${rss[warm]}" 'BEGIN { printf "RESULT idle_rss_mib=%.1f\n", kib / 1024 }'
+echo "RESULT bare_startup_first_200_ms=${first[bare]}"
+awk -v kib="${rss[bare]}" 'BEGIN { printf "RESULT bare_idle_rss_mib=%.1f\n", kib / 1024 }'

@@ -1,4 +1,5 @@
-using System.Collections.Frozen;
+using System.IO.Hashing;
+using System.Text;
 
 namespace Apptork.Root.Features.Fraud;
 
@@ -7,51 +8,59 @@ namespace Apptork.Root.Features.Fraud;
 /// vendored from the npm package <c>disposable-email-domains</c> by <c>tools/refresh-disposable-domains.sh</c>).
 /// A domain is disposable when it or any parent domain is listed, so <c>x.mailinator.com</c> is caught too.
 /// </summary>
+/// <remarks>
+/// Held as one sorted array of the domains' 64-bit XxHash3 values, searched by binary search: about 1 MiB for the
+/// 121k domains, where a set of strings retained about 12 MiB and took longer to build at start-up. Two different
+/// domains share a hash with a probability of about 2^-64 per pair, so an unlisted domain is taken for a listed one
+/// once in about 10^14 lookups.
+/// </remarks>
 public sealed class DisposableEmailDomains
 {
     private const string ResourceName = "Apptork.Root.Features.Fraud.Data.disposable-email-domains.txt";
 
+    // Longer than any domain (253 characters), so hashing a domain never allocates.
+    private const int StackBufferBytes = 1024;
+
     private static readonly Lazy<DisposableEmailDomains> ShippedList = new(LoadShipped);
 
-    private readonly FrozenSet<string> domains;
-    private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> lookup;
+    private readonly ulong[] sortedHashes;
 
-    private DisposableEmailDomains(FrozenSet<string> domains)
+    private DisposableEmailDomains(ulong[] hashes)
     {
-        this.domains = domains;
-        lookup = domains.GetAlternateLookup<ReadOnlySpan<char>>();
+        Array.Sort(hashes);
+        sortedHashes = hashes;
     }
 
     /// <summary>The list embedded in this build, read once per process and shared (it is immutable).</summary>
     public static DisposableEmailDomains Shipped => ShippedList.Value;
 
-    public int Count => domains.Count;
+    public int Count => sortedHashes.Length;
 
-    /// <summary>Reads one domain a line; blank lines and <c>#</c> comments are skipped.</summary>
-    public static DisposableEmailDomains Parse(TextReader reader)
+    /// <summary>Reads UTF-8 text with one domain a line; blank lines and <c>#</c> comments are skipped.</summary>
+    public static DisposableEmailDomains Parse(ReadOnlySpan<byte> utf8Lines)
     {
-        ArgumentNullException.ThrowIfNull(reader);
-        var domains = new List<string>(capacity: 131_072);
-        while (reader.ReadLine() is { } line)
+        var hashes = new List<ulong>(capacity: 131_072);
+        foreach (var range in utf8Lines.Split((byte)'\n'))
         {
-            if (line.Length > 0 && line[0] != '#')
+            var line = utf8Lines[range].TrimEnd((byte)'\r');
+            if (line.Length > 0 && line[0] != (byte)'#')
             {
-                domains.Add(line);
+                hashes.Add(XxHash3.HashToUInt64(line));
             }
         }
 
-        return new DisposableEmailDomains(domains.ToFrozenSet(StringComparer.Ordinal));
+        return new DisposableEmailDomains(hashes.ToArray());
     }
 
     /// <summary>
-    /// True when <paramref name="domain"/> or one of its parent domains is listed: one set lookup per label.
+    /// True when <paramref name="domain"/> or one of its parent domains is listed: one binary search per label.
     /// Expects a domain as <see cref="EmailNormalizer"/> normalizes it (lower-case punycode, no trailing dot).
     /// </summary>
     public bool IsDisposable(string domain)
     {
         foreach (var suffix in new DomainSuffixes(domain))
         {
-            if (lookup.Contains(suffix))
+            if (sortedHashes.AsSpan().BinarySearch(Hash(suffix)) >= 0)
             {
                 return true;
             }
@@ -60,11 +69,21 @@ public sealed class DisposableEmailDomains
         return false;
     }
 
+    private static ulong Hash(ReadOnlySpan<char> domain)
+    {
+        Span<byte> buffer = Encoding.UTF8.GetMaxByteCount(domain.Length) <= StackBufferBytes
+            ? stackalloc byte[StackBufferBytes]
+            : new byte[Encoding.UTF8.GetMaxByteCount(domain.Length)];
+        var length = Encoding.UTF8.GetBytes(domain, buffer);
+        return XxHash3.HashToUInt64(buffer[..length]);
+    }
+
     private static DisposableEmailDomains LoadShipped()
     {
         using var stream = typeof(DisposableEmailDomains).Assembly.GetManifestResourceStream(ResourceName)
             ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing from this build.");
-        using var reader = new StreamReader(stream);
-        return Parse(reader);
+        var text = new byte[stream.Length];
+        stream.ReadExactly(text);
+        return Parse(text);
     }
 }

@@ -3,7 +3,7 @@ using Apptork.Root.Platform.Configuration;
 namespace Apptork.Root.Features.Fraud;
 
 /// <summary>
-/// Reads the shipped disposable-domain list on a pool thread as an API process starts (about 50 ms, more before the
+/// Reads the shipped disposable-domain list on a pool thread as an API process starts (a few tens of milliseconds, more before the
 /// code is compiled): neither the start-up nor the first sign-in waits for it, unless that sign-in comes first.
 /// </summary>
 internal sealed class DisposableEmailDomainsWarmUp(RuntimeShape shape) : IHostedService

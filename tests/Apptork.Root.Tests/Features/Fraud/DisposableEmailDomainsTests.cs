@@ -99,7 +99,7 @@ public sealed class DisposableEmailDomainsTests
     [Fact]
     public void Parents_match_at_label_boundaries_only()
     {
-        var list = DisposableEmailDomains.Parse(new StringReader("# a comment\n\nthrowaway.test\nsub.tempinbox.test\n"));
+        var list = DisposableEmailDomains.Parse("# a comment\n\nthrowaway.test\r\nsub.tempinbox.test\n"u8);
 
         list.Count.ShouldBe(2);
         list.IsDisposable("throwaway.test").ShouldBeTrue();
