@@ -36,7 +36,6 @@ etag=$(curl -sf -D - -o /dev/null "${headers[@]}" "$base/api/v1/feature-flags" |
 
 requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" >/dev/null   # warm-up: JIT and connection pools
 # Alternating rounds, medians: the machine's drift over a minute moves the three alike.
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 : >"$work/whoami" ; : >"$work/flags" ; : >"$work/not_modified"
 for _ in $(seq 1 "${BENCH_ROUNDS:-3}"); do
   requests_per_second "$base/api/v1/auth/whoami" "${headers[@]}" >>"$work/whoami"
@@ -53,3 +52,6 @@ printf '%-52s %12s\n' "GET /feature-flags, 20 flags, 200" "$flags"
 printf '%-52s %12s\n' "GET /feature-flags, If-None-Match, 304" "$not_modified"
 awk -v w="$whoami" -v f="$flags" -v n="$not_modified" \
   'BEGIN { printf "ratios vs whoami: 200 %.2f (goal >= 0.8), 304 %.2f (goal >= 0.9)\n", f/w, n/w }'
+echo "RESULT feature_flags_whoami_per_s=$whoami"
+echo "RESULT feature_flags_per_s=$flags"
+echo "RESULT feature_flags_304_per_s=$not_modified"

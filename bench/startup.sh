@@ -58,3 +58,7 @@ printf '%-34s %10s ms %9s MiB\n' "Apptork Root, cold (new ./data)" "${first[cold
 printf '%-34s %10s ms %9s MiB\n' "Apptork Root, warm" "${first[warm]}" "$(( rss[warm] / 1024 ))"
 awk -v b="${first[bare]}" -v c="${first[cold]}" -v w="${first[warm]}" -v rb="${rss[bare]}" -v rw="${rss[warm]}" \
   'BEGIN { printf "ratios vs baseline: first 200 cold %.2fx, warm %.2fx; RSS warm %.2fx\n", c/b, w/b, rw/rb }'
+echo "RESULT startup_first_200_ms=${first[cold]}"
+echo "RESULT idle_rss_mib=$(( rss[warm] / 1024 ))"
+echo "RESULT bare_startup_first_200_ms=${first[bare]}"
+echo "RESULT bare_idle_rss_mib=$(( rss[bare] / 1024 ))"

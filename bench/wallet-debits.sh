@@ -8,6 +8,7 @@
 # rounds, and the ratios API/raw SQL of the medians (goal: >= 0.5 on spread wallets), then
 # reconciles every wallet (the product's reconciliation, no negative balance, one credit per answered debit).
 # Usage: bench/wallet-debits.sh [seconds per measurement] [rounds]   (defaults 10 and 3; 32 concurrent debits)
+# Goal: the API >= 0.6 of raw SQL on spread wallets.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${1:-10}"
@@ -17,7 +18,7 @@ source bench/lib.sh
 dotnet build bench/WalletDebits -c Release --nologo -v quiet >/dev/null
 start_postgres
 start_redis
-connection="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Maximum Pool Size=64"
+connection="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$PG_DATABASE;Maximum Pool Size=64"
 # From the build output, where WebApplicationFactory finds its manifest (the product's content root, src/Apptork.Root).
 cd bench/WalletDebits/bin/Release/net10.0
 # The product's own migrate command (built beside the benchmark): the production shape refuses an unmigrated database.

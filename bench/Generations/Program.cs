@@ -117,6 +117,10 @@ internal static class GenerationsBenchmark
         Console.WriteLine($"{$"{jobs} queued jobs run by a worker process",-58} {jobsPerSecond,8:F0} jobs/s");
         Console.WriteLine($"{$"the provider calls alone, {Workers} at once (baseline)",-58} {callsPerSecond,8:F0} calls/s");
         Console.WriteLine($"ratio jobs/s to calls/s: {jobsPerSecond / callsPerSecond:F2}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT generation_create_per_s={createdPerSecond:F0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT generation_succeeded_p50_ms={Percentile(apart, 50):F1}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT generation_succeeded_p95_ms={Percentile(apart, 95):F1}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT worker_jobs_per_s={jobsPerSecond:F0}"));
         return 0;
     }
 
