@@ -39,21 +39,21 @@ measure() {
 kinds=(bare anonymous bearer me)
 for kind in "${kinds[@]}"; do
   BENCH_SECONDS=3 measure "$kind" >/dev/null   # warm-up: JIT and connection pools
-  : >"$work/$kind"
+  : >"$work/rate-$kind"
 done
 for round in $(seq 1 "$rounds"); do
   order=("${kinds[@]}")
   if ((round % 2 == 0)); then order=(me bearer anonymous bare); fi
-  for kind in "${order[@]}"; do measure "$kind" >>"$work/$kind"; done
+  for kind in "${order[@]}"; do measure "$kind" >>"$work/rate-$kind"; done
 done
 declare -A rate
-for kind in "${kinds[@]}"; do rate[$kind]=$(median <"$work/$kind"); done
+for kind in "${kinds[@]}"; do rate[$kind]=$(median <"$work/rate-$kind"); done
 
 printf '%-56s %12s   %s\n' "endpoint (wrk -t2 -c32, median of $rounds rounds of ${BENCH_SECONDS:-10} s)" "requests/s" "rounds"
-printf '%-56s %12.0f   %s\n' "bare Kestrel endpoint (the machine's HTTP limit)" "${rate[bare]}" "$(paste -sd' ' "$work/bare")"
-printf '%-56s %12.0f   %s\n' "GET /auth/whoami, no token (baseline)" "${rate[anonymous]}" "$(paste -sd' ' "$work/anonymous")"
-printf '%-56s %12.0f   %s\n' "GET /auth/whoami, valid ES256 bearer token" "${rate[bearer]}" "$(paste -sd' ' "$work/bearer")"
-printf '%-56s %12.0f   %s\n' "GET /auth/me, bearer token, user read from PostgreSQL" "${rate[me]}" "$(paste -sd' ' "$work/me")"
+printf '%-56s %12.0f   %s\n' "bare Kestrel endpoint (the machine's HTTP limit)" "${rate[bare]}" "$(paste -sd' ' "$work/rate-bare")"
+printf '%-56s %12.0f   %s\n' "GET /auth/whoami, no token (baseline)" "${rate[anonymous]}" "$(paste -sd' ' "$work/rate-anonymous")"
+printf '%-56s %12.0f   %s\n' "GET /auth/whoami, valid ES256 bearer token" "${rate[bearer]}" "$(paste -sd' ' "$work/rate-bearer")"
+printf '%-56s %12.0f   %s\n' "GET /auth/me, bearer token, user read from PostgreSQL" "${rate[me]}" "$(paste -sd' ' "$work/rate-me")"
 awk -v a="${rate[anonymous]}" -v t="${rate[bearer]}" -v m="${rate[me]}" -v b="${rate[bare]}" 'BEGIN {
   printf "ratios: token validation %.2f of no token (goal >= 0.8), %.2f of bare Kestrel (goal >= 0.6); /auth/me %.2f of no token\n", t/a, t/b, m/a }'
 echo "RESULT bare_kestrel_per_s=${rate[bare]}"

@@ -34,13 +34,23 @@ curl -sf "${headers[@]}" "$base/api/v1/feature-flags" | python3 -c 'import json,
 etag=$(curl -sf -D - -o /dev/null "${headers[@]}" "$base/api/v1/feature-flags" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p')
 [[ $(curl -s -o /dev/null -w '%{http_code}' "${headers[@]}" -H "If-None-Match: $etag" "$base/api/v1/feature-flags") == 304 ]]
 
-requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" >/dev/null   # warm-up: JIT and connection pools
-# Alternating rounds, medians: the machine's drift over a minute moves the three alike.
-: >"$work/whoami" ; : >"$work/flags" ; : >"$work/not_modified"
-for _ in $(seq 1 "${BENCH_ROUNDS:-3}"); do
-  requests_per_second "$base/api/v1/auth/whoami" "${headers[@]}" >>"$work/whoami"
-  requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" >>"$work/flags"
-  requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" -H "If-None-Match: $etag" >>"$work/not_modified"
+measure() {
+  case $1 in
+    whoami) requests_per_second "$base/api/v1/auth/whoami" "${headers[@]}" ;;
+    flags) requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" ;;
+    not_modified) requests_per_second "$base/api/v1/feature-flags" "${headers[@]}" -H "If-None-Match: $etag" ;;
+  esac
+}
+kinds=(whoami flags not_modified)
+for kind in "${kinds[@]}"; do
+  BENCH_SECONDS=3 measure "$kind" >/dev/null   # warm-up: JIT and connection pools
+  : >"$work/$kind"
+done
+# Alternating rounds (the order reversed every other round), medians: the machine's drift moves the three alike.
+for round in $(seq 1 "${BENCH_ROUNDS:-3}"); do
+  order=("${kinds[@]}")
+  if ((round % 2 == 0)); then order=(not_modified flags whoami); fi
+  for kind in "${order[@]}"; do measure "$kind" >>"$work/$kind"; done
 done
 whoami=$(median <"$work/whoami")
 flags=$(median <"$work/flags")

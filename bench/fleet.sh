@@ -33,7 +33,7 @@ command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || install_packages ngin
 work=$(mktemp -d)
 BENCH_CLEANUP+=("rm -rf $work")
 
-dotnet build bench/Fleet -c Release --nologo -v quiet >/dev/null
+build_bench_program bench/Fleet
 # From the build output, where WebApplicationFactory finds its manifest (the product's content root, src/Apptork.Root).
 build=$PWD/bench/Fleet/bin/Release/net10.0
 start_postgres

@@ -138,8 +138,14 @@ sign_in() {
 # The median of the numbers on standard input, one a line.
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-# Publishes the bare ASP.NET Core app (bench/BareAspNet), the HTTP baseline, the way the application is published.
+# Publishes the bare ASP.NET Core app (bench/BareAspNet), the HTTP baseline, the way the application is published;
+# under bench/run (BENCH_PUBLISHED_BARE), a hard-linked copy of the one it published.
 publish_bare_app() {
+  if [[ -n ${BENCH_PUBLISHED_BARE:-} ]]; then
+    mkdir -p "$(dirname "$1")"
+    cp -al "$BENCH_PUBLISHED_BARE" "$1"
+    return
+  fi
   dotnet publish bench/BareAspNet -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true --nologo -v quiet -o "$1" >/dev/null
 }
 
@@ -158,6 +164,12 @@ scripted_requests() {
        $1 == "99%" { p = $2; unit = p; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", p)
                      p99 = unit == "us" ? p / 1000 : unit == "s" ? p * 1000 : unit == "m" ? p * 60000 : p }
        END { printf "%s %.2f\n", rate, p99 }' <<<"$report"
+}
+
+# Builds a benchmark's own program (a project under bench/) in Release; under bench/run, which built them all first
+# (BENCH_BUILT), nothing.
+build_bench_program() {
+  [[ -n ${BENCH_BUILT:-} ]] || dotnet build "$1" -c Release --nologo -v quiet >/dev/null
 }
 
 # Where the benchmarks live, for the scripts that change directory.

@@ -25,7 +25,7 @@ install_wrk
 work=$(mktemp -d)
 BENCH_CLEANUP+=("rm -rf $work")
 
-dotnet build bench/Fleet -c Release --nologo -v quiet >/dev/null
+build_bench_program bench/Fleet
 build=$PWD/bench/Fleet/bin/Release/net10.0
 start_postgres
 start_redis

@@ -15,7 +15,7 @@ seconds="${1:-10}"
 rounds="${2:-3}"
 source bench/lib.sh
 
-dotnet build bench/WalletDebits -c Release --nologo -v quiet >/dev/null
+build_bench_program bench/WalletDebits
 start_postgres
 start_redis
 connection="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$PG_DATABASE;Maximum Pool Size=64"
