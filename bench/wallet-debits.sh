@@ -5,10 +5,9 @@
 # read and entry insert, one transaction per debit) on the same database in the same run. Each runs twice with the same
 # load loop (N concurrent async workers, one shared stopwatch): spread uniformly over 10,000 wallets, and all on one
 # hot wallet. The four run in rounds (order reversed every other round); prints each one's median debits/s and its
-# rounds, and the ratios API/raw SQL of the medians (goal: >= 0.5 on spread wallets), then
+# rounds, and the ratios API/raw SQL of the medians (goal: >= 0.6 on spread wallets), then
 # reconciles every wallet (the product's reconciliation, no negative balance, one credit per answered debit).
 # Usage: bench/wallet-debits.sh [seconds per measurement] [rounds]   (defaults 10 and 3; 32 concurrent debits)
-# Goal: the API >= 0.6 of raw SQL on spread wallets.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${1:-10}"
