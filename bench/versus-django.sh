@@ -52,9 +52,10 @@ head -n 1 "$work/ours.tokens" >"$work/ours.one"
 sides=(ours)
 peer=bench/peers/django/peer.sh
 if [[ -x $peer ]]; then
+  # Its own folder, removed only after the stop has read its pid files there.
   export PEER_PG_PORT=$PG_PORT PEER_PG_DATABASE="${PG_DATABASE}_peer" PEER_REDIS_PORT=$REDIS_PORT PEER_PORT=$(free_port) \
-    PEER_STATE_DIR="$work/peer"
-  BENCH_CLEANUP+=("$peer stop >/dev/null 2>&1")
+    PEER_STATE_DIR=$(mktemp -d)
+  BENCH_CLEANUP+=("$peer stop >/dev/null 2>&1; rm -rf $PEER_STATE_DIR")
   if "$peer" install >"$work/peer.log" 2>&1 && "$peer" start >>"$work/peer.log" 2>&1 \
     && "$peer" seed "$users" 1000000000 2>>"$work/peer.log" | cut -f2 >"$work/peer.tokens" && [[ -s $work/peer.tokens ]]; then
     url[peer]="http://127.0.0.1:$PEER_PORT"
