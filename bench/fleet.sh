@@ -33,14 +33,14 @@ command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || install_packages ngin
 work=$(mktemp -d)
 BENCH_CLEANUP+=("rm -rf $work")
 
-dotnet build bench/Fleet -c Release --nologo -v quiet >/dev/null
+build_bench_program bench/Fleet
 # From the build output, where WebApplicationFactory finds its manifest (the product's content root, src/Apptork.Root).
 build=$PWD/bench/Fleet/bin/Release/net10.0
 start_postgres
 start_redis
 # The mail server the processes send codes to: the sign-in load program listens there while it runs (bench/Fleet/MailSink.cs).
 smtp_port=$(free_port)
-database="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Maximum Pool Size=64"
+database="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$PG_DATABASE;Maximum Pool Size=64"
 redis="127.0.0.1:$REDIS_PORT"
 # One deployment's settings, the same in every process: its secrets and keys, its mail server, the raised limits.
 settings=(
@@ -138,7 +138,7 @@ sign_ins_per_second() {
 # wrk's requests per second; a refused debit fails the run (it would be cheaper than a posted one).
 debits_per_second() {
   local report
-  report=$(wrk -t2 -c"$clients" -d"$1"s -s bench/fleet-debits.lua "$2/api/v1/bench/debits" -- "$work/tokens")
+  report=$(wrk -t2 -c"$clients" -d"$1"s -s bench/requests.lua "$2" -- "$work/tokens" POST /api/v1/bench/debits)
   if grep -q 'Non-2xx' <<<"$report"; then
     echo "$report" >&2
     return 1
@@ -166,7 +166,6 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 declare -A sign_ins debits
 printf 'fleet: %s sign-in clients, wrk -t2 -c%s for debits over %s wallets; median of %s rounds of %s s\n' \
   "$clients" "$clients" "$wallets" "$rounds" "$seconds"

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
 
-dotnet build bench/Generations -c Release --nologo -v quiet >/dev/null
+build_bench_program bench/Generations
 start_postgres
 connection="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Maximum Pool Size=64"
 # From the build output, where WebApplicationFactory finds the product's content root.

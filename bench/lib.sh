@@ -2,17 +2,33 @@
 # shellcheck shell=bash
 
 # Publishes the application as production does (docs/production.md): linux-x64, framework-dependent, ReadyToRun.
+# Under bench/run (BENCH_PUBLISHED: the folder it published once), a hard-linked copy of that: the same binary, and
+# each script's ./data its own.
 publish_app() {
+  if [[ -n ${BENCH_PUBLISHED:-} ]]; then
+    mkdir -p "$(dirname "$1")"
+    cp -al "$BENCH_PUBLISHED" "$1"
+    return
+  fi
   dotnet publish src/Apptork.Root -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
     --nologo -v quiet -o "$1" >/dev/null
 }
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# Starts a throwaway PostgreSQL (as the postgres user when run as root, data in memory); sets PG_PORT.
+# Starts a throwaway PostgreSQL (as the postgres user when run as root, data in memory); sets PG_PORT and PG_DATABASE.
+# Under bench/run (BENCH_PG_PORT: the server it started once), a fresh database of the calling script's own there, so
+# one script's rows never meet another's checks (the wallet reconciliation counts every wallet).
 start_postgres() {
   local bin dir
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  if [[ -n ${BENCH_PG_PORT:-} ]]; then
+    PG_PORT=$BENCH_PG_PORT
+    PG_DATABASE="bench_$(basename "$0" .sh | tr -c 'a-z0-9\n' _)_$(openssl rand -hex 4)"
+    "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -q -c "CREATE DATABASE $PG_DATABASE"
+    return
+  fi
+  PG_DATABASE=postgres
   dir=$(mktemp -d -p /dev/shm apptork-bench-pg.XXXXXX)
   PG_PORT=$(free_port)
   local as=()
@@ -23,8 +39,13 @@ start_postgres() {
 }
 
 # Starts a throwaway Redis (no persistence) on loopback; sets REDIS_PORT.
+# Under bench/run (BENCH_REDIS_PORT), the Redis it started once.
 start_redis() {
   local dir
+  if [[ -n ${BENCH_REDIS_PORT:-} ]]; then
+    REDIS_PORT=$BENCH_REDIS_PORT
+    return
+  fi
   command -v redis-server >/dev/null || install_packages redis-server
   dir=$(mktemp -d)
   REDIS_PORT=$(free_port)
@@ -85,7 +106,7 @@ start_production_app() {
   APP="$work/app/Apptork.Root"
   base="http://127.0.0.1:$port"
   export Database__Provider=Postgres
-  export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Maximum Pool Size=64"
+  export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$PG_DATABASE;Maximum Pool Size=64"
   export Auth__Secret=$(openssl rand -base64 48)
   export Auth__Jwt__SigningKeys__0="$(openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null)"
   export Email__Provider=Smtp Email__Smtp__Host=127.0.0.1 Email__Smtp__Port="$SMTP_PORT" Email__Smtp__UseTls=false
@@ -113,3 +134,43 @@ sign_in() {
   curl -sf -H 'Content-Type: application/json' -d "{\"otp_token\":\"$otp_token\",\"code\":\"$code\"}" "$base/api/v1/auth/otp/verify" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
+
+# The median of the numbers on standard input, one a line.
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# Publishes the bare ASP.NET Core app (bench/BareAspNet), the HTTP baseline, the way the application is published;
+# under bench/run (BENCH_PUBLISHED_BARE), a hard-linked copy of the one it published.
+publish_bare_app() {
+  if [[ -n ${BENCH_PUBLISHED_BARE:-} ]]; then
+    mkdir -p "$(dirname "$1")"
+    cp -al "$BENCH_PUBLISHED_BARE" "$1"
+    return
+  fi
+  dotnet publish bench/BareAspNet -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true --nologo -v quiet -o "$1" >/dev/null
+}
+
+# One wrk measurement driven by bench/requests.lua: prints "<requests/s> <p99 ms>". Arguments: seconds, connections, the
+# base URL, then the script's own (tokens file or -, method, path, JSON body). Fails on any answer that is not a 2xx:
+# a refused request is cheaper than a served one and would flatter whoever refused it.
+scripted_requests() {
+  local seconds=$1 connections=$2 url=$3 report
+  shift 3
+  report=$(wrk -t2 -c"$connections" -d"$seconds"s --latency -s "$BENCH_DIR/requests.lua" "$url" -- "$@")
+  if grep -q 'Non-2xx' <<<"$report"; then
+    echo "$report" >&2
+    return 1
+  fi
+  awk '/Requests\/sec/ { rate = $2 }
+       $1 == "99%" { p = $2; unit = p; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", p)
+                     p99 = unit == "us" ? p / 1000 : unit == "s" ? p * 1000 : unit == "m" ? p * 60000 : p }
+       END { printf "%s %.2f\n", rate, p99 }' <<<"$report"
+}
+
+# Builds a benchmark's own program (a project under bench/) in Release; under bench/run, which built them all first
+# (BENCH_BUILT), nothing.
+build_bench_program() {
+  [[ -n ${BENCH_BUILT:-} ]] || dotnet build "$1" -c Release --nologo -v quiet >/dev/null
+}
+
+# Where the benchmarks live, for the scripts that change directory.
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

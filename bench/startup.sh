@@ -12,7 +12,7 @@ BENCH_CLEANUP+=("pkill -P $$ 2>/dev/null; rm -rf $work")
 
 # Both published the way production is (docs/production.md): for linux-x64, framework-dependent, ReadyToRun.
 publish_app "$work/root"
-dotnet publish bench/BareAspNet -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true --nologo -v quiet -o "$work/bare" >/dev/null
+publish_bare_app "$work/bare"
 
 port=18765
 now_ms() { date +%s%3N; }

@@ -83,3 +83,9 @@ printf '%-64s %10s\n' "GET $path, $connections connections, median of $rounds x 
 printf '%-64s %10s\n' "anon limit off (Throttling__Rates__anon__anonymous=unlimited)" "$off_median"
 printf '%-64s %10s\n' "anon limit on, counted in Redis" "$on_median"
 awk -v on="$on_median" -v off="$off_median" 'BEGIN { printf "ratio on/off: %.2f (goal >= 0.85)\n", on / off }'
+ratios=()
+for index in "${!on[@]}"; do ratios+=("$(awk -v on="${on[index]}" -v off="${off[index]}" 'BEGIN { printf "%.3f", on / off }')"); done
+echo "RESULT unthrottled_per_s=$off_median"
+echo "RESULT throttled_per_s=$on_median"
+printf '%s\n' "${ratios[@]}" | sort -g | awk '{a[NR] = $1} END {
+  print "RESULT throttle_ratio_min=" a[1]; print "RESULT throttle_ratio_median=" (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'
