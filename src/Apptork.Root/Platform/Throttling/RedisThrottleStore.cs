@@ -53,18 +53,16 @@ public sealed class RedisThrottleStore(IConnectionMultiplexer redis, TimeProvide
 
     private static readonly RedisValue[] StateFields = ["count", "ends"];
 
-    public async ValueTask<ThrottleWindow> HitAsync(string key, Rate rate, CancellationToken cancellationToken)
+    public ValueTask<ThrottleWindow> HitAsync(string key, Rate rate, CancellationToken cancellationToken)
     {
-        var lease = leases.GetOrCreate(key, entry =>
-        {
-            entry.SlidingExpiration = rate.Window;
-            return new Lease();
-        })!;
-        if (lease.TryTake(time.GetUtcNow().ToUnixTimeMilliseconds()) is { } spent)
-        {
-            return spent;
-        }
+        var lease = leases.TryGetValue(key, out Lease? known) ? known! : NewLease(key, rate.Window);
+        return lease.TryTake(time.GetUtcNow().ToUnixTimeMilliseconds()) is { } spent
+            ? ValueTask.FromResult(spent)
+            : RefillAsync(lease, key, rate, cancellationToken);
+    }
 
+    private async ValueTask<ThrottleWindow> RefillAsync(Lease lease, string key, Rate rate, CancellationToken cancellationToken)
+    {
         // One trip to Redis at a time per partition in this process: concurrent hits wait for its batch rather than
         // each fetching their own and being refused while hits sit unspent here.
         await lease.Refill.WaitAsync(cancellationToken);
@@ -117,6 +115,13 @@ public sealed class RedisThrottleStore(IConnectionMultiplexer redis, TimeProvide
     }
 
     public void Dispose() => leases.Dispose();
+
+    // Apart from HitAsync so the factory's closure is allocated only when a partition is first seen, not on every hit.
+    private Lease NewLease(string key, TimeSpan window) => leases.GetOrCreate(key, entry =>
+    {
+        entry.SlidingExpiration = window;
+        return new Lease();
+    })!;
 
     /// <summary>Hits Redis granted to this process and not yet spent, for one partition's current window.</summary>
     private sealed class Lease
