@@ -1,5 +1,6 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
-using System.Text;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Networking;
 using Apptork.Root.Platform.Observability;
@@ -17,28 +18,28 @@ namespace Apptork.Root.Platform.Throttling;
 /// </remarks>
 public sealed class ThrottleMiddleware(RequestDelegate next, Throttler throttler, ErrorResponseWriter writer)
 {
+    private readonly ConditionalWeakTable<Endpoint, string[]> scopesByEndpoint = [];
+
     public async Task InvokeAsync(HttpContext context)
     {
-        var endpointScopes = context.GetEndpoint()?.Metadata.GetOrderedMetadata<ThrottleMetadata>();
-        if (endpointScopes is not { Count: > 0 })
+        if (context.GetEndpoint() is not { } endpoint || ScopesOf(endpoint) is not { Length: > 0 } scopes)
         {
             await next(context);
             return;
         }
 
         var (role, partition) = Caller(context);
-        var told = new List<ThrottleOutcome>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var scope in endpointScopes.SelectMany(metadata => metadata.Scopes))
+        List<ThrottleOutcome>? told = null;
+        foreach (var scope in scopes)
         {
-            if (!seen.Add(scope) || await throttler.TryHitAsync(scope, role, partition, context.RequestAborted) is not { } outcome)
+            if (await throttler.TryHitAsync(scope, role, partition, context.RequestAborted) is not { } outcome)
             {
                 continue;
             }
 
             if (outcome.IsCounted)
             {
-                told.Add(outcome);
+                (told ??= []).Add(outcome);
             }
 
             if (outcome.Refuses)
@@ -66,35 +67,45 @@ public sealed class ThrottleMiddleware(RequestDelegate next, Throttler throttler
     }
 
     /// <summary>
+    /// The endpoint's scopes in order (a route group's first), each once: worked out when the endpoint is first requested,
+    /// not on every request, since an endpoint's metadata never changes.
+    /// </summary>
+    private string[] ScopesOf(Endpoint endpoint) => scopesByEndpoint.GetValue(endpoint, static endpoint =>
+        [.. endpoint.Metadata.GetOrderedMetadata<ThrottleMetadata>().SelectMany(metadata => metadata.Scopes).Distinct(StringComparer.Ordinal)]);
+
+    /// <summary>
     /// <c>RateLimit-Policy</c> and <c>RateLimit</c> (draft-ietf-httpapi-ratelimit-headers), one item per scope, on every
     /// response: an app can slow down before it is refused. Set as the response starts, because the exception handler
     /// clears headers set earlier.
     /// </summary>
-    private static void SendRateLimitHeaders(HttpContext context, List<ThrottleOutcome> outcomes)
+    private static void SendRateLimitHeaders(HttpContext context, List<ThrottleOutcome>? outcomes)
     {
-        if (outcomes.Count == 0)
+        if (outcomes is null)
         {
             return;
         }
 
-        var policies = new StringBuilder();
-        var states = new StringBuilder();
-        foreach (var outcome in outcomes)
-        {
-            var separator = policies.Length == 0 ? string.Empty : ", ";
-            policies.Append(System.Globalization.CultureInfo.InvariantCulture,
-                $"{separator}\"{outcome.Scope}\";q={outcome.Rate.Limit};w={(long)outcome.Rate.Window.TotalSeconds}");
-            states.Append(System.Globalization.CultureInfo.InvariantCulture,
-                $"{separator}\"{outcome.Scope}\";r={outcome.Remaining};t={outcome.ResetSeconds}");
-        }
+        var headers = outcomes.Count == 1
+            ? new RateLimitHeaders(context.Response, PolicyItem(outcomes[0]), StateItem(outcomes[0]))
+            : new RateLimitHeaders(context.Response, string.Join(", ", outcomes.Select(PolicyItem)), string.Join(", ", outcomes.Select(StateItem)));
+        context.Response.OnStarting(RateLimitHeaders.Send, headers);
+    }
 
-        var policy = policies.ToString();
-        var state = states.ToString();
-        context.Response.OnStarting(() =>
+    private static string PolicyItem(ThrottleOutcome outcome) =>
+        string.Create(CultureInfo.InvariantCulture, $"\"{outcome.Scope}\";q={outcome.Rate.Limit};w={(long)outcome.Rate.Window.TotalSeconds}");
+
+    private static string StateItem(ThrottleOutcome outcome) =>
+        string.Create(CultureInfo.InvariantCulture, $"\"{outcome.Scope}\";r={outcome.Remaining};t={outcome.ResetSeconds}");
+
+    /// <summary>The two header values, and one callback shared by every request that writes them.</summary>
+    private sealed record RateLimitHeaders(HttpResponse Response, string Policy, string State)
+    {
+        public static readonly Func<object, Task> Send = state =>
         {
-            context.Response.Headers["RateLimit-Policy"] = policy;
-            context.Response.Headers["RateLimit"] = state;
+            var headers = (RateLimitHeaders)state;
+            headers.Response.Headers["RateLimit-Policy"] = headers.Policy;
+            headers.Response.Headers["RateLimit"] = headers.State;
             return Task.CompletedTask;
-        });
+        };
     }
 }

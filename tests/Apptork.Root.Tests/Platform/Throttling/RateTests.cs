@@ -1,6 +1,7 @@
 using System.Net;
 using Apptork.Root.Features.Checkout;
 using Apptork.Root.Platform.Networking;
+using Apptork.Root.Platform.Redis;
 using Apptork.Root.Platform.Throttling;
 using Apptork.Root.Tests.Infrastructure.Categories;
 using Microsoft.Extensions.Options;
@@ -90,4 +91,21 @@ public sealed class RateTests
     [InlineData("2001:db8:1:2::1", "2001:db8:1:2::/64")]
     public void An_ipv6_client_is_limited_as_its_whole_64_network(string address, string partition) =>
         ClientAddress.PartitionOf(IPAddress.Parse(address)).ShouldBe(partition);
+
+    [Fact]
+    public void A_partition_keeps_its_key_after_the_memo_of_keys_fills_and_is_emptied()
+    {
+        var redisKeys = new RedisKeys(Options.Create(new RedisOptions { KeyPrefix = "memo:" }));
+        var keys = new ThrottleKeys(redisKeys);
+        var first = keys.For(ThrottleScopes.Anon, ThrottleRoles.Anonymous, "ip:203.0.113.7");
+
+        var others = Enumerable.Range(0, ThrottleKeys.Remembered + 1)
+            .Select(index => keys.For(ThrottleScopes.Anon, ThrottleRoles.Anonymous, $"ip:10.0.{index / 256}.{index % 256}")).ToList();
+
+        first.ShouldBe(redisKeys.Named("throttle:anon:anonymous", "ip:203.0.113.7"));
+        keys.For(ThrottleScopes.Anon, ThrottleRoles.Anonymous, "ip:203.0.113.7").ShouldBe(first);
+        keys.For(ThrottleScopes.User, ThrottleRoles.Anonymous, "ip:203.0.113.7").ShouldNotBe(first, "each scope counts apart");
+        others.Distinct().Count().ShouldBe(others.Count);
+        others.ShouldNotContain(first);
+    }
 }

@@ -50,6 +50,33 @@ public sealed class ThrottleStoreTests(RedisServer redis) : IAsyncDisposable
         ((long)await connection.GetDatabase().HashGetAsync(Key("hot"), "count")).ShouldBe(1000);
     }
 
+    [Fact]
+    public async Task A_hot_partition_fetches_its_next_batch_once_half_of_one_is_spent()
+    {
+        var store = (RedisThrottleStore)await StoreAsync(ThrottleShape.Production);
+        var rate = new Rate(1000, TimeSpan.FromMinutes(1));
+        async Task<long> CountedInRedis() => (long)await connection!.GetDatabase().HashGetAsync(Key("ahead"), "count");
+
+        for (var hit = 1; hit <= 31; hit++)
+        {
+            (await store.HitAsync(Key("ahead"), rate, Cancel)).Count.ShouldBe(hit);
+        }
+
+        (await CountedInRedis()).ShouldBe(62, "half of the first batch's 61 spare hits are left: nothing fetched yet");
+        await store.HitAsync(Key("ahead"), rate, Cancel);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (await CountedInRedis() == 62 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, Cancel);
+        }
+
+        (await CountedInRedis()).ShouldBe(62 + 58, "the next batch (a sixteenth of the 938 left) was fetched while 29 hits remained");
+        for (var hit = 33; hit <= 120; hit++)
+        {
+            (await store.HitAsync(Key("ahead"), rate, Cancel)).Count.ShouldBe(hit);
+        }
+    }
+
     [Theory, MemberData(nameof(Shapes))]
     public async Task A_window_opens_at_the_first_hit_and_resets_when_it_ends(ThrottleShape shape)
     {
