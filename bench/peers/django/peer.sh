@@ -42,6 +42,10 @@ prepare() {
 # Starts a process in the background, its pid in $state/<name>.pid and its output in $state/<name>.log.
 launch() {
   local name=$1; shift
+  if [[ -s $state/$name.pid ]] && kill -0 "$(<"$state/$name.pid")" 2>/dev/null; then
+    echo "$name already runs with the state in $state (peer.sh stop first)" >&2
+    exit 1
+  fi
   "$@" >"$state/$name.log" 2>&1 </dev/null &
   echo $! >"$state/$name.pid"
 }
