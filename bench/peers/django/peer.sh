@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The seed's stack (Django, DRF, simplejwt, gunicorn, Celery, from Debian 12's packages) serving our hot paths, as a
 # benchmark peer on a PostgreSQL and a Redis the caller runs. See README.md beside it.
-# Usage: peer.sh install | start | start-celery | seed <users> <balance> | stop
+# Usage: peer.sh install | start | start-celery | seed <users> <balance> | stop   (seed after start: start migrates)
 # Environment: PEER_PG_PORT, PEER_PG_DATABASE (django_peer), PEER_REDIS_PORT, PEER_PORT (start),
 #   PEER_WORKERS ((2 x cores) + 1), PEER_WORKER_CLASS (sync), PEER_STATE_DIR (/tmp/apptork-django-peer).
 set -euo pipefail
@@ -16,7 +16,7 @@ state=${PEER_STATE_DIR:-/tmp/apptork-django-peer}
 install() {
   local missing=() package as=()
   for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+    [[ $(dpkg-query -W -f='${Status}' "$package" 2>/dev/null) == 'install ok installed' ]] || missing+=("$package")
   done
   (( ${#missing[@]} )) || return 0
   if [[ $EUID -ne 0 ]]; then as=(sudo); fi
@@ -42,6 +42,10 @@ prepare() {
 # Starts a process in the background, its pid in $state/<name>.pid and its output in $state/<name>.log.
 launch() {
   local name=$1; shift
+  if [[ -s $state/$name.pid ]] && kill -0 "$(<"$state/$name.pid")" 2>/dev/null; then
+    echo "$name already runs with the state in $state (peer.sh stop first)" >&2
+    exit 1
+  fi
   "$@" >"$state/$name.log" 2>&1 </dev/null &
   echo $! >"$state/$name.pid"
 }
