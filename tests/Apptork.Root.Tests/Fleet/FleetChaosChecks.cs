@@ -294,7 +294,8 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         foreach (var generation in generations)
         {
             (generation.Status, generation.ResultText).ShouldBe(("Succeeded", $"Local answer to: {generation.Prompt}"));
-            ai.Calls.Count(call => call.Prompt == generation.Prompt).ShouldBe(generation.Attempts, $"provider calls for {generation.Id}");
+            // A worker killed between its claim and its call to the provider spent an attempt without a call.
+            ai.Calls.Count(call => call.Prompt == generation.Prompt).ShouldBeInRange(1, generation.Attempts, $"provider calls for {generation.Id}");
         }
 
         var entries = await EntriesAsync([user.Id]);

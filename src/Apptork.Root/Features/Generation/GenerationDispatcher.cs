@@ -20,7 +20,8 @@ namespace Apptork.Root.Features.Generation;
 /// enqueued again; the job's claim (a conditional UPDATE from queued to running) makes the second job do nothing.
 /// </remarks>
 public sealed partial class GenerationDispatcher(
-    IServiceScopeFactory scopes, JobEnqueuer enqueuer, IOptions<GenerationOptions> options, ILogger<GenerationDispatcher> logger) : BackgroundService
+    IServiceScopeFactory scopes, JobEnqueuer enqueuer, IHostApplicationLifetime lifetime, IOptions<GenerationOptions> options,
+    ILogger<GenerationDispatcher> logger) : BackgroundService
 {
     private const int BatchSize = 100;
 
@@ -32,8 +33,22 @@ public sealed partial class GenerationDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Off the host's start: the first sweep may wait on the database.
-        await Task.Yield();
+        // Not before the host has started: a process that fails to start (its address taken) is being disposed, and a
+        // sweep under way would fail loudly against its disposed database.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try
+            {
+                await started.Task;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         var sweep = TimeSpan.FromSeconds(options.Value.DispatchSweepSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -108,7 +123,7 @@ public sealed partial class GenerationDispatcher(
         var enqueues = new List<Task<string>>(owed.Count);
         foreach (var undispatched in owed)
         {
-            using (JobContext.EnqueuingFor(undispatched.CorrelationId, undispatched.UserId))
+            using (JobContext.EnqueuingFor(undispatched.CorrelationId, undispatched.UserId, undispatched.TraceParent))
             {
                 enqueues.Add(enqueuer.EnqueueAsync(GenerationJob.For(undispatched.GenerationId)));
             }

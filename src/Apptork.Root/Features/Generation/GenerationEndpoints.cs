@@ -8,6 +8,7 @@ using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Errors;
 using Apptork.Root.Platform.Idempotency;
+using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Localization;
 using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.OpenApi;
@@ -94,7 +95,10 @@ public static class GenerationEndpoints
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             db.Generations.Add(generation);
-            db.UndispatchedGenerations.Add(new UndispatchedGeneration { GenerationId = generation.Id, UserId = userId, CorrelationId = context.TraceIdentifier });
+            db.UndispatchedGenerations.Add(new UndispatchedGeneration
+            {
+                GenerationId = generation.Id, UserId = userId, CorrelationId = context.TraceIdentifier, TraceParent = JobTelemetry.RecordedTraceParent(),
+            });
             try
             {
                 await db.SaveChangesAsync(cancellationToken);

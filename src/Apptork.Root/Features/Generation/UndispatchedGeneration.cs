@@ -16,6 +16,9 @@ public sealed class UndispatchedGeneration
     public Guid UserId { get; set; }
 
     public string? CorrelationId { get; set; }
+
+    /// <summary>The creating request's span (W3C traceparent) while tracing records it, so the job's span links to it as an enqueue from the request would.</summary>
+    public string? TraceParent { get; set; }
 }
 
 public sealed class UndispatchedGenerationConfiguration : IEntityTypeConfiguration<UndispatchedGeneration>
@@ -26,6 +29,7 @@ public sealed class UndispatchedGenerationConfiguration : IEntityTypeConfigurati
         builder.HasKey(undispatched => undispatched.GenerationId);
         builder.Property(undispatched => undispatched.GenerationId).ValueGeneratedNever();
         builder.Property(undispatched => undispatched.CorrelationId).HasMaxLength(64);
+        builder.Property(undispatched => undispatched.TraceParent).HasMaxLength(64);
         builder.HasOne<Generation>().WithOne().HasForeignKey<UndispatchedGeneration>(undispatched => undispatched.GenerationId).OnDelete(DeleteBehavior.Cascade);
     }
 }

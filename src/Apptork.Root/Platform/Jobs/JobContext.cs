@@ -19,13 +19,16 @@ public sealed class JobContext(IHttpContextAccessor httpContext, ILoggerFactory 
 
     private readonly ILogger logger = loggers.CreateLogger("Apptork.Root.Jobs");
 
-    /// <summary>Until disposed, jobs enqueued on this flow carry these ids, as if enqueued by the request that had them.</summary>
-    public static IDisposable EnqueuingFor(string? correlationId, Guid userId)
+    /// <summary>Until disposed, jobs enqueued on this flow carry these ids and link to that span, as if enqueued by the request that had them.</summary>
+    public static IDisposable EnqueuingFor(string? correlationId, Guid userId, string? traceParent)
     {
         var previous = Origin.Value;
-        Origin.Value = new JobOrigin(correlationId, userId);
+        Origin.Value = new JobOrigin(correlationId, userId, traceParent);
         return new OriginScope(previous);
     }
+
+    /// <summary>The span of the request a job is being enqueued for, when that is not the current flow's (<see cref="EnqueuingFor"/>).</summary>
+    public static string? OriginTraceParent => Origin.Value?.TraceParent;
 
     public void OnCreating(CreatingContext context)
     {
@@ -76,7 +79,7 @@ public sealed class JobContext(IHttpContextAccessor httpContext, ILoggerFactory 
         }
     }
 
-    private sealed record JobOrigin(string? CorrelationId, Guid UserId);
+    private sealed record JobOrigin(string? CorrelationId, Guid UserId, string? TraceParent);
 
     private sealed class OriginScope(JobOrigin? previous) : IDisposable
     {

@@ -18,11 +18,16 @@ public sealed class JobTelemetry : IClientFilter, IServerFilter
 
     private static readonly ActivitySource Source = new(SourceName);
 
+    /// <summary>
+    /// The current span's W3C traceparent, only while tracing is on (someone listens to the job spans) and the span is
+    /// recorded: otherwise there is nothing for a job to link to.
+    /// </summary>
+    public static string? RecordedTraceParent() => Source.HasListeners() && Activity.Current is { Recorded: true, Id: { } traceParent } ? traceParent : null;
+
     public void OnCreating(CreatingContext context)
     {
-        // Only while tracing is on (someone listens to the job spans) and the enqueuing span is recorded: otherwise there
-        // is nothing to link to, and the job's row gets no extra parameter.
-        if (Source.HasListeners() && Activity.Current is { Recorded: true, Id: { } traceParent })
+        // A job enqueued after its request (an outbox's dispatcher) links to the request's span, kept with the job it owed.
+        if ((JobContext.OriginTraceParent ?? RecordedTraceParent()) is { } traceParent)
         {
             context.SetJobParameter(TraceParentParameter, traceParent);
         }
