@@ -47,6 +47,9 @@ public sealed class JobsOptions
     /// <summary>What a cancelled job may take to hand its work back (release its claim, put the job back in the queue).</summary>
     public const int HandBackSeconds = 5;
 
+    /// <summary>Statements Npgsql prepares on each of the job storage's connections (its <c>Max Auto Prepare</c>): more than Hangfire's distinct hot ones.</summary>
+    public const int PreparedStatementsPerConnection = 30;
+
     /// <summary>Connections of the job storage's own pool beyond one per worker thread: enqueues, and the job server's own processes (heartbeat, schedulers, expiration).</summary>
     public const int StorageConnectionsBesideWorkers = 10;
 

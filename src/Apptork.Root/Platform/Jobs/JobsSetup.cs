@@ -145,11 +145,27 @@ public static class JobsSetup
             ?? throw new StartupConfigurationException("ConnectionStrings__Postgres", "is required when Jobs__Storage=Postgres.");
         // Read leniently: a mistyped value is reported by name with the other settings, when the process starts.
         var workers = int.TryParse(configuration[$"{JobsOptions.Section}:{nameof(JobsOptions.WorkerCount)}"], out var count) ? count : new JobsOptions().WorkerCount;
-        return new Npgsql.NpgsqlConnectionStringBuilder(application)
+        var jobs = new Npgsql.NpgsqlConnectionStringBuilder(application)
         {
             ApplicationName = JobsApplicationName,
             MaxPoolSize = (RuntimeShape.From(configuration).Role.RunsJobs() ? workers : 0) + JobsOptions.StorageConnectionsBesideWorkers,
-        }.ConnectionString;
+        };
+        // Hangfire runs the same few statements for every job: prepared once per connection, they cost PostgreSQL less to
+        // run (bench/generations.sh: see docs/production.md). A connection string that sets it itself keeps its value:
+        // 0 through a PgBouncer older than 1.21, which cannot keep prepared statements in transaction mode.
+        if (!NamesSetting(application, "Max Auto Prepare"))
+        {
+            jobs.MaxAutoPrepare = JobsOptions.PreparedStatementsPerConnection;
+        }
+
+        return jobs.ConnectionString;
+    }
+
+    private static bool NamesSetting(string connectionString, string keyword)
+    {
+        // Npgsql's own builder reports every keyword it knows as present: only the raw pairs tell what the operator wrote.
+        var pairs = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return pairs.Keys.Cast<string>().Any(key => string.Equals(key.Replace(" ", string.Empty, StringComparison.Ordinal), keyword.Replace(" ", string.Empty, StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>

@@ -67,7 +67,9 @@ public sealed class PgBouncerServer : IAsyncDisposable
 
         var asServerUser = await PrepareServerUserAsync(directory);
         var started = ServerProcess.Start(ServerName, "TERM", [.. asServerUser, pgbouncer, configuration]);
-        var through = new NpgsqlConnectionStringBuilder(postgresConnectionString) { Host = "127.0.0.1", Port = port, Database = $"pooled_{database}" };
+        // PgBouncer 1.18 (Debian 12's) cannot keep prepared statements in transaction mode: written out, as an operator
+        // must, so the job storage's pool does not prepare its statements either.
+        var through = new NpgsqlConnectionStringBuilder(postgresConnectionString) { Host = "127.0.0.1", Port = port, Database = $"pooled_{database}", MaxAutoPrepare = 0 };
         var bouncer = new PgBouncerServer(directory, started, through.ConnectionString);
         try
         {
