@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A text generation's latency from POST /api/v1/generations to `succeeded` (p50/p95, one at a time) and the job workers'
 # throughput with many queued, against a local OpenAI-compatible provider that answers at once, on a throwaway
-# PostgreSQL; the baseline is the same chat call made directly through the same OpenAI client, in the same run.
+# PostgreSQL and Redis (the production shape: an api process announces owed jobs, a worker enqueues and runs them); the
+# baseline is the same chat call made directly through the same OpenAI client, in the same run.
 # Usage: bench/generations.sh [latency samples] [throughput jobs]   (defaults 200 and 1000)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,6 +10,8 @@ source bench/lib.sh
 
 build_bench_program bench/Generations
 start_postgres
+start_redis
+export BENCH_REDIS="127.0.0.1:$REDIS_PORT"
 connection="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Maximum Pool Size=64"
 # From the build output, where WebApplicationFactory finds the product's content root.
 cd bench/Generations/bin/Release/net10.0

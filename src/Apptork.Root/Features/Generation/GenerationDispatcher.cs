@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Apptork.Root.Platform.Broadcasts;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Jobs;
 using Microsoft.EntityFrameworkCore;
@@ -8,19 +9,15 @@ namespace Apptork.Root.Features.Generation;
 
 /// <summary>
 /// Moves the generation's job from the request to the background: a request commits the generation, its charge and an
-/// <see cref="UndispatchedGeneration"/> row together and answers; this service, woken right after that commit, enqueues
-/// the jobs to Hangfire in batches and deletes their rows. It also sweeps at start and every
-/// <c>Generation__DispatchSweepSeconds</c>, so the generations of a process that died before dispatching them are
-/// dispatched by any other process. Enqueuing on the request cost a dozen round trips to the job storage each, which held
-/// creation to 183/s against about 2,000 wallet debits/s (bench/generations.sh; figures with this change in
-/// bench/README.md).
+/// <see cref="UndispatchedGeneration"/> row together, answers and announces it (<see cref="OwedGenerations"/>); this
+/// service, woken by that announcement, enqueues the jobs to Hangfire in batches and deletes their rows. It also sweeps at
+/// start and every <c>Generation__DispatchSweepSeconds</c>, so the generations of a process that died before dispatching
+/// them, or whose announcement was lost, are dispatched by any other process. Enqueuing on the request cost a dozen round
+/// trips to the job storage each, which held creation to 183/s against about 2,000 wallet debits/s (bench/generations.sh;
+/// figures with this change in bench/README.md).
 /// </summary>
-/// <remarks>
-/// At least once: a process dying after an enqueue and before deleting its row leaves the row, and the generation is
-/// enqueued again; the job's claim (a conditional UPDATE from queued to running) makes the second job do nothing.
-/// </remarks>
 public sealed partial class GenerationDispatcher(
-    IServiceScopeFactory scopes, JobEnqueuer enqueuer, IHostApplicationLifetime lifetime, IOptions<GenerationOptions> options,
+    IServiceScopeFactory scopes, JobEnqueuer enqueuer, ChangeBroadcast broadcast, IHostApplicationLifetime lifetime, IOptions<GenerationOptions> options,
     ILogger<GenerationDispatcher> logger) : BackgroundService
 {
     private const int BatchSize = 100;
@@ -28,11 +25,10 @@ public sealed partial class GenerationDispatcher(
     // One pending wake-up is enough: a dispatch started after it takes every row committed before it.
     private readonly Channel<bool> wakeUps = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-    /// <summary>After a commit that wrote <see cref="UndispatchedGeneration"/> rows: dispatch them now rather than at the next sweep.</summary>
-    public void Wake() => wakeUps.Writer.TryWrite(true);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Announcements heard before the start are not lost: the first sweep, at the start, takes what they announced.
+        broadcast.Subscribe(OwedGenerations.Topic, _ => wakeUps.Writer.TryWrite(true));
         // Not before the host has started: a process that fails to start (its address taken) is being disposed, and a
         // sweep under way would fail loudly against its disposed database.
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

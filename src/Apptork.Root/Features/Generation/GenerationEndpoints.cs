@@ -66,7 +66,7 @@ public static class GenerationEndpoints
     }
 
     private static async Task<Accepted<GenerationView>> CreateAsync(
-        GenerationBody body, HttpContext context, RootDbContext db, Ledger ledger, GenerationDispatcher dispatcher, IOptions<GenerationOptions> options,
+        GenerationBody body, HttpContext context, RootDbContext db, Ledger ledger, OwedGenerations owed, IOptions<GenerationOptions> options,
         IOptions<AiOptions> ai, TimeProvider time, CancellationToken cancellationToken)
     {
         if (ai.Value.ActiveProvider == AiProvider.None)
@@ -114,7 +114,7 @@ public static class GenerationEndpoints
         }
 
         RootMetrics.GenerationEntered("queued");
-        dispatcher.Wake();
+        owed.Announce();
         return TypedResults.Accepted($"/api/v1/generations/{generation.Id}", GenerationView.Of(generation, null));
     }
 

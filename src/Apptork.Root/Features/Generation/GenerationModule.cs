@@ -1,5 +1,6 @@
 using Apptork.Root.Platform.Configuration;
 using Apptork.Root.Platform.Jobs;
+using Apptork.Root.Platform.Redis;
 using FluentValidation;
 using Microsoft.Extensions.Options;
 
@@ -22,9 +23,17 @@ public static class GenerationModule
         });
         services.AddSingleton<GenerationStreamUrls>();
         services.AddScoped<GenerationJob>();
-        // In every role: a worker too dispatches what a dead api process left owed.
-        services.AddSingleton<GenerationDispatcher>();
-        services.AddHostedService(provider => provider.GetRequiredService<GenerationDispatcher>());
+        services.AddSingleton<OwedGenerations>();
+        services.AddHostedService(provider => provider.GetRequiredService<OwedGenerations>());
+        // Moving a job into Hangfire costs a dozen statements, more than creating the generation: with Redis to wake them,
+        // the processes that run jobs do it and an api process only commits and announces; without Redis an api process
+        // could not wake another, so it dispatches what it creates. A worker also sweeps up what a dead process left owed.
+        var shape = RuntimeShape.From(builder.Configuration);
+        if (shape.Role.RunsJobs() || string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(RedisOptions.ConnectionStringName)))
+        {
+            services.AddHostedService<GenerationDispatcher>();
+        }
+
         services.AddScoped<IRecurringJob, GenerationRecoveryJob>();
         services.AddSingleton<IValidator<GenerationBody>, GenerationBodyValidator>();
         return builder;

@@ -20,6 +20,8 @@ public sealed partial class ChangeBroadcast(IServiceProvider services, IOptions<
     private readonly IConnectionMultiplexer? redis = services.GetService<IConnectionMultiplexer>();
     private readonly OutageWarningGate outageWarnings = new(time);
 
+    private static readonly TimeSpan SubscribeRetryInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>Calls <paramref name="handler"/> with each message of <paramref name="topic"/>, from any process.</summary>
     public void Subscribe(string topic, Action<string> handler)
     {
@@ -54,31 +56,40 @@ public sealed partial class ChangeBroadcast(IServiceProvider services, IOptions<
 
     /// <summary>
     /// Subscribes now, or, while Redis cannot be reached, as soon as it can: the client restores subscriptions it holds
-    /// after a reconnection, but not one that never got through.
+    /// after a reconnection, but not one that never got through, so a failed one is tried again every few seconds.
+    /// Asynchronously: a synchronous subscribe blocks a thread-pool thread until Redis answers, and at a busy start, with
+    /// the pool's few threads so blocked, the answer is never read and the subscribe times out.
     /// </summary>
     private void SubscribeToRedis(string topic, IConnectionMultiplexer connection)
     {
-        var subscribed = 0;
-        void TrySubscribe()
+        async Task SubscribeAsync()
         {
-            if (Volatile.Read(ref subscribed) == 1)
+            var warned = false;
+            while (true)
             {
-                return;
-            }
+                try
+                {
+                    await connection.GetSubscriber().SubscribeAsync(Channel(topic), (_, value) => Deliver(topic, value.ToString()));
+                    return;
+                }
+                catch (Exception exception) when (exception is RedisException or TimeoutException)
+                {
+                    if (!warned)
+                    {
+                        warned = true;
+                        LogSubscribeDeferred(logger, exception, topic);
+                    }
 
-            try
-            {
-                connection.GetSubscriber().Subscribe(Channel(topic), (_, value) => Deliver(topic, value.ToString()));
-                Volatile.Write(ref subscribed, 1);
-            }
-            catch (Exception exception) when (exception is RedisException or TimeoutException)
-            {
-                LogSubscribeDeferred(logger, exception, topic);
+                    await Task.Delay(SubscribeRetryInterval, time);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
             }
         }
 
-        connection.ConnectionRestored += (_, _) => TrySubscribe();
-        TrySubscribe();
+        _ = SubscribeAsync();
     }
 
     private void Deliver(string topic, string message)

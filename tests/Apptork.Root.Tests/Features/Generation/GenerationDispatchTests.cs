@@ -14,9 +14,10 @@ namespace Apptork.Root.Tests.Features.Generation;
 
 /// <summary>
 /// The generation's job is owed in the transaction that creates it (the dispatch outbox): a process dying before the job
-/// is in Hangfire leaves it to any other process's dispatcher, and two dispatchers never both enqueue it.
+/// is in Hangfire leaves it to any other process's dispatcher, and two dispatchers never both enqueue it. With Redis, the
+/// worker processes enqueue what an api process creates, woken by its announcement.
 /// </summary>
-public sealed class GenerationDispatchTests(PostgresServer postgres, SmtpServer smtp)
+public sealed class GenerationDispatchTests(PostgresServer postgres, SmtpServer smtp, RedisServer redis)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -118,6 +119,42 @@ public sealed class GenerationDispatchTests(PostgresServer postgres, SmtpServer 
 
         enqueued.Count.ShouldBe(Backlog);
         owed.ShouldAllBe(id => enqueued.Count(arguments => arguments.Contains(id.ToString(), StringComparison.OrdinalIgnoreCase)) == 1);
+    }
+
+    [Fact(Timeout = 180_000), Long]
+    public async Task With_redis_an_api_process_leaves_the_enqueue_to_the_workers_whom_its_announcement_wakes()
+    {
+        await using var ai = await LocalOpenAi.StartAsync();
+        var settings = new Dictionary<string, string?>(ai.Settings)
+        {
+            ["Throttling:Rates:user:free"] = "unlimited",
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Redis:KeyPrefix"] = $"dispatch-{Guid.NewGuid():N}:",
+            // Sweeping only at their start: only the announcement can wake them after that.
+            ["Generation:DispatchSweepSeconds"] = "3600",
+        };
+        var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres, "dispatch_announced");
+        await using var api = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, new Dictionary<string, string?>(settings) { ["Role"] = "api" });
+        var signedIn = await new AuthClient(api).SignInAsync("announced@example.com");
+        var wallet = new WalletBooks(api);
+        await wallet.PostAsync(signedIn.User.Id, 2, "grant", LedgerEntryKind.Adjustment);
+        var generations = new GenerationClient(api, signedIn.AccessToken);
+
+        // No worker yet: the api process commits and answers, and the job stays owed, not enqueued by the api.
+        var waiting = await generations.CreateOkAsync("text", "wait for a worker");
+        await Task.Delay(TimeSpan.FromSeconds(1), Cancel);
+        (await ScalarAsync(connectionString, "SELECT count(*) FROM undispatched_generations")).ShouldBe(1);
+        (await ScalarAsync(connectionString, "SELECT count(*) FROM hangfire.job")).ShouldBe(0);
+
+        // A worker starting sweeps the owed job up; one created after its start reaches it by the announcement alone.
+        await using var worker = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, new Dictionary<string, string?>(settings) { ["Role"] = "worker" });
+        await generations.WaitAsync(waiting.Id, "succeeded", TimeSpan.FromSeconds(30));
+        var announced = await generations.CreateOkAsync("text", "announced");
+        await generations.WaitAsync(announced.Id, "succeeded", TimeSpan.FromSeconds(30));
+
+        ai.Calls.Count.ShouldBe(2);
+        (await ScalarAsync(connectionString, "SELECT count(*) FROM undispatched_generations")).ShouldBe(0);
+        await wallet.ShouldAddUpAsync(signedIn.User.Id, 0);
     }
 
     private static async Task<Guid> CreateWhenServingAsync(HttpClient http, RootProcess.Running process)
