@@ -59,17 +59,7 @@ public sealed class JobContext(IHttpContextAccessor httpContext, ILoggerFactory 
     {
     }
 
-    public void OnPerforming(PerformingContext context)
-    {
-        var scope = new Dictionary<string, object?>
-        {
-            ["JobId"] = context.BackgroundJob.Id,
-            ["Job"] = $"{context.BackgroundJob.Job.Type.Name}.{context.BackgroundJob.Job.Method.Name}",
-            [CorrelationIdParameter] = context.GetJobParameter<string>(CorrelationIdParameter) ?? context.BackgroundJob.Id,
-            [UserIdParameter] = context.GetJobParameter<string>(UserIdParameter),
-        };
-        context.Items[ScopeItem] = logger.BeginScope(scope);
-    }
+    public void OnPerforming(PerformingContext context) => context.Items[ScopeItem] = logger.BeginScope(new JobLogScope(context));
 
     public void OnPerformed(PerformedContext context)
     {
@@ -77,6 +67,31 @@ public sealed class JobContext(IHttpContextAccessor httpContext, ILoggerFactory 
         {
             disposable.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The job's log scope. Its correlation and user ids are job parameters, a query to the job storage each: they are
+    /// read when a line is first logged inside the job, so a job that logs nothing (most runs) makes neither query.
+    /// </summary>
+    private sealed class JobLogScope(PerformingContext context) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        private readonly Lazy<KeyValuePair<string, object?>[]> pairs = new(() =>
+        [
+            new("JobId", context.BackgroundJob.Id),
+            new("Job", $"{context.BackgroundJob.Job.Type.Name}.{context.BackgroundJob.Job.Method.Name}"),
+            new(CorrelationIdParameter, context.GetJobParameter<string>(CorrelationIdParameter) ?? context.BackgroundJob.Id),
+            new(UserIdParameter, context.GetJobParameter<string>(UserIdParameter)),
+        ]);
+
+        public int Count => pairs.Value.Length;
+
+        public KeyValuePair<string, object?> this[int index] => pairs.Value[index];
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)pairs.Value).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => string.Join(", ", pairs.Value.Select(pair => $"{pair.Key}:{pair.Value}"));
     }
 
     private sealed record JobOrigin(string? CorrelationId, Guid UserId, string? TraceParent);
