@@ -16,6 +16,10 @@ namespace Apptork.Root.Features.Generation;
 /// trips to the job storage each, which held creation to 183/s against about 2,000 wallet debits/s (bench/generations.sh;
 /// figures with this change in bench/README.md).
 /// </summary>
+/// <remarks>
+/// At least once: a process dying after an enqueue and before deleting its row leaves the row, and the generation is
+/// enqueued again; the job's claim (a conditional UPDATE from queued to running) makes the second job do nothing.
+/// </remarks>
 public sealed partial class GenerationDispatcher(
     IServiceScopeFactory scopes, JobEnqueuer enqueuer, ChangeBroadcast broadcast, IHostApplicationLifetime lifetime, IOptions<GenerationOptions> options,
     ILogger<GenerationDispatcher> logger) : BackgroundService
