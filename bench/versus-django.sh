@@ -14,7 +14,8 @@
 # missing, or failing to start), measures ours alone and says so.
 # Ours is the product hosted with the debit route (bench/Fleet serve), JIT-compiled from the build; an `api` process
 # never calls the AI provider, so the configured one is never reached.
-# Usage: bench/versus-django.sh   (BENCH_SECONDS=10 per measurement, BENCH_ROUNDS=3, BENCH_USERS=1000 by default)
+# Usage: bench/versus-django.sh   (BENCH_SECONDS=10 per measurement, BENCH_ROUNDS=3, BENCH_USERS=1000,
+#   BENCH_OURS_WARMUP_SECONDS=8 per path by default)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
@@ -95,10 +96,13 @@ measure() {
   fi
 }
 
-# Warm-up: JIT, pools, caches of validated tokens (each of our users' token once), gunicorn's workers.
+# Warm-up: JIT, pools, caches of validated tokens (each of our users' token once), gunicorn's workers. Ours longer: after
+# 3 s under load its tiered JIT was still compiling 350 methods a second (dotnet-counters), so a round measured a
+# process still warming up, where a deployment serves from a settled one.
+declare -A warmup=([ours]=${BENCH_OURS_WARMUP_SECONDS:-8} [peer]=3)
 for side in "${sides[@]}"; do
   for path in "${paths[@]}"; do
-    measure "$side" "$path" 3 >/dev/null
+    measure "$side" "$path" "${warmup[$side]}" >/dev/null
     : >"$work/$side-$path"
   done
 done
