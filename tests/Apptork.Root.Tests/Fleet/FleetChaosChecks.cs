@@ -252,18 +252,24 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         var user = await SignInAsync("127.0.0.22", $"spread-{Guid.NewGuid():N}@example.com");
         var workerIds = fleet.Workers.ToDictionary(worker => worker.ProcessId, worker => worker.Name);
         // More jobs than one worker runs at once (Jobs__WorkerCount, 10): the other worker must take some.
-        var created = new List<Guid>();
+        var promptsById = new Dictionary<Guid, string>();
         using var http = fleet.ClientFrom("127.0.0.22");
         foreach (var index in Enumerable.Range(0, 16))
         {
-            var (answer, _) = await CreateUntilAnsweredAsync(http, user, Guid.NewGuid().ToString("N"), $"spread {index} {Guid.NewGuid():N}");
+            var prompt = $"spread {index} {Guid.NewGuid():N}";
+            var (answer, _) = await CreateUntilAnsweredAsync(http, user, Guid.NewGuid().ToString("N"), prompt);
             answer!.Status.ShouldBe(HttpStatusCode.Accepted, answer.Body);
-            created.Add(IdOf(answer.Body));
+            promptsById.Add(IdOf(answer.Body), prompt);
         }
 
+        var created = promptsById.Keys.ToList();
         var victim = fleet.Workers[0];
         var deadline = Stopwatch.StartNew();
-        while ((await ProcessedByAsync(created)).Values.SelectMany(processes => processes).Distinct().Count(workerIds.ContainsKey) < 2)
+        // Hangfire records a job as processing before the job claims its generation: only a call that reached the provider
+        // proves a worker is in the middle of one (a cold worker took longer than the kill once).
+        while ((await ProcessedByAsync(created))
+            .Where(pair => ai.Calls.Any(call => call.Prompt == promptsById[pair.Key]))
+            .SelectMany(pair => pair.Value).Distinct().Count(workerIds.ContainsKey) < 2)
         {
             deadline.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), "both workers never ran these generations\n" + fleet.DescribeProcesses());
             await Task.Delay(100, Cancel);
