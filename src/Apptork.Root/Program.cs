@@ -1,6 +1,7 @@
 using Apptork.Root.Admin;
 using Apptork.Root.Features.Auth;
 using Apptork.Root.Features.Checkout;
+using Apptork.Root.Features.Purchases;
 using Apptork.Root.Features.FeatureFlags;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Generation;
@@ -26,6 +27,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
     builder.AddAuth();
     builder.AddWallet();
     builder.AddCheckout();
+    builder.AddPurchases();
     builder.AddFiles();
     builder.AddGeneration();
     builder.AddFeatureFlags();
@@ -42,6 +44,7 @@ return await RootCommand.RefuseOnBadSettingsAsync(async () =>
         api.MapGroup("/auth").MapAuthEndpoints();
         api.MapGroup("/wallet").MapWalletEndpoints();
         api.MapGroup("/checkout").MapCheckoutEndpoints();
+        api.MapGroup("/purchases").MapPurchaseEndpoints();
         api.MapGroup("/files").MapFileEndpoints();
         api.MapGroup("/generations").MapGenerationEndpoints();
         api.MapGroup("/feature-flags").MapFeatureFlagEndpoints();

@@ -66,6 +66,20 @@ public sealed partial class AdminPacksTests(PostgresServer postgres)
         WebUtility.HtmlDecode(stale).ShouldContain("The pack changed since this form was shown; nothing was saved.");
         (await PublicPackAsync(app, "en", "starter"))!["price"]!.GetValue<long>().ShouldBe(599);
 
+        // Sold in the stores: the product ids apps offer in StoreKit and Play Billing; each product sells one pack only.
+        var inStores = await EditFormAsync(browser, "starter");
+        inStores["AppStoreProductId"] = "com.apptork.credits100";
+        inStores["GooglePlayProductId"] = "credits_100";
+        (await browser.PostAsync($"{Admin}/packs/edit/starter", inStores)).Status.ShouldBe(HttpStatusCode.Redirect);
+        starter = (await PublicPackAsync(app, "en", "starter"))!;
+        (starter["app_store_product_id"]!.GetValue<string>(), starter["google_play_product_id"]!.GetValue<string>()).ShouldBe(("com.apptork.credits100", "credits_100"));
+        var taken = await EditFormAsync(browser, "mega");
+        taken["AppStoreProductId"] = "com.apptork.credits100";
+        WebUtility.HtmlDecode((await browser.PostAsync($"{Admin}/packs/edit/mega", taken)).Body).ShouldContain("Another pack already sells this store product.");
+        taken["AppStoreProductId"] = "credits 100!";
+        WebUtility.HtmlDecode((await browser.PostAsync($"{Admin}/packs/edit/mega", taken)).Body).ShouldContain("A store product id has letters, digits");
+        (await PublicPackAsync(app, "en", "mega"))!["app_store_product_id"].ShouldBeNull();
+
         // Taken off sale: no longer offered, still listed here.
         var mega = await EditFormAsync(browser, "mega");
         mega.Remove("IsActive");
@@ -76,12 +90,14 @@ public sealed partial class AdminPacksTests(PostgresServer postgres)
 
         var audit = (await StaffSeed.AuditAsync(app)).Where(entry => entry.Action is AdminActions.PackCreated or AdminActions.PackUpdated).ToList();
         audit.Select(entry => (entry.Action, entry.Target, entry.StaffId)).ShouldBe([
-            (AdminActions.PackCreated, "pack:mega", (Guid?)superuser.Id), (AdminActions.PackUpdated, "pack:starter", superuser.Id), (AdminActions.PackUpdated, "pack:mega", superuser.Id),
+            (AdminActions.PackCreated, "pack:mega", (Guid?)superuser.Id), (AdminActions.PackUpdated, "pack:starter", superuser.Id),
+            (AdminActions.PackUpdated, "pack:starter", superuser.Id), (AdminActions.PackUpdated, "pack:mega", superuser.Id),
         ]);
         audit[0].Before.ShouldBeNull();
         audit[1].Before!.ShouldContain("\"Price\":499");
         audit[1].After!.ShouldContain("\"Price\":599");
-        audit[2].After!.ShouldContain("\"IsActive\":false");
+        audit[2].After!.ShouldContain("\"AppStoreProductId\":\"com.apptork.credits100\"");
+        audit[3].After!.ShouldContain("\"IsActive\":false");
     }
 
     [Fact(Timeout = 120_000)]

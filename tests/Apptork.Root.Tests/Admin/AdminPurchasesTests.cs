@@ -8,6 +8,7 @@ using Apptork.Root.Features.Checkout;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Features.Checkout;
+using Apptork.Root.Tests.Features.Purchases;
 using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
@@ -165,6 +166,42 @@ public sealed partial class AdminPurchasesTests(PostgresServer postgres)
         var audit = (await RefundAuditAsync(app)).ShouldHaveSingleItem();
         audit.After!.ShouldContain($"\"Refund\":\"dev_re_{Guid.Parse(form.Nonce):N}\",\"Amount\":499");
         (await books.ReconcileAsync()).ShouldBeEmpty();
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task An_in_app_purchase_is_shown_beside_card_payments_and_only_its_store_refunds_it()
+    {
+        using var apple = AppStoreSigner.Create();
+        await using var app = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Sqlite, apple.Settings());
+        var books = new WalletBooks(app);
+        await books.WithDbAsync(db => db.CreditPacks.Where(pack => pack.Id == "starter")
+            .ExecuteUpdateAsync(set => set.SetProperty(pack => pack.AppStoreProductId, "com.apptork.tests.credits100"), Cancel));
+        var buyer = await new AuthClient(app).SignInAsync("ios.admin@example.com");
+        var transaction = AppStoreSigner.Transaction("com.apptork.tests.credits100");
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/purchases/apple")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new Dictionary<string, string> { ["signed_transaction"] = apple.Sign(transaction) }),
+        })
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", buyer.AccessToken);
+            using var credited = await app.Client().SendAsync(request, Cancel);
+            credited.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var payment = await books.WithDbAsync(db => db.Payments.SingleAsync(Cancel));
+        var superuser = await StaffSeed.EnrolledAsync(app, "boss@example.com", StaffRoles.Superuser);
+        using var browser = new AdminClient(app.Client().BaseAddress!);
+        await browser.SignInAsync(superuser.Email, superuser.Password, superuser.NextCode());
+
+        var (_, list, _) = await browser.GetAsync($"{Admin}/purchases?provider=AppStore");
+        list.ShouldContain(payment.Id.ToString());
+        var form = await FormAsync(browser, payment.Id, expectForm: false);
+        form.Body.ShouldContain((string)transaction["transactionId"]!);
+        WebUtility.HtmlDecode(form.Body).ShouldContain("An in-app purchase is refunded by its store only");
+        var forced = new RefundForm(PurchaseRefunds.Version(payment), Guid.NewGuid().ToString(), string.Empty);
+        (await RefundAsync(browser, payment.Id, forced, 499, "asked by mail")).ShouldContain("An in-app purchase is refunded by its store only; nothing was done.");
+        await books.ShouldAddUpAsync(buyer.User.Id, 100);
+        (await RefundAuditAsync(app)).ShouldBeEmpty();
     }
 
     /// <summary>One request of the table: a page read or a form posted to one handler.</summary>

@@ -11,7 +11,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Apptork.Root.Admin.Packs;
 
 /// <summary>A credit pack with its name in every language it has, as the packs screen shows and edits it.</summary>
-public sealed record PackState(string Id, long Credits, long Price, string Currency, bool IsActive, int SortOrder, IReadOnlyDictionary<string, string> Names)
+public sealed record PackState(
+    string Id, long Credits, long Price, string Currency, bool IsActive, int SortOrder, IReadOnlyDictionary<string, string> Names,
+    string? AppStoreProductId, string? GooglePlayProductId)
 {
     /// <summary>
     /// A digest of everything the form edits: the form carries the one it was shown with, and a pack whose digest changed
@@ -20,13 +22,15 @@ public sealed record PackState(string Id, long Credits, long Price, string Curre
     public string Version()
     {
         var names = string.Join('\n', Names.OrderBy(name => name.Key, StringComparer.Ordinal).Select(name => $"{name.Key}={name.Value}"));
-        var text = $"{Credits}\n{Price}\n{Currency}\n{IsActive}\n{SortOrder}\n{names}";
+        var text = $"{Credits}\n{Price}\n{Currency}\n{IsActive}\n{SortOrder}\n{AppStoreProductId}\n{GooglePlayProductId}\n{names}";
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
     }
 }
 
 /// <summary>What the form sent; each field is checked on the server and named in its error.</summary>
-public sealed record PackForm(string? Id, long? Credits, long? Price, string? Currency, bool IsActive, int? SortOrder, IReadOnlyDictionary<string, string?> Names);
+public sealed record PackForm(
+    string? Id, long? Credits, long? Price, string? Currency, bool IsActive, int? SortOrder, IReadOnlyDictionary<string, string?> Names,
+    string? AppStoreProductId = null, string? GooglePlayProductId = null);
 
 /// <summary>
 /// The superuser's management of credit packs: their price, currency, credits, whether they are sold, and their name per
@@ -117,17 +121,19 @@ public sealed partial class PackEditor(RootDbContext database, Translations tran
         pack.Currency = form.Currency!.Trim().ToLowerInvariant();
         pack.IsActive = form.IsActive;
         pack.SortOrder = form.SortOrder!.Value;
+        pack.AppStoreProductId = Blank(form.AppStoreProductId);
+        pack.GooglePlayProductId = Blank(form.GooglePlayProductId);
         await translations.WriteAsync(CreditPackNames.Owner, pack.Id, CreditPackNames.Field, names, cancellationToken);
-        var after = new PackState(pack.Id, pack.Credits, pack.Price, pack.Currency, pack.IsActive, pack.SortOrder, names);
+        var after = new PackState(pack.Id, pack.Credits, pack.Price, pack.Currency, pack.IsActive, pack.SortOrder, names, pack.AppStoreProductId, pack.GooglePlayProductId);
         audit.Record(actor, before is null ? AdminActions.PackCreated : AdminActions.PackUpdated, $"pack:{pack.Id}", before, after);
         try
         {
             await database.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException exception) when (before is null && DatabaseErrors.IsUniqueViolation(exception))
+        catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
         {
-            // Another superuser created the same id at the same moment.
-            return ["ErrorPackIdTaken"];
+            // Another pack sells this store product, or another superuser created the same id at the same moment.
+            return [await StoreProductTakenAsync(pack, cancellationToken) ? "ErrorPackStoreProductTaken" : "ErrorPackIdTaken"];
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -162,6 +168,11 @@ public sealed partial class PackEditor(RootDbContext database, Translations tran
             errors.Add("ErrorPackSortOrder");
         }
 
+        if (!IsStoreProductId(form.AppStoreProductId) || !IsStoreProductId(form.GooglePlayProductId))
+        {
+            errors.Add("ErrorPackStoreProduct");
+        }
+
         if (string.IsNullOrWhiteSpace(form.Names.GetValueOrDefault(TranslatedText.DefaultLanguage)))
         {
             errors.Add("ErrorPackNameRequired");
@@ -182,8 +193,24 @@ public sealed partial class PackEditor(RootDbContext database, Translations tran
         return errors.Distinct().ToList();
     }
 
-    private static PackState State(CreditPack pack, TranslatedFields names) =>
-        new(pack.Id, pack.Credits, pack.Price, pack.Currency, pack.IsActive, pack.SortOrder, names.Get(pack.Id, CreditPackNames.Field).ByLanguage);
+    private static PackState State(CreditPack pack, TranslatedFields names) => new(
+        pack.Id, pack.Credits, pack.Price, pack.Currency, pack.IsActive, pack.SortOrder, names.Get(pack.Id, CreditPackNames.Field).ByLanguage,
+        pack.AppStoreProductId, pack.GooglePlayProductId);
+
+    private async Task<bool> StoreProductTakenAsync(CreditPack pack, CancellationToken cancellationToken) =>
+        await database.CreditPacks.AsNoTracking().AnyAsync(
+            other => other.Id != pack.Id
+                && ((pack.AppStoreProductId != null && other.AppStoreProductId == pack.AppStoreProductId)
+                    || (pack.GooglePlayProductId != null && other.GooglePlayProductId == pack.GooglePlayProductId)),
+            cancellationToken);
+
+    private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
+    private static bool IsStoreProductId(string? text) => Blank(text) is not { } id || StoreProductId().IsMatch(id);
+
+    /// <summary>What both stores allow in a product id (Google Play: lower case, digits, '_' and '.'; the App Store adds upper case and '-').</summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,149}$")]
+    private static partial Regex StoreProductId();
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
     private static partial Regex PackId();

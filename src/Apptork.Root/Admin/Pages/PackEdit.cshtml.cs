@@ -33,6 +33,12 @@ public sealed class PackEditModel(PackEditor packs) : AdminPageModel
     [BindProperty]
     public Dictionary<string, string?> Names { get; set; } = [];
 
+    [BindProperty]
+    public string? AppStoreProductId { get; set; }
+
+    [BindProperty]
+    public string? GooglePlayProductId { get; set; }
+
     /// <summary>The pack's digest when the form was shown (<see cref="PackState.Version"/>).</summary>
     [BindProperty]
     public string? ExpectedVersion { get; set; }
@@ -63,7 +69,7 @@ public sealed class PackEditModel(PackEditor packs) : AdminPageModel
 
     public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
     {
-        var form = new PackForm(NewId, Credits, Price, Currency, IsActive, SortOrder, Names);
+        var form = new PackForm(NewId, Credits, Price, Currency, IsActive, SortOrder, Names, AppStoreProductId, GooglePlayProductId);
         Errors = await packs.SaveAsync(EditedId, form, ExpectedVersion, Actor, cancellationToken);
         if (Errors.Count == 0)
         {
@@ -88,6 +94,7 @@ public sealed class PackEditModel(PackEditor packs) : AdminPageModel
     private void Show(PackState pack)
     {
         (Credits, Price, Currency, IsActive, SortOrder) = (pack.Credits, pack.Price, pack.Currency, pack.IsActive, pack.SortOrder);
+        (AppStoreProductId, GooglePlayProductId) = (pack.AppStoreProductId, pack.GooglePlayProductId);
         Names = pack.Names.ToDictionary(name => name.Key, string? (name) => name.Value);
         ExpectedVersion = pack.Version();
         Languages = [.. PackEditor.Languages.Union(pack.Names.Keys, StringComparer.OrdinalIgnoreCase)];

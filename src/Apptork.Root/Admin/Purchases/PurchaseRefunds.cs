@@ -33,7 +33,11 @@ public sealed class PurchaseRefunds(RootDbContext database, PaymentSettlement se
     public static long Version(Payment payment) => payment.UpdatedAt.UtcTicks;
 
     /// <summary>Money that can still go back: what was paid less what refunds and disputes returned.</summary>
-    public static long Refundable(Payment payment) => payment.CreditedAt is null ? 0 : Math.Max(0, payment.Amount - payment.AmountReturned);
+    public static long Refundable(Payment payment) =>
+        payment.CreditedAt is null || IsRefundedByStore(payment) ? 0 : Math.Max(0, payment.Amount - payment.AmountReturned);
+
+    /// <summary>An in-app purchase: only the store refunds it (the user asks Apple or Google), and its notification takes the credits back.</summary>
+    public static bool IsRefundedByStore(Payment payment) => payment.Provider is PaymentProvider.AppStore or PaymentProvider.GooglePlay;
 
     public static string EventId(Guid nonce) => $"admin-refund:{nonce:N}";
 
@@ -72,6 +76,11 @@ public sealed class PurchaseRefunds(RootDbContext database, PaymentSettlement se
         if (Version(before) != expectedVersion)
         {
             return new RefundResult("ErrorPurchaseChanged");
+        }
+
+        if (IsRefundedByStore(before))
+        {
+            return new RefundResult("ErrorPurchaseRefundedByStore");
         }
 
         var refundable = Refundable(before);

@@ -57,7 +57,7 @@ public static class CheckoutEndpoints
             .ToListAsync(cancellationToken);
         var names = await translations.InCurrentCultureAsync(packs.Select(pack => pack.Id).ToList(), cancellationToken);
         return TypedResults.Ok(new CursorPage<CreditPackView>(
-            packs.Select(pack => new CreditPackView(pack.Id, names[pack.Id], pack.Credits, pack.Price, pack.Currency)).ToList(), null));
+            packs.Select(pack => new CreditPackView(pack.Id, names[pack.Id], pack.Credits, pack.Price, pack.Currency, pack.AppStoreProductId, pack.GooglePlayProductId)).ToList(), null));
     }
 
     private static async Task<Created<CheckoutSessionView>> CreateSessionAsync(
@@ -154,7 +154,9 @@ public static class CheckoutEndpoints
         options.Value.ActiveProvider is var provider and not PaymentProvider.None ? provider : throw ErrorCatalog.PaymentsNotConfigured.ToException();
 }
 
-public sealed record CreditPackView(string Id, string Name, long Credits, long Price, string Currency);
+/// <param name="AppStoreProductId">The App Store consumable an iOS app offers for this pack (StoreKit's product id); null when not sold there.</param>
+/// <param name="GooglePlayProductId">The Google Play one-time product an Android app offers for this pack; null when not sold there.</param>
+public sealed record CreditPackView(string Id, string Name, long Credits, long Price, string Currency, string? AppStoreProductId, string? GooglePlayProductId);
 
 /// <param name="Flow"><c>checkout</c> (a hosted payment page, the default) or <c>payment_sheet</c> (a native payment sheet).</param>
 public sealed record CheckoutSessionBody(string? PackId, string? Flow);

@@ -9,6 +9,9 @@ public sealed class CreditPack
 {
     public const int MaxIdLength = 64;
 
+    /// <summary>Google Play allows 139 characters in a product id, the App Store fewer.</summary>
+    public const int MaxStoreProductIdLength = 150;
+
     public required string Id { get; set; }
 
     public long Credits { get; set; }
@@ -23,6 +26,12 @@ public sealed class CreditPack
     public bool IsActive { get; set; } = true;
 
     public int SortOrder { get; set; }
+
+    /// <summary>The consumable product that sells this pack in the App Store (its id in App Store Connect); none when not sold there.</summary>
+    public string? AppStoreProductId { get; set; }
+
+    /// <summary>The one-time product that sells this pack in Google Play (its id in Play Console); none when not sold there.</summary>
+    public string? GooglePlayProductId { get; set; }
 }
 
 public sealed class CreditPackConfiguration : IEntityTypeConfiguration<CreditPack>
@@ -37,6 +46,11 @@ public sealed class CreditPackConfiguration : IEntityTypeConfiguration<CreditPac
         builder.HasKey(pack => pack.Id);
         builder.Property(pack => pack.Id).HasMaxLength(CreditPack.MaxIdLength);
         builder.Property(pack => pack.Currency).HasMaxLength(3);
+        builder.Property(pack => pack.AppStoreProductId).HasMaxLength(CreditPack.MaxStoreProductIdLength);
+        builder.Property(pack => pack.GooglePlayProductId).HasMaxLength(CreditPack.MaxStoreProductIdLength);
+        // A store purchase names its product: each product credits one pack.
+        builder.HasIndex(pack => pack.AppStoreProductId).IsUnique();
+        builder.HasIndex(pack => pack.GooglePlayProductId).IsUnique();
         builder.HasData(DefaultPacks.Packs.Select(pack => new { pack.Id, pack.Credits, pack.Price, pack.Currency, pack.IsActive, pack.SortOrder }));
     }
 }

@@ -24,6 +24,8 @@ public enum PaymentFlow
     Checkout,
     /// <summary>A native payment sheet (Stripe PaymentIntent): the client confirms with <c>client_secret</c>.</summary>
     PaymentSheet,
+    /// <summary>Bought in the App Store or Google Play by the app, and sent to us to verify and credit.</summary>
+    InAppPurchase,
 }
 
 /// <summary>
@@ -56,7 +58,10 @@ public sealed class Payment
     /// <summary>The provider's checkout session (<c>cs_…</c>), when the flow has one.</summary>
     public string? ProviderSessionId { get; set; }
 
-    /// <summary>The provider's payment (<c>pi_…</c>): refunds and disputes name it.</summary>
+    /// <summary>
+    /// The provider's payment (<c>pi_…</c>): refunds and disputes name it. For a store purchase, the store's transaction:
+    /// the App Store's <c>transactionId</c>, Google Play's <c>orderId</c>; unique, so each is credited once.
+    /// </summary>
     public string? ProviderPaymentId { get; set; }
 
     /// <summary>Hashed <c>X-Device-Id</c> of the purchase, so failed payments lock checkout on the device too.</summary>

@@ -10,6 +10,10 @@ public enum PaymentProvider
     /// <summary>A local confirmation page instead of a card form; no money moves (embedded shape only, and its default).</summary>
     Development,
     Stripe,
+    /// <summary>An in-app purchase in Apple's App Store; never a <c>Payments__Provider</c> (store purchases have their own settings).</summary>
+    AppStore,
+    /// <summary>An in-app purchase in Google Play; never a <c>Payments__Provider</c>.</summary>
+    GooglePlay,
 }
 
 /// <summary>The <c>Payments__*</c> settings.</summary>
@@ -36,6 +40,12 @@ public sealed class PaymentsSettingsValidator(RuntimeShape shape) : IValidateOpt
     public ValidateOptionsResult Validate(string? name, PaymentsOptions options)
     {
         var failures = new List<string>();
+        if (options.ActiveProvider is PaymentProvider.AppStore or PaymentProvider.GooglePlay)
+        {
+            failures.Add($"Payments__Provider is {options.ActiveProvider}, a store, not a card checkout provider: use Stripe (or None), "
+                + "and the Purchases__Apple__* or Purchases__Google__* settings for in-app purchases.");
+        }
+
         if (options.ActiveProvider == PaymentProvider.Development && shape.IsProduction)
         {
             failures.Add("Payments__Provider is Development, which works only in the embedded shape (it grants credits without payment); "

@@ -77,6 +77,16 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition PaymentsNotConfigured = new("payments_not_configured", 404);
     public static readonly ErrorDefinition InvalidSignature = new("invalid_signature", 400);
     public static readonly ErrorDefinition WebhookApiVersionMismatch = new("webhook_api_version_mismatch", 422);
+    public static readonly ErrorDefinition StoreNotConfigured = new("store_not_configured", 404);
+    /// <summary>What the app sent as the store's signed purchase is not one: forged, truncated, another app's, or its chain is not the store's.</summary>
+    public static readonly ErrorDefinition InvalidStoreTransaction = new("invalid_store_transaction", 400);
+    /// <summary>A sandbox (test) purchase sent to a server that credits only real ones.</summary>
+    public static readonly ErrorDefinition SandboxPurchaseRefused = new("sandbox_purchase_refused", 422);
+    public static readonly ErrorDefinition UnknownStoreProduct = new("unknown_store_product", 422);
+    /// <summary>The purchase is tied to another user (by the app, or by whoever sent it first).</summary>
+    public static readonly ErrorDefinition PurchaseOfAnotherUser = new("purchase_of_another_user", 403);
+    /// <summary>The store refunded or revoked the purchase: nothing is credited for it.</summary>
+    public static readonly ErrorDefinition StorePurchaseRevoked = new("store_purchase_revoked", 422);
 
     // Features and AI.
     public static readonly ErrorDefinition FeatureDisabled = new("feature_disabled", 403);

@@ -2,6 +2,7 @@ using Apptork.Root.Admin.Audit;
 using Apptork.Root.Admin.Staff;
 using Apptork.Root.Features.Auth.Otp;
 using Apptork.Root.Features.Checkout;
+using Apptork.Root.Features.Purchases;
 using Apptork.Root.Features.FeatureFlags;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Generation;
@@ -54,6 +55,8 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
 
     public DbSet<ProcessedPaymentEvent> ProcessedPaymentEvents => Set<ProcessedPaymentEvent>();
 
+    public DbSet<StoreRevocation> StoreRevocations => Set<StoreRevocation>();
+
     public DbSet<StoredFile> Files => Set<StoredFile>();
 
     public DbSet<Generation> Generations => Set<Generation>();
@@ -102,6 +105,7 @@ public abstract class RootDbContext(DbContextOptions options) : IdentityUserCont
         builder.ApplyConfiguration(new CreditPackConfiguration());
         builder.ApplyConfiguration(new PaymentConfiguration());
         builder.ApplyConfiguration(new ProcessedPaymentEventConfiguration());
+        builder.ApplyConfiguration(new StoreRevocationConfiguration());
         builder.ApplyConfiguration(new StoredFileConfiguration());
         builder.ApplyConfiguration(new GenerationConfiguration());
         builder.ApplyConfiguration(new UndispatchedGenerationConfiguration());

@@ -93,7 +93,7 @@ public sealed class ContractToolsTests(ServedContract contract, ITestOutputHelpe
             ])
             """);
         var tags = entries.Where(entry => entry[0].Count(character => character == '/') == 1).Select(entry => entry[1]).ToList();
-        tags.ShouldBe(["Auth", "Wallet", "Checkout", "Files", "Generations", "Feature flags", "Messages", "Admin messages", "Webhooks"]);
+        tags.ShouldBe(["Auth", "Wallet", "Checkout", "Purchases", "Files", "Generations", "Feature flags", "Messages", "Admin messages", "Webhooks"]);
 
         var summaries = entries.Where(entry => entry[0].Count(character => character == '/') > 1).Select(entry => entry[1]).ToList();
         summaries.ShouldContain("Request a sign-in code");

@@ -104,10 +104,12 @@ public sealed class OpenApiTests(PostgresServer postgres)
         servers.ShouldAllBe(url => !url!.EndsWith('/'));
 
         var tags = root.GetProperty("tags").EnumerateArray().ToList();
-        tags.Select(tag => tag.GetProperty("name").GetString()).ShouldBe(["Auth", "Wallet", "Checkout", "Files", "Generations", "Feature flags", "Messages", "Admin messages", "Webhooks"]);
+        tags.Select(tag => tag.GetProperty("name").GetString()).ShouldBe(["Auth", "Wallet", "Checkout", "Purchases", "Files", "Generations", "Feature flags", "Messages", "Admin messages", "Webhooks"]);
         tags.ShouldAllBe(tag => !string.IsNullOrWhiteSpace(tag.GetProperty("description").GetString()));
-        OperationOf(root, "post", "/api/v1/checkout/webhooks/stripe").GetProperty("tags").EnumerateArray()
-            .Select(tag => tag.GetString()).ShouldBe(["Webhooks"]);
+        foreach (var webhook in new[] { "/api/v1/checkout/webhooks/stripe", "/api/v1/purchases/apple/notifications" })
+        {
+            OperationOf(root, "post", webhook).GetProperty("tags").EnumerateArray().Select(tag => tag.GetString()).ShouldBe(["Webhooks"], webhook);
+        }
     }
 
     [Fact]
@@ -120,13 +122,15 @@ public sealed class OpenApiTests(PostgresServer postgres)
         parameters.GetProperty("Idempotency-Key").GetProperty("required").GetBoolean().ShouldBeTrue();
 
         string[] clientHeaders = ["X-Device-Id", "X-Platform", "X-App-Version", "Accept-Language"];
-        foreach (var (name, operation) in Operations(root).Where(operation => operation.Name != "post /api/v1/checkout/webhooks/stripe"))
+        string[] webhooks = ["post /api/v1/checkout/webhooks/stripe", "post /api/v1/purchases/apple/notifications"];
+        foreach (var (name, operation) in Operations(root).Where(operation => !webhooks.Contains(operation.Name)))
         {
             clientHeaders.Select(header => $"#/components/parameters/{header}").ShouldBeSubsetOf(ParameterReferences(operation), name);
         }
 
-        // Stripe's servers call the webhook and send none of an app's headers.
+        // Stripe's and Apple's servers call the webhooks and send none of an app's headers.
         ParameterReferences(OperationOf(root, "post", "/api/v1/checkout/webhooks/stripe")).ShouldBeEmpty();
+        ParameterReferences(OperationOf(root, "post", "/api/v1/purchases/apple/notifications")).ShouldBeEmpty();
 
         ParameterReferences(OperationOf(root, "post", "/api/v1/generations")).ShouldContain("#/components/parameters/Idempotency-Key");
         ParameterReferences(OperationOf(root, "post", "/api/v1/checkout/sessions")).ShouldContain("#/components/parameters/Idempotency-Key");

@@ -532,6 +532,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(64)")
                         .HasColumnName("id");
 
+                    b.Property<string>("AppStoreProductId")
+                        .HasMaxLength(150)
+                        .HasColumnType("character varying(150)")
+                        .HasColumnName("app_store_product_id");
+
                     b.Property<long>("Credits")
                         .HasColumnType("bigint")
                         .HasColumnName("credits");
@@ -541,6 +546,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasMaxLength(3)
                         .HasColumnType("character varying(3)")
                         .HasColumnName("currency");
+
+                    b.Property<string>("GooglePlayProductId")
+                        .HasMaxLength(150)
+                        .HasColumnType("character varying(150)")
+                        .HasColumnName("google_play_product_id");
 
                     b.Property<bool>("IsActive")
                         .HasColumnType("boolean")
@@ -556,6 +566,14 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 
                     b.HasKey("Id")
                         .HasName("pk_credit_packs");
+
+                    b.HasIndex("AppStoreProductId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_packs_app_store_product_id");
+
+                    b.HasIndex("GooglePlayProductId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_packs_google_play_product_id");
 
                     b.ToTable("credit_packs", null, t =>
                         {
@@ -1245,6 +1263,28 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_message_dismissals_dismisser");
 
                     b.ToTable("message_dismissals", (string)null);
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Purchases.StoreRevocation", b =>
+                {
+                    b.Property<string>("Store")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("store");
+
+                    b.Property<string>("TransactionId")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("transaction_id");
+
+                    b.Property<DateTimeOffset>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.HasKey("Store", "TransactionId")
+                        .HasName("pk_store_revocations");
+
+                    b.ToTable("store_revocations", (string)null);
                 });
 
             modelBuilder.Entity("Apptork.Root.Features.Wallet.LedgerEntry", b =>

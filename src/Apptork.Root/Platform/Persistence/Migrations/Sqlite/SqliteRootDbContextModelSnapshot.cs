@@ -523,6 +523,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("id");
 
+                    b.Property<string>("AppStoreProductId")
+                        .HasMaxLength(150)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("app_store_product_id");
+
                     b.Property<long>("Credits")
                         .HasColumnType("INTEGER")
                         .HasColumnName("credits");
@@ -532,6 +537,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasMaxLength(3)
                         .HasColumnType("TEXT")
                         .HasColumnName("currency");
+
+                    b.Property<string>("GooglePlayProductId")
+                        .HasMaxLength(150)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("google_play_product_id");
 
                     b.Property<bool>("IsActive")
                         .HasColumnType("INTEGER")
@@ -547,6 +557,14 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id")
                         .HasName("pk_credit_packs");
+
+                    b.HasIndex("AppStoreProductId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_packs_app_store_product_id");
+
+                    b.HasIndex("GooglePlayProductId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_credit_packs_google_play_product_id");
 
                     b.ToTable("credit_packs", null, t =>
                         {
@@ -1230,6 +1248,28 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_message_dismissals_dismisser");
 
                     b.ToTable("message_dismissals", (string)null);
+                });
+
+            modelBuilder.Entity("Apptork.Root.Features.Purchases.StoreRevocation", b =>
+                {
+                    b.Property<string>("Store")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("store");
+
+                    b.Property<string>("TransactionId")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("transaction_id");
+
+                    b.Property<long>("RevokedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("revoked_at");
+
+                    b.HasKey("Store", "TransactionId")
+                        .HasName("pk_store_revocations");
+
+                    b.ToTable("store_revocations", (string)null);
                 });
 
             modelBuilder.Entity("Apptork.Root.Features.Wallet.LedgerEntry", b =>
