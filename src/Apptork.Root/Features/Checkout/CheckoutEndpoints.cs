@@ -72,22 +72,8 @@ public static class CheckoutEndpoints
         var pack = await db.CreditPacks.AsNoTracking()
             .SingleOrDefaultAsync(candidate => candidate.Id == body.PackId && candidate.IsActive, cancellationToken)
             ?? throw ErrorCatalog.InvalidChoice.ToException("pack_id");
-        var now = time.GetUtcNow();
-        var payment = new Payment
-        {
-            Id = Guid.CreateVersion7(now),
-            UserId = userId,
-            PackId = pack.Id,
-            Credits = pack.Credits,
-            Amount = pack.Price,
-            Currency = pack.Currency,
-            Provider = provider,
-            Flow = body.Flow is "payment_sheet" ? PaymentFlow.PaymentSheet : PaymentFlow.Checkout,
-            Status = PaymentStatus.Pending,
-            DeviceIdHash = client.DeviceIdHash,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        var payment = Payment.Pending(
+            pack, userId, provider, body.Flow is "payment_sheet" ? PaymentFlow.PaymentSheet : PaymentFlow.Checkout, client.DeviceIdHash, time.GetUtcNow());
         // Stored before the provider hears of it, so that its first notification finds the payment.
         db.Payments.Add(payment);
         await db.SaveChangesAsync(cancellationToken);
@@ -129,7 +115,7 @@ public static class CheckoutEndpoints
     private static async Task<Ok<WebhookReceipt>> ReceiveStripeWebhookAsync(
         HttpRequest request, IOptions<PaymentsOptions> options, IServiceProvider services, CancellationToken cancellationToken)
     {
-        if (options.Value.ActiveProvider != PaymentProvider.Stripe)
+        if (options.Value.ActiveProvider != CheckoutProvider.Stripe)
         {
             throw ErrorCatalog.PaymentsNotConfigured.ToException();
         }
@@ -151,7 +137,12 @@ public static class CheckoutEndpoints
     }
 
     private static PaymentProvider RequireProvider(IOptions<PaymentsOptions> options) =>
-        options.Value.ActiveProvider is var provider and not PaymentProvider.None ? provider : throw ErrorCatalog.PaymentsNotConfigured.ToException();
+        options.Value.ActiveProvider switch
+        {
+            CheckoutProvider.Development => PaymentProvider.Development,
+            CheckoutProvider.Stripe => PaymentProvider.Stripe,
+            _ => throw ErrorCatalog.PaymentsNotConfigured.ToException(),
+        };
 }
 
 /// <param name="AppStoreProductId">The App Store consumable an iOS app offers for this pack (StoreKit's product id); null when not sold there.</param>

@@ -9,7 +9,7 @@ public static class CheckoutModule
     {
         var services = builder.Services;
         services.AddSettings<PaymentsOptions>(PaymentsOptions.Section)
-            .PostConfigure<RuntimeShape>((options, shape) => options.Provider ??= shape.IsEmbedded ? PaymentProvider.Development : PaymentProvider.None);
+            .PostConfigure<RuntimeShape>((options, shape) => options.Provider ??= shape.IsEmbedded ? CheckoutProvider.Development : CheckoutProvider.None);
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PaymentsOptions>, PaymentsSettingsValidator>();
         services.AddHttpClient(StripeGateway.HttpClientName);
         services.AddScoped<StripeGateway>();

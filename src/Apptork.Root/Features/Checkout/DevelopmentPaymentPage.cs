@@ -92,7 +92,7 @@ public static class DevelopmentPaymentPage
     /// <summary>A payment without its buyer's token is not found, as an unknown one is: the page tells a stranger nothing.</summary>
     private static async Task<Payment> FindAsync(
         Guid id, string? token, RootDbContext db, IOptions<PaymentsOptions> options, DevelopmentPaymentLinks links, CancellationToken cancellationToken) =>
-        options.Value.ActiveProvider == PaymentProvider.Development
+        options.Value.ActiveProvider == CheckoutProvider.Development
             && await db.Payments.AsNoTracking().SingleOrDefaultAsync(
                 payment => payment.Id == id && payment.Provider == PaymentProvider.Development, cancellationToken) is { } payment
             && links.Admits(token, payment)

@@ -88,6 +88,23 @@ public sealed class Payment
 
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>A new purchase of <paramref name="pack"/>, with its own copy of the pack's credits and price.</summary>
+    public static Payment Pending(CreditPack pack, Guid userId, PaymentProvider provider, PaymentFlow flow, string? deviceIdHash, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        UserId = userId,
+        PackId = pack.Id,
+        Credits = pack.Credits,
+        Amount = pack.Price,
+        Currency = pack.Currency,
+        Provider = provider,
+        Flow = flow,
+        Status = PaymentStatus.Pending,
+        DeviceIdHash = deviceIdHash,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+
     /// <summary>The ledger reference of every entry this payment causes.</summary>
     public string LedgerReference => $"payment:{Id:N}";
 

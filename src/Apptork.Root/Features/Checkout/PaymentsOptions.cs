@@ -3,16 +3,24 @@ using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Features.Checkout;
 
-public enum PaymentProvider
+/// <summary>The card checkout this server offers: <c>Payments__Provider</c>.</summary>
+public enum CheckoutProvider
 {
     /// <summary>Checkout is off: its endpoints answer 404 <c>payments_not_configured</c> (the production shape's default).</summary>
     None,
     /// <summary>A local confirmation page instead of a card form; no money moves (embedded shape only, and its default).</summary>
     Development,
     Stripe,
-    /// <summary>An in-app purchase in Apple's App Store; never a <c>Payments__Provider</c> (store purchases have their own settings).</summary>
+}
+
+/// <summary>Who took a payment's money: a card checkout, or a store's in-app purchase.</summary>
+public enum PaymentProvider
+{
+    Development,
+    Stripe,
+    /// <summary>An in-app purchase in Apple's App Store (settings <c>Purchases__Apple__*</c>).</summary>
     AppStore,
-    /// <summary>An in-app purchase in Google Play; never a <c>Payments__Provider</c>.</summary>
+    /// <summary>An in-app purchase in Google Play (settings <c>Purchases__Google__*</c>).</summary>
     GooglePlay,
 }
 
@@ -21,14 +29,14 @@ public sealed class PaymentsOptions
 {
     public const string Section = "Payments";
 
-    /// <summary>Unset: <see cref="PaymentProvider.Development"/> in the embedded shape, <see cref="PaymentProvider.None"/> in production.</summary>
-    public PaymentProvider? Provider { get; set; }
+    /// <summary>Unset: <see cref="CheckoutProvider.Development"/> in the embedded shape, <see cref="CheckoutProvider.None"/> in production.</summary>
+    public CheckoutProvider? Provider { get; set; }
 
     public StripePaymentsOptions Stripe { get; set; } = new();
 
     public DevelopmentPaymentsOptions Development { get; set; } = new();
 
-    public PaymentProvider ActiveProvider => Provider ?? PaymentProvider.None;
+    public CheckoutProvider ActiveProvider => Provider ?? CheckoutProvider.None;
 }
 
 /// <summary>
@@ -40,13 +48,7 @@ public sealed class PaymentsSettingsValidator(RuntimeShape shape) : IValidateOpt
     public ValidateOptionsResult Validate(string? name, PaymentsOptions options)
     {
         var failures = new List<string>();
-        if (options.ActiveProvider is PaymentProvider.AppStore or PaymentProvider.GooglePlay)
-        {
-            failures.Add($"Payments__Provider is {options.ActiveProvider}, a store, not a card checkout provider: use Stripe (or None), "
-                + "and the Purchases__Apple__* or Purchases__Google__* settings for in-app purchases.");
-        }
-
-        if (options.ActiveProvider == PaymentProvider.Development && shape.IsProduction)
+        if (options.ActiveProvider == CheckoutProvider.Development && shape.IsProduction)
         {
             failures.Add("Payments__Provider is Development, which works only in the embedded shape (it grants credits without payment); "
                 + "set Payments__Provider=Stripe with its keys, or None to turn checkout off.");
@@ -62,7 +64,7 @@ public sealed class PaymentsSettingsValidator(RuntimeShape shape) : IValidateOpt
             failures.Add($"Payments__Development__PageLinkSeconds is {options.Development.PageLinkSeconds}, not between 1 and 604800 (a week).");
         }
 
-        if (options.ActiveProvider == PaymentProvider.Stripe)
+        if (options.ActiveProvider == CheckoutProvider.Stripe)
         {
             var stripe = options.Stripe;
             if (string.IsNullOrWhiteSpace(stripe.SecretKey) || !(stripe.SecretKey.StartsWith("sk_", StringComparison.Ordinal) || stripe.SecretKey.StartsWith("rk_", StringComparison.Ordinal)))

@@ -91,8 +91,7 @@ public sealed partial class AppStorePurchases(
             return WebhookOutcome.Ignored;
         }
 
-        var outcome = await purchases.RevokeAsync(
-            PaymentProvider.AppStore, transactionId, $"{PaymentProvider.AppStore}:notification:{uuid}", $"app_store.{type.ToLowerInvariant()}", cancellationToken);
+        var outcome = await purchases.RevokeAsync(PaymentProvider.AppStore, transactionId, $"app_store.{type.ToLowerInvariant()}", cancellationToken);
         if (outcome == SettlementOutcome.Duplicate)
         {
             return WebhookOutcome.Duplicate;

@@ -13,12 +13,19 @@ public static class PurchasesModule
     {
         var services = builder.Services;
         services.AddSettings<PurchasesOptions>(PurchasesOptions.Section);
-        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PurchasesOptions>, AppleStoreSettingsValidator>();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PurchasesOptions>, PurchasesSettingsValidator>();
         services.AddSingleton<AppleStoreSettings>();
         services.AddSingleton<AppStoreSignedData>();
         services.AddScoped<StorePurchases>();
         services.AddScoped<AppStorePurchases>();
         services.AddSingleton<IValidator<ApplePurchaseBody>, ApplePurchaseBodyValidator>();
+        services.AddSingleton<GooglePlaySettings>();
+        services.AddHttpClient(GooglePlayApi.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<GooglePlayApi>();
+        services.AddSingleton<GooglePlayNotificationTokens>();
+        services.AddScoped<GooglePlayPurchases>();
+        services.AddScoped<Platform.Jobs.IRecurringJob, GooglePlayVoidedPurchasesJob>();
+        services.AddSingleton<IValidator<GooglePurchaseBody>, GooglePurchaseBodyValidator>();
         return builder;
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Apptork.Root.Platform.Configuration;
+using Google.Apis.Auth.OAuth2;
 using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Features.Purchases;
@@ -11,6 +12,41 @@ public sealed class PurchasesOptions
     public const string Section = "Purchases";
 
     public AppleStoreOptions Apple { get; set; } = new();
+
+    public GooglePlayOptions Google { get; set; } = new();
+}
+
+/// <summary>The <c>Purchases__Google__*</c> settings, named as Play Console and Google Cloud name them.</summary>
+public sealed class GooglePlayOptions
+{
+    /// <summary>The app's package name (<c>com.example.app</c>); with <see cref="ServiceAccountKey"/>, Google Play purchases are on.</summary>
+    public string? PackageName { get; set; }
+
+    /// <summary>
+    /// The JSON key of the service account Play Console was given access to (View financial data, Manage orders): the
+    /// whole file's content, a secret. Its <c>token_uri</c> is where access tokens are asked for.
+    /// </summary>
+    public string? ServiceAccountKey { get; set; }
+
+    /// <summary>The Google Play Developer API; another URL only for tests and proxies.</summary>
+    public string ApiBase { get; set; } = "https://androidpublisher.googleapis.com";
+
+    /// <summary>
+    /// Whether purchases by license testers (free test cards) are credited. Unset: yes in the embedded shape, no in
+    /// production, where they cost nothing.
+    /// </summary>
+    public bool? AllowTestPurchases { get; set; }
+
+    /// <summary>The audience set on the Pub/Sub push subscription; real-time developer notifications are accepted when it is set.</summary>
+    public string? NotificationAudience { get; set; }
+
+    /// <summary>The service account the push subscription authenticates as: the only <c>email</c> accepted in its tokens.</summary>
+    public string? NotificationServiceAccount { get; set; }
+
+    /// <summary>Google's signing keys for the push tokens; another URL only for tests.</summary>
+    public string JwksUrl { get; set; } = "https://www.googleapis.com/oauth2/v3/certs";
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(PackageName) && !string.IsNullOrWhiteSpace(ServiceAccountKey);
 }
 
 /// <summary>The <c>Purchases__Apple__*</c> settings, named as App Store Connect names them.</summary>
@@ -54,7 +90,7 @@ public sealed class AppleStoreSettings
         AppAppleId = apple.AppAppleId;
         AllowSandbox = apple.AllowSandbox ?? shape.IsEmbedded;
         TrustedRootSha256 = apple.TestRootCertificate is { Length: > 0 } pem
-            ? Convert.ToHexString(AppleStoreSettingsValidator.LoadCertificate(pem).GetCertHash(HashAlgorithmName.SHA256))
+            ? Convert.ToHexString(PurchasesSettingsValidator.LoadCertificate(pem).GetCertHash(HashAlgorithmName.SHA256))
             : AppleStoreOptions.AppleRootCaG3Sha256;
     }
 
@@ -70,34 +106,121 @@ public sealed class AppleStoreSettings
     public string TrustedRootSha256 { get; }
 }
 
-/// <summary>Refuses at start a test root where real money is taken, and a test root that is not a certificate.</summary>
-public sealed class AppleStoreSettingsValidator(IHostEnvironment environment) : IValidateOptions<PurchasesOptions>
+/// <summary>The effective Google Play settings: the test-purchase default of the shape, the service-account credential made once.</summary>
+public sealed class GooglePlaySettings
+{
+    private readonly Lazy<ServiceAccountCredential> credential;
+
+    public GooglePlaySettings(IOptions<PurchasesOptions> options, RuntimeShape shape)
+    {
+        var google = options.Value.Google;
+        IsConfigured = google.IsConfigured;
+        PackageName = google.PackageName?.Trim() ?? string.Empty;
+        ApiBase = google.ApiBase;
+        AllowTestPurchases = google.AllowTestPurchases ?? shape.IsEmbedded;
+        NotificationAudience = google.NotificationAudience is { Length: > 0 } audience ? audience.Trim() : null;
+        NotificationServiceAccount = google.NotificationServiceAccount?.Trim();
+        JwksUrl = new Uri(google.JwksUrl);
+        // Made at the first purchase, not at start: the validator has already read the key.
+        credential = new Lazy<ServiceAccountCredential>(() => GooglePlayCredentials.Create(google.ServiceAccountKey!));
+    }
+
+    public bool IsConfigured { get; }
+
+    public string PackageName { get; }
+
+    public string ApiBase { get; }
+
+    public bool AllowTestPurchases { get; }
+
+    public string? NotificationAudience { get; }
+
+    public string? NotificationServiceAccount { get; }
+
+    public Uri JwksUrl { get; }
+
+    public ServiceAccountCredential Credential => credential.Value;
+}
+
+/// <summary>
+/// Refuses at start what could only fail at a user's purchase, or let anyone mint credits: a test root where real money
+/// is taken, a test root that is not a certificate, half of Google Play's settings, a service-account key Google's
+/// library cannot read, plain-http Google URLs in production.
+/// </summary>
+public sealed class PurchasesSettingsValidator(IHostEnvironment environment, RuntimeShape shape) : IValidateOptions<PurchasesOptions>
 {
     public ValidateOptionsResult Validate(string? name, PurchasesOptions options)
     {
-        if (options.Apple.TestRootCertificate is not { Length: > 0 } root)
+        var failures = new List<string>();
+        ValidateApple(options.Apple, failures);
+        ValidateGoogle(options.Google, failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private void ValidateApple(AppleStoreOptions apple, List<string> failures)
+    {
+        if (apple.TestRootCertificate is not { Length: > 0 } root)
         {
-            return ValidateOptionsResult.Success;
+            return;
         }
 
         if (environment.IsProduction())
         {
-            return ValidateOptionsResult.Fail("Purchases__Apple__TestRootCertificate is set while ASPNETCORE_ENVIRONMENT is Production (or unset): "
+            failures.Add("Purchases__Apple__TestRootCertificate is set while ASPNETCORE_ENVIRONMENT is Production (or unset): "
                 + "a root other than Apple's would let anyone who holds its key sign purchases. Remove it, or run tests with ASPNETCORE_ENVIRONMENT=Development.");
+            return;
         }
 
         try
         {
             LoadCertificate(root);
-            return ValidateOptionsResult.Success;
         }
-        catch (CryptographicException exception)
+        catch (Exception exception) when (exception is CryptographicException or FormatException)
         {
-            return ValidateOptionsResult.Fail($"Purchases__Apple__TestRootCertificate is not a certificate in PEM or base64 DER ({exception.Message}).");
+            failures.Add("Purchases__Apple__TestRootCertificate is not a certificate in PEM or base64 DER.");
         }
-        catch (FormatException)
+    }
+
+    private void ValidateGoogle(GooglePlayOptions google, List<string> failures)
+    {
+        var named = !string.IsNullOrWhiteSpace(google.PackageName);
+        var keyed = !string.IsNullOrWhiteSpace(google.ServiceAccountKey);
+        if (named != keyed)
         {
-            return ValidateOptionsResult.Fail("Purchases__Apple__TestRootCertificate is not a certificate in PEM or base64 DER.");
+            failures.Add("Purchases__Google__PackageName and Purchases__Google__ServiceAccountKey go together: the package name says which app's "
+                + "purchases to verify, the service account's JSON key lets the server ask Google.");
+        }
+
+        if (keyed)
+        {
+            if (GooglePlayCredentials.TryRead(google.ServiceAccountKey!, out var tokenUri) is { } problem)
+            {
+                failures.Add($"Purchases__Google__ServiceAccountKey is not a service account's JSON key ({problem}).");
+            }
+            else
+            {
+                RequireSecureUrl("Purchases__Google__ServiceAccountKey's token_uri", tokenUri, failures);
+            }
+        }
+
+        RequireSecureUrl("Purchases__Google__ApiBase", google.ApiBase, failures);
+        RequireSecureUrl("Purchases__Google__JwksUrl", google.JwksUrl, failures);
+        if (!string.IsNullOrWhiteSpace(google.NotificationAudience) && string.IsNullOrWhiteSpace(google.NotificationServiceAccount))
+        {
+            failures.Add("Purchases__Google__NotificationServiceAccount is required with Purchases__Google__NotificationAudience: "
+                + "the service account of the Pub/Sub push subscription, the only sender accepted.");
+        }
+    }
+
+    private void RequireSecureUrl(string setting, string? value, List<string> failures)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+        {
+            failures.Add($"{setting} is '{value}', not an absolute http(s) URL.");
+        }
+        else if (shape.IsProduction && url.Scheme != Uri.UriSchemeHttps && !url.IsLoopback)
+        {
+            failures.Add($"{setting} must use https in the production shape (plain http is accepted only on loopback).");
         }
     }
 

@@ -8,7 +8,8 @@ namespace Apptork.Root.Features.Purchases;
 
 /// <summary>A store purchase whose signature or store answer has been checked: only such a purchase reaches <see cref="StorePurchases"/>.</summary>
 /// <param name="AccountUserId">The user the app tied the purchase to (Apple's <c>appAccountToken</c>, Google's <c>obfuscatedExternalAccountId</c>), when it did.</param>
-public sealed record VerifiedStorePurchase(PaymentProvider Store, string TransactionId, string ProductId, Guid? AccountUserId, bool Revoked);
+/// <param name="ConsumedElsewhere">Google Play says it is consumed: only a purchase already credited here is answered, never a new one.</param>
+public sealed record VerifiedStorePurchase(PaymentProvider Store, string TransactionId, string ProductId, Guid? AccountUserId, bool Revoked, bool ConsumedElsewhere = false);
 
 /// <summary>
 /// A store's word that a purchase was refunded or revoked, kept even when the purchase has not been sent to us (yet):
@@ -63,6 +64,11 @@ public sealed class StorePurchases(RootDbContext db, PaymentSettlement settlemen
                 throw ErrorCatalog.StorePurchaseRevoked.ToException();
             }
 
+            if (purchase.ConsumedElsewhere)
+            {
+                throw ErrorCatalog.PurchaseAlreadyConsumed.ToException();
+            }
+
             (payment, created) = await CreateAsync(userId, purchase, deviceIdHash, cancellationToken);
         }
 
@@ -72,16 +78,20 @@ public sealed class StorePurchases(RootDbContext db, PaymentSettlement settlemen
         }
 
         var revoked = purchase.Revoked || await IsRevokedAsync(purchase, cancellationToken);
-        var eventId = $"{purchase.Store}:{purchase.TransactionId}:{(revoked ? "revoked" : "purchased")}";
+        var eventId = revoked ? RevocationEventId(purchase.Store, purchase.TransactionId) : $"{purchase.Store}:{purchase.TransactionId}:purchased";
         await settlement.ApplyAsync(payment.Id, Facts(payment, revoked), eventId, revoked ? "store.revoked" : "store.purchased", cancellationToken);
         payment = await db.Payments.AsNoTracking().SingleAsync(candidate => candidate.Id == payment.Id, cancellationToken);
         return revoked ? throw ErrorCatalog.StorePurchaseRevoked.ToException() : (payment, created);
     }
 
-    /// <summary>Takes back a refunded or revoked purchase, once per store notification (<paramref name="eventId"/>), whether or not it was sent to us yet.</summary>
-    public async Task<SettlementOutcome> RevokeAsync(PaymentProvider store, string transactionId, string eventId, string eventType, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes back a refunded or revoked purchase, whether or not it was sent to us yet: once per purchase, however many
+    /// notifications, redeliveries and sweeps report it (the second is a <see cref="SettlementOutcome.Duplicate"/>).
+    /// </summary>
+    public async Task<SettlementOutcome> RevokeAsync(PaymentProvider store, string transactionId, string eventType, CancellationToken cancellationToken)
     {
         db.StoreRevocations.Add(new StoreRevocation { Store = store, TransactionId = transactionId, RevokedAt = time.GetUtcNow() });
+        var firstWord = true;
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -89,13 +99,19 @@ public sealed class StorePurchases(RootDbContext db, PaymentSettlement settlemen
         catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
         {
             // Revoked before: the payment, if any, is brought in line again below, which changes nothing twice.
+            firstWord = false;
         }
 
         db.ChangeTracker.Clear();
-        return await FindAsync(store, transactionId, cancellationToken) is { } payment
-            ? await settlement.ApplyAsync(payment.Id, Facts(payment, revoked: true), eventId, eventType, cancellationToken)
-            : SettlementOutcome.Processed;
+        if (await FindAsync(store, transactionId, cancellationToken) is { } payment)
+        {
+            return await settlement.ApplyAsync(payment.Id, Facts(payment, revoked: true), RevocationEventId(store, transactionId), eventType, cancellationToken);
+        }
+
+        return firstWord ? SettlementOutcome.Processed : SettlementOutcome.Duplicate;
     }
+
+    private static string RevocationEventId(PaymentProvider store, string transactionId) => $"{store}:{transactionId}:revoked";
 
     private static PaymentFacts Facts(Payment payment, bool revoked) => new(Paid: true, AmountRefunded: revoked ? payment.Amount : 0);
 
@@ -107,24 +123,9 @@ public sealed class StorePurchases(RootDbContext db, PaymentSettlement settlemen
                 candidate => purchase.Store == PaymentProvider.AppStore ? candidate.AppStoreProductId == purchase.ProductId : candidate.GooglePlayProductId == purchase.ProductId,
                 cancellationToken)
             ?? throw ErrorCatalog.UnknownStoreProduct.ToException(args: new Dictionary<string, object?> { ["product_id"] = purchase.ProductId });
-        var now = time.GetUtcNow();
-        var payment = new Payment
-        {
-            Id = Guid.CreateVersion7(now),
-            UserId = userId,
-            PackId = pack.Id,
-            Credits = pack.Credits,
-            // The pack's list price: each store sets its own local prices and does not tell them to the server.
-            Amount = pack.Price,
-            Currency = pack.Currency,
-            Provider = purchase.Store,
-            Flow = PaymentFlow.InAppPurchase,
-            Status = PaymentStatus.Pending,
-            ProviderPaymentId = purchase.TransactionId,
-            DeviceIdHash = deviceIdHash,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        // At the pack's list price: each store sets its own local prices and does not tell them to the server.
+        var payment = Payment.Pending(pack, userId, purchase.Store, PaymentFlow.InAppPurchase, deviceIdHash, time.GetUtcNow());
+        payment.ProviderPaymentId = purchase.TransactionId;
         db.Payments.Add(payment);
         try
         {

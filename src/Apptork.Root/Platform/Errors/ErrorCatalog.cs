@@ -87,6 +87,12 @@ public static class ErrorCatalog
     public static readonly ErrorDefinition PurchaseOfAnotherUser = new("purchase_of_another_user", 403);
     /// <summary>The store refunded or revoked the purchase: nothing is credited for it.</summary>
     public static readonly ErrorDefinition StorePurchaseRevoked = new("store_purchase_revoked", 422);
+    /// <summary>Google Play does not know this purchase token for this product.</summary>
+    public static readonly ErrorDefinition InvalidPurchaseToken = new("invalid_purchase_token", 400);
+    /// <summary>The store has not been paid yet (a pending payment method): send the purchase again once it completes.</summary>
+    public static readonly ErrorDefinition PurchasePending = new("purchase_pending", 409);
+    /// <summary>The purchase was consumed without being credited here (by another server, or before this one knew the product).</summary>
+    public static readonly ErrorDefinition PurchaseAlreadyConsumed = new("purchase_already_consumed", 409);
 
     // Features and AI.
     public static readonly ErrorDefinition FeatureDisabled = new("feature_disabled", 403);

@@ -17,7 +17,7 @@ public sealed class TagsTransformer : IOpenApiDocumentTransformer
         ("Auth", "Signing in (email code, Google, Apple, GitHub), tokens and sessions, and the signed-in user's account. Start here: most other operations need the access token these return."),
         ("Wallet", "The user's balance in credits, and the ledger entries that explain it."),
         ("Checkout", "The credit packs on sale, and buying one through the payment provider."),
-        ("Purchases", "In-app purchases: a pack bought in the App Store, sent here to be verified with the store and credited once."),
+        ("Purchases", "In-app purchases: a pack bought in the App Store or Google Play, sent here to be verified with the store and credited once."),
         ("Files", "Uploads straight to storage, and reading files back through short-lived URLs."),
         ("Generations", "AI text and image generations: paid in credits when created, run in the background, refunded once if they finally fail."),
         ("Feature flags", "Which features are on for the calling app (polled with an ETag), and, for staff, managing the flags live."),

@@ -189,27 +189,6 @@ public sealed class AppStorePurchaseTests(PostgresServer postgres)
         pinned.Logs.Entries.ShouldContain(entry => entry.Message.Contains("not the pinned root", StringComparison.Ordinal));
     }
 
-    [Theory]
-    [InlineData("Purchases__Apple__TestRootCertificate", "Purchases__Apple__TestRootCertificate is set while ASPNETCORE_ENVIRONMENT is Production")]
-    [InlineData("Payments__Provider", "Payments__Provider is AppStore, a store, not a card checkout provider")]
-    public async Task Production_refuses_a_test_root_and_a_store_as_card_provider(string setting, string expected)
-    {
-        using var apple = AppStoreSigner.Create();
-        var environment = new Dictionary<string, string>(TestSecrets.Environment)
-        {
-            ["Database__Provider"] = "Postgres",
-            ["ConnectionStrings__Postgres"] = "Host=127.0.0.1;Port=1;Database=apptork;Username=apptork;Password=f0b1c2d3e4a5",
-            ["Email__Provider"] = "Smtp",
-            ["Email__Smtp__Host"] = "127.0.0.1",
-            ["Purchases__Apple__BundleId"] = AppStoreSigner.BundleId,
-            [setting] = setting == "Payments__Provider" ? "AppStore" : apple.RootPem,
-        };
-
-        var result = await RootProcess.RunAsync([], environment, TimeSpan.FromSeconds(60), RootProcess.ScratchDirectory("apptork-start-"));
-        result.ExitCode.ShouldBe(78, result.Output);
-        result.Output.ShouldContain(expected);
-    }
-
     private async Task<RootApp> StartAsync(DatabaseShape shape, Dictionary<string, string?> settings)
     {
         var app = await RootApp.StartAsync(TestDatabases.For(postgres), shape, settings);

@@ -106,7 +106,7 @@ public sealed class OpenApiTests(PostgresServer postgres)
         var tags = root.GetProperty("tags").EnumerateArray().ToList();
         tags.Select(tag => tag.GetProperty("name").GetString()).ShouldBe(["Auth", "Wallet", "Checkout", "Purchases", "Files", "Generations", "Feature flags", "Messages", "Admin messages", "Webhooks"]);
         tags.ShouldAllBe(tag => !string.IsNullOrWhiteSpace(tag.GetProperty("description").GetString()));
-        foreach (var webhook in new[] { "/api/v1/checkout/webhooks/stripe", "/api/v1/purchases/apple/notifications" })
+        foreach (var webhook in new[] { "/api/v1/checkout/webhooks/stripe", "/api/v1/purchases/apple/notifications", "/api/v1/purchases/google/notifications" })
         {
             OperationOf(root, "post", webhook).GetProperty("tags").EnumerateArray().Select(tag => tag.GetString()).ShouldBe(["Webhooks"], webhook);
         }
@@ -122,15 +122,17 @@ public sealed class OpenApiTests(PostgresServer postgres)
         parameters.GetProperty("Idempotency-Key").GetProperty("required").GetBoolean().ShouldBeTrue();
 
         string[] clientHeaders = ["X-Device-Id", "X-Platform", "X-App-Version", "Accept-Language"];
-        string[] webhooks = ["post /api/v1/checkout/webhooks/stripe", "post /api/v1/purchases/apple/notifications"];
+        string[] webhooks = ["post /api/v1/checkout/webhooks/stripe", "post /api/v1/purchases/apple/notifications", "post /api/v1/purchases/google/notifications"];
         foreach (var (name, operation) in Operations(root).Where(operation => !webhooks.Contains(operation.Name)))
         {
             clientHeaders.Select(header => $"#/components/parameters/{header}").ShouldBeSubsetOf(ParameterReferences(operation), name);
         }
 
-        // Stripe's and Apple's servers call the webhooks and send none of an app's headers.
-        ParameterReferences(OperationOf(root, "post", "/api/v1/checkout/webhooks/stripe")).ShouldBeEmpty();
-        ParameterReferences(OperationOf(root, "post", "/api/v1/purchases/apple/notifications")).ShouldBeEmpty();
+        // Stripe's, Apple's and Google's servers call the webhooks and send none of an app's headers.
+        foreach (var webhook in webhooks)
+        {
+            ParameterReferences(OperationOf(root, "post", webhook["post ".Length..])).ShouldBeEmpty(webhook);
+        }
 
         ParameterReferences(OperationOf(root, "post", "/api/v1/generations")).ShouldContain("#/components/parameters/Idempotency-Key");
         ParameterReferences(OperationOf(root, "post", "/api/v1/checkout/sessions")).ShouldContain("#/components/parameters/Idempotency-Key");
