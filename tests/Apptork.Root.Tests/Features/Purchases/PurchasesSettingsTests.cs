@@ -21,20 +21,8 @@ public sealed class PurchasesSettingsTests
     public async Task Production_refuses_a_test_root_a_store_as_card_provider_and_half_or_unsafe_google_settings(string settings, string expected)
     {
         using var apple = AppStoreSigner.Create();
-        var environment = new Dictionary<string, string>(TestSecrets.Environment)
-        {
-            ["Database__Provider"] = "Postgres",
-            ["ConnectionStrings__Postgres"] = "Host=127.0.0.1;Port=1;Database=apptork;Username=apptork;Password=f0b1c2d3e4a5",
-            ["Email__Provider"] = "Smtp",
-            ["Email__Smtp__Host"] = "127.0.0.1",
-        };
-        foreach (var pair in settings.Split(';').Select(setting => setting.Split('=', 2)))
-        {
-            environment[pair[0]] = pair[1] == "ROOT" ? apple.RootPem : pair[1];
-        }
-
-        var result = await RootProcess.RunAsync([], environment, TimeSpan.FromSeconds(60), RootProcess.ScratchDirectory("apptork-start-"));
-        result.ExitCode.ShouldBe(78, result.Output);
-        result.Output.ShouldContain(expected);
+        var output = await RootProcess.RefusedStartAsync(settings.Split(';').Select(setting => setting.Split('=', 2))
+            .Select(pair => KeyValuePair.Create(pair[0], pair[1] == "ROOT" ? apple.RootPem : pair[1])));
+        output.ShouldContain(expected);
     }
 }

@@ -54,6 +54,30 @@ public static class RootProcess
         return environment;
     }
 
+    /// <summary>
+    /// Starts the binary in the production shape with <paramref name="settings"/> (written as environment variables) on a
+    /// database nothing listens on, for the settings checks that refuse to start before any connection; its exit code
+    /// must be 78 (EX_CONFIG), and what it printed is returned.
+    /// </summary>
+    public static async Task<string> RefusedStartAsync(IEnumerable<KeyValuePair<string, string>> settings)
+    {
+        var environment = new Dictionary<string, string>(TestSecrets.Environment)
+        {
+            ["Database__Provider"] = "Postgres",
+            ["ConnectionStrings__Postgres"] = "Host=127.0.0.1;Port=1;Database=apptork;Username=apptork;Password=f0b1c2d3e4a5",
+            ["Email__Provider"] = "Smtp",
+            ["Email__Smtp__Host"] = "127.0.0.1",
+        };
+        foreach (var (key, value) in settings)
+        {
+            environment[key] = value;
+        }
+
+        var result = await RunAsync([], environment, TimeSpan.FromSeconds(60), ScratchDirectory("apptork-start-"));
+        Shouldly.ShouldBeTestExtensions.ShouldBe(result.ExitCode, 78, result.Output);
+        return result.Output;
+    }
+
     /// <summary>An empty folder to start the binary in, as an operator would start it in a fresh directory.</summary>
     public static string ScratchDirectory(string prefix) => Directory.CreateTempSubdirectory(prefix).FullName;
 
