@@ -91,7 +91,7 @@ public sealed class StorePurchases(RootDbContext db, PaymentSettlement settlemen
     public async Task<SettlementOutcome> RevokeAsync(PaymentProvider store, string transactionId, string eventType, CancellationToken cancellationToken)
     {
         db.StoreRevocations.Add(new StoreRevocation { Store = store, TransactionId = transactionId, RevokedAt = time.GetUtcNow() });
-        var firstWord = true;
+        var newRevocation = true;
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -99,7 +99,7 @@ public sealed class StorePurchases(RootDbContext db, PaymentSettlement settlemen
         catch (DbUpdateException exception) when (DatabaseErrors.IsUniqueViolation(exception))
         {
             // Revoked before: the payment, if any, is brought in line again below, which changes nothing twice.
-            firstWord = false;
+            newRevocation = false;
         }
 
         db.ChangeTracker.Clear();
@@ -108,7 +108,7 @@ public sealed class StorePurchases(RootDbContext db, PaymentSettlement settlemen
             return await settlement.ApplyAsync(payment.Id, Facts(payment, revoked: true), RevocationEventId(store, transactionId), eventType, cancellationToken);
         }
 
-        return firstWord ? SettlementOutcome.Processed : SettlementOutcome.Duplicate;
+        return newRevocation ? SettlementOutcome.Processed : SettlementOutcome.Duplicate;
     }
 
     private static string RevocationEventId(PaymentProvider store, string transactionId) => $"{store}:{transactionId}:revoked";
