@@ -9,6 +9,7 @@ public sealed record AppStoreTransaction(
     string? Type,
     string? Environment,
     string? AppAccountToken,
+    int? Quantity,
     long? PurchaseDate,
     long? RevocationDate,
     int? RevocationReason,

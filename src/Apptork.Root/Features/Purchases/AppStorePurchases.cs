@@ -48,7 +48,13 @@ public sealed partial class AppStorePurchases(
             accountUserId = Guid.TryParse(token, out var parsed) ? parsed : throw Refused("appAccountToken is not a UUID");
         }
 
-        var purchase = new VerifiedStorePurchase(PaymentProvider.AppStore, transaction.TransactionId, transaction.ProductId, accountUserId, transaction.RevocationDate is not null);
+        if (transaction.Quantity is < 1 or > VerifiedStorePurchase.MaxQuantity)
+        {
+            throw Refused($"quantity {transaction.Quantity}");
+        }
+
+        var purchase = new VerifiedStorePurchase(
+            PaymentProvider.AppStore, transaction.TransactionId, transaction.ProductId, accountUserId, transaction.RevocationDate is not null, transaction.Quantity ?? 1);
         return await purchases.CreditAsync(userId, purchase, deviceIdHash, cancellationToken);
     }
 

@@ -14,7 +14,7 @@ public sealed class AppStoreVerificationException(string reason) : Exception(rea
 /// <summary>
 /// Verifies what the App Store signs (StoreKit 2 transactions, App Store Server Notifications V2): a compact JWS whose
 /// <c>x5c</c> header carries the leaf, Apple's intermediate and the root. The whole chain is checked (each certificate
-/// signed by the next, all valid now, the root Apple Root CA - G3 by its pinned fingerprint, Apple's marker extensions on
+/// signed by the next, all valid when it was signed, the root Apple Root CA - G3 by its pinned fingerprint, Apple's marker extensions on
 /// the leaf and the intermediate), then the ES256 signature with the leaf's key; only then is the payload read.
 /// </summary>
 /// <remarks>
@@ -48,7 +48,7 @@ public sealed class AppStoreSignedData(AppleStoreSettings settings, TimeProvider
             throw new AppStoreVerificationException($"algorithm '{header.Alg}' instead of ES256");
         }
 
-        if (header.X5c is not { Length: 3 } encoded)
+        if (header.X5c is not { Length: 3 } encoded || encoded.Any(string.IsNullOrEmpty))
         {
             throw new AppStoreVerificationException("x5c does not hold leaf, intermediate and root");
         }
@@ -56,7 +56,7 @@ public sealed class AppStoreSignedData(AppleStoreSettings settings, TimeProvider
         using var leaf = Certificate(encoded[0]);
         using var intermediate = Certificate(encoded[1]);
         using var root = Certificate(encoded[2]);
-        VerifyChain(leaf, intermediate, root);
+        VerifyChain(leaf, intermediate, root, SignedAt(parts[1]));
 
         using var key = leaf.GetECDsaPublicKey() ?? throw new AppStoreVerificationException("the leaf's key is not an EC key");
         var result = await Handler.ValidateTokenAsync(jws, new TokenValidationParameters
@@ -89,7 +89,29 @@ public sealed class AppStoreSignedData(AppleStoreSettings settings, TimeProvider
         }
     }
 
-    private void VerifyChain(X509Certificate2 leaf, X509Certificate2 intermediate, X509Certificate2 root)
+    /// <summary>
+    /// When the App Store signed it (<c>signedDate</c>), as Apple's own library checks the chain: a transaction StoreKit
+    /// kept unfinished, signed by a certificate since expired, still verifies. Read before the signature is checked, it
+    /// only chooses the date: a forger would still need a key Apple's chain certifies. Now, when absent or absurd.
+    /// </summary>
+    private DateTimeOffset SignedAt(string encodedPayload)
+    {
+        var now = time.GetUtcNow();
+        try
+        {
+            using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(encodedPayload));
+            return payload.RootElement.ValueKind == JsonValueKind.Object && payload.RootElement.TryGetProperty("signedDate", out var signed)
+                && signed.TryGetInt64(out var milliseconds) && milliseconds > 0 && DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) is var at && at <= now
+                ? at
+                : now;
+        }
+        catch (Exception exception) when (exception is JsonException or FormatException or ArgumentOutOfRangeException)
+        {
+            return now;
+        }
+    }
+
+    private void VerifyChain(X509Certificate2 leaf, X509Certificate2 intermediate, X509Certificate2 root, DateTimeOffset signedAt)
     {
         if (Convert.ToHexString(root.GetCertHash(HashAlgorithmName.SHA256)) != settings.TrustedRootSha256)
         {
@@ -107,7 +129,7 @@ public sealed class AppStoreSignedData(AppleStoreSettings settings, TimeProvider
         chain.ChainPolicy.ExtraStore.Add(intermediate);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.DisableCertificateDownloads = true;
-        chain.ChainPolicy.VerificationTime = time.GetUtcNow().UtcDateTime;
+        chain.ChainPolicy.VerificationTime = signedAt.UtcDateTime;
         if (!chain.Build(leaf))
         {
             throw new AppStoreVerificationException("chain: " + string.Join(", ", chain.ChainStatus.Select(status => status.Status)));

@@ -63,6 +63,7 @@ public sealed record GooglePlayPurchase(
     int? PurchaseType,
     string? ObfuscatedExternalAccountId,
     string? ProductId,
+    int? Quantity,
     string? PurchaseTimeMillis)
 {
     public const int Purchased = 0;

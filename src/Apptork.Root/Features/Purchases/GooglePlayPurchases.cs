@@ -42,10 +42,16 @@ public sealed partial class GooglePlayPurchases(
             accountUserId = Guid.TryParse(account, out var parsed) ? parsed : throw ErrorCatalog.PurchaseOfAnotherUser.ToException();
         }
 
+        // Google refuses a token of another product, and says which product it is: both are checked.
+        if ((purchase.ProductId is { } bought && bought != productId) || purchase.Quantity is < 1 or > VerifiedStorePurchase.MaxQuantity)
+        {
+            throw ErrorCatalog.InvalidPurchaseToken.ToException(GooglePlayApi.PurchaseTokenField);
+        }
+
         var consumed = purchase.ConsumptionState == GooglePlayPurchase.Consumed;
         var verified = new VerifiedStorePurchase(
             PaymentProvider.GooglePlay, TransactionId(purchase.OrderId, purchaseToken), productId, accountUserId,
-            Revoked: purchase.PurchaseState == GooglePlayPurchase.Canceled, ConsumedElsewhere: consumed);
+            Revoked: purchase.PurchaseState == GooglePlayPurchase.Canceled, purchase.Quantity ?? 1, ConsumedElsewhere: consumed);
         var credited = await purchases.CreditAsync(userId, verified, deviceIdHash, cancellationToken);
         if (!consumed)
         {
@@ -66,7 +72,7 @@ public sealed partial class GooglePlayPurchases(
 
         await notificationTokens.VerifyAsync(authorization, cancellationToken);
         var (messageId, notification) = Read(body);
-        if (notification.GetProperty("packageName").GetString() != settings.PackageName)
+        if (Text(notification, "packageName") != settings.PackageName)
         {
             LogNotForThisApp(logger, messageId);
             return WebhookOutcome.Ignored;
@@ -74,16 +80,28 @@ public sealed partial class GooglePlayPurchases(
 
         string? orderId = null;
         string? token = null;
-        if (notification.TryGetProperty("voidedPurchaseNotification", out var voided))
+        if (notification.TryGetProperty("voidedPurchaseNotification", out var voided) && voided.ValueKind == JsonValueKind.Object)
         {
             (orderId, token) = (Text(voided, "orderId"), Text(voided, "purchaseToken"));
         }
         else if (notification.TryGetProperty("oneTimeProductNotification", out var oneTime)
-            && oneTime.TryGetProperty("notificationType", out var type) && type.ValueKind == JsonValueKind.Number && type.GetInt32() == OneTimeProductCanceled
+            && oneTime.ValueKind == JsonValueKind.Object
+            && oneTime.TryGetProperty("notificationType", out var type) && type.TryGetInt32(out var typeCode) && typeCode == OneTimeProductCanceled
             && Text(oneTime, "purchaseToken") is { } canceledToken && Text(oneTime, "sku") is { } sku)
         {
-            // The notification names the token only: Google tells its order, and whether it is really cancelled.
-            var purchase = await api.GetPurchaseAsync(sku, canceledToken, cancellationToken);
+            // The notification names the token only: Google tells its order, and whether it is really cancelled. A token
+            // Google no longer knows is acknowledged: refusing would only make Pub/Sub push it again for days.
+            GooglePlayPurchase purchase;
+            try
+            {
+                purchase = await api.GetPurchaseAsync(sku, canceledToken, cancellationToken);
+            }
+            catch (ApiException exception) when (exception.Errors[0].Definition == ErrorCatalog.InvalidPurchaseToken)
+            {
+                LogAcknowledged(logger, messageId);
+                return WebhookOutcome.Ignored;
+            }
+
             if (purchase.PurchaseState != GooglePlayPurchase.Canceled)
             {
                 return WebhookOutcome.Ignored;
@@ -155,7 +173,9 @@ public sealed partial class GooglePlayPurchases(
             var messageId = message.GetProperty("messageId").GetString() ?? throw new FormatException("messageId");
             var data = Convert.FromBase64String(message.GetProperty("data").GetString() ?? throw new FormatException("data"));
             using var notification = JsonDocument.Parse(data);
-            return (messageId, notification.RootElement.Clone());
+            return notification.RootElement.ValueKind == JsonValueKind.Object
+                ? (messageId, notification.RootElement.Clone())
+                : throw new FormatException("not an object");
         }
         catch (Exception exception) when (exception is KeyNotFoundException or InvalidOperationException or FormatException or JsonException)
         {

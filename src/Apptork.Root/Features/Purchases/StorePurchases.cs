@@ -9,7 +9,13 @@ namespace Apptork.Root.Features.Purchases;
 /// <summary>A store purchase whose signature or store answer has been checked: only such a purchase reaches <see cref="StorePurchases"/>.</summary>
 /// <param name="AccountUserId">The user the app tied the purchase to (Apple's <c>appAccountToken</c>, Google's <c>obfuscatedExternalAccountId</c>), when it did.</param>
 /// <param name="ConsumedElsewhere">Google Play says it is consumed: only a purchase already credited here is answered, never a new one.</param>
-public sealed record VerifiedStorePurchase(PaymentProvider Store, string TransactionId, string ProductId, Guid? AccountUserId, bool Revoked, bool ConsumedElsewhere = false);
+/// <param name="Quantity">How many of the product one transaction bought (both stores let a user buy several at once).</param>
+public sealed record VerifiedStorePurchase(
+    PaymentProvider Store, string TransactionId, string ProductId, Guid? AccountUserId, bool Revoked, int Quantity, bool ConsumedElsewhere = false)
+{
+    /// <summary>More than either store sells in one transaction.</summary>
+    public const int MaxQuantity = 100;
+}
 
 /// <summary>
 /// A store's word that a purchase was refunded or revoked, kept even when the purchase has not been sent to us (yet):
@@ -126,6 +132,8 @@ public sealed class StorePurchases(RootDbContext db, PaymentSettlement settlemen
         // At the pack's list price: each store sets its own local prices and does not tell them to the server.
         var payment = Payment.Pending(pack, userId, purchase.Store, PaymentFlow.InAppPurchase, deviceIdHash, time.GetUtcNow());
         payment.ProviderPaymentId = purchase.TransactionId;
+        payment.Credits *= purchase.Quantity;
+        payment.Amount *= purchase.Quantity;
         db.Payments.Add(payment);
         try
         {

@@ -23,6 +23,8 @@ public sealed class AppStorePurchaseTests(PostgresServer postgres)
 {
     private const string StarterProduct = "com.apptork.tests.credits100";
 
+    private static readonly int[] NumbersNotCertificates = [1, 2, 3];
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     public static TheoryData<DatabaseShape> Shapes => DatabaseShapes.Both;
@@ -87,6 +89,9 @@ public sealed class AppStorePurchaseTests(PostgresServer postgres)
             ("not a JWS", "eyJhbGciOiJFUzI1NiJ9", HttpStatusCode.BadRequest, "invalid_store_transaction"),
             ("a chain to another root", otherApple.Sign(good), HttpStatusCode.BadRequest, "invalid_store_transaction"),
             ("the leaf alone in x5c", apple.Sign(good, [apple.Leaf]), HttpStatusCode.BadRequest, "invalid_store_transaction"),
+            ("nulls in x5c", apple.Sign(good, rawX5c: new string?[] { null, null, null }), HttpStatusCode.BadRequest, "invalid_store_transaction"),
+            ("numbers in x5c", apple.Sign(good, rawX5c: NumbersNotCertificates), HttpStatusCode.BadRequest, "invalid_store_transaction"),
+            ("a quantity no store sells", apple.Sign(AppStoreSigner.Transaction(StarterProduct, quantity: 1000)), HttpStatusCode.BadRequest, "invalid_store_transaction"),
             ("certificates in the wrong order", apple.Sign(good, [apple.Intermediate, apple.Leaf, apple.Root]), HttpStatusCode.BadRequest, "invalid_store_transaction"),
             ("a self-signed leaf before the real CAs", selfSigned.Sign(good, [selfSigned.Leaf, apple.Intermediate, apple.Root]), HttpStatusCode.BadRequest, "invalid_store_transaction"),
             ("a leaf another CA issued", leafOfAnotherCa.Sign(good, [leafOfAnotherCa.Leaf, apple.Intermediate, apple.Root]), HttpStatusCode.BadRequest, "invalid_store_transaction"),
@@ -113,9 +118,13 @@ public sealed class AppStorePurchaseTests(PostgresServer postgres)
         (await books.EntriesAsync(signedIn.User.Id)).ShouldBeEmpty();
         (await books.WithDbAsync(db => db.Payments.CountAsync(Cancel))).ShouldBe(0);
 
-        // The real one still goes through: nothing above was refused for a reason the good one shares.
+        // The real one still goes through: nothing above was refused for a reason the good one shares. Three packs bought
+        // in one transaction are three packs' credits.
         using var accepted = await RedeemAsync(app, signedIn.AccessToken, signed);
         accepted.StatusCode.ShouldBe(HttpStatusCode.Created, await accepted.Content.ReadAsStringAsync(Cancel));
+        using var three = await RedeemAsync(app, signedIn.AccessToken, apple.Sign(AppStoreSigner.Transaction(StarterProduct, quantity: 3)));
+        ((long)JsonNode.Parse(await three.Content.ReadAsStringAsync(Cancel))!["credits"]!).ShouldBe(300);
+        await books.ShouldAddUpAsync(signedIn.User.Id, 400);
     }
 
     [Theory, MemberData(nameof(Shapes))]

@@ -69,7 +69,7 @@ public sealed class AppStoreSigner : IDisposable
     /// <summary>A StoreKit 2 transaction of a consumable, as <c>Transaction.jwsRepresentation</c> carries it.</summary>
     public static Dictionary<string, object?> Transaction(
         string productId, string? transactionId = null, Guid? appAccountToken = null, string environment = "Production", string bundleId = BundleId,
-        DateTimeOffset? revoked = null)
+        DateTimeOffset? revoked = null, int quantity = 1)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         transactionId ??= Random.Shared.NextInt64(2_000_000_000_000, 9_000_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -81,7 +81,7 @@ public sealed class AppStoreSigner : IDisposable
             ["productId"] = productId,
             ["purchaseDate"] = now,
             ["originalPurchaseDate"] = now,
-            ["quantity"] = 1,
+            ["quantity"] = quantity,
             ["type"] = "Consumable",
             ["inAppOwnershipType"] = "PURCHASED",
             ["signedDate"] = now,
@@ -124,11 +124,12 @@ public sealed class AppStoreSigner : IDisposable
     };
 
     /// <summary>The payload signed ES256 by the leaf, the chain in <c>x5c</c> (or the certificates given).</summary>
-    public string Sign(object payload, IReadOnlyList<X509Certificate2>? x5c = null, ECDsa? key = null)
+    /// <param name="rawX5c">An <c>x5c</c> header written as given, for the forgeries no certificate list makes.</param>
+    public string Sign(object payload, IReadOnlyList<X509Certificate2>? x5c = null, ECDsa? key = null, object? rawX5c = null)
     {
         var header = new Dictionary<string, object>
         {
-            ["x5c"] = (x5c ?? [Leaf, Intermediate, Root]).Select(certificate => Convert.ToBase64String(certificate.RawData)).ToArray(),
+            ["x5c"] = rawX5c ?? (x5c ?? [Leaf, Intermediate, Root]).Select(certificate => Convert.ToBase64String(certificate.RawData)).ToArray(),
         };
         using var leafKey = Leaf.GetECDsaPrivateKey()!;
         var signingKey = new ECDsaSecurityKey(key ?? leafKey) { CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };

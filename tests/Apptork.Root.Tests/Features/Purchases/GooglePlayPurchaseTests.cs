@@ -24,6 +24,8 @@ public sealed class GooglePlayPurchaseTests(PostgresServer postgres)
 {
     private const string StarterProduct = "credits_100";
 
+    private static readonly int[] NotAnObject = [1, 2];
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     public static TheoryData<DatabaseShape> Shapes => DatabaseShapes.Both;
@@ -63,6 +65,13 @@ public sealed class GooglePlayPurchaseTests(PostgresServer postgres)
             again.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
 
+        // Two packs in one purchase (Play's multi-quantity) are two packs' credits.
+        using (var two = await RedeemAsync(app, signedIn.AccessToken, StarterProduct, play.Buy(StarterProduct, signedIn.User.Id, quantity: 2)))
+        {
+            ((long)JsonNode.Parse(await two.Content.ReadAsStringAsync(Cancel))!["credits"]!).ShouldBe(200);
+        }
+
+        await books.ShouldAddUpAsync(signedIn.User.Id, 300);
         var packs = JsonNode.Parse(await app.Client().GetStringAsync("/api/v1/checkout/packs", Cancel))!["results"]!.AsArray();
         packs.Single(pack => (string)pack!["id"]! == "starter")!["google_play_product_id"]!.GetValue<string>().ShouldBe(StarterProduct);
     }
@@ -170,6 +179,13 @@ public sealed class GooglePlayPurchaseTests(PostgresServer postgres)
         // A purchase notification needs nothing; another package's is acknowledged; a push not signed as configured is refused.
         (await PushAsync(app, LocalGooglePlay.PushBody(LocalGooglePlay.OneTimeNotification(second, StarterProduct, 1)), play.PushToken())).ShouldBe("ignored");
         (await PushAsync(app, LocalGooglePlay.PushBody(LocalGooglePlay.OneTimeNotification(second, StarterProduct, 2, "com.example.other")), play.PushToken())).ShouldBe("ignored");
+        (await PushAsync(app, LocalGooglePlay.PushBody(new { version = "1.0" }), play.PushToken())).ShouldBe("ignored");
+        (await PushAsync(app, LocalGooglePlay.PushBody(LocalGooglePlay.OneTimeNotification("unknown-token", StarterProduct, 2)), play.PushToken())).ShouldBe("ignored");
+        using (var notAnObject = await PostPushAsync(app, LocalGooglePlay.PushBody(NotAnObject), play.PushToken()))
+        {
+            await ErrorAssert.SingleAsync(notAnObject, HttpStatusCode.BadRequest, "client_error", "parse_error");
+        }
+
         using var strangerKeys = new LocalProviders.ProviderKeys();
         string?[] badTokens =
         [

@@ -94,11 +94,12 @@ public sealed class LocalGooglePlay : IAsyncDisposable
     };
 
     /// <summary>A purchase made in the app: Google now knows its token.</summary>
-    public string Buy(string productId, Guid? accountId = null, string? rawAccountId = null, int state = 0, int consumption = 0, int? type = null, bool withOrder = true)
+    public string Buy(
+        string productId, Guid? accountId = null, string? rawAccountId = null, int state = 0, int consumption = 0, int? type = null, bool withOrder = true, int quantity = 1)
     {
         var token = Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(96));
         var order = withOrder ? $"GPA.{RandomNumberGenerator.GetInt32(1000, 9999)}-{RandomNumberGenerator.GetInt32(1000, 9999)}-{RandomNumberGenerator.GetInt32(1000, 9999)}-{RandomNumberGenerator.GetInt32(10000, 99999)}" : null;
-        Purchases[token] = new PlayPurchase(productId, order, state, consumption, type, rawAccountId ?? accountId?.ToString());
+        Purchases[token] = new PlayPurchase(productId, order, state, consumption, type, rawAccountId ?? accountId?.ToString(), quantity);
         return token;
     }
 
@@ -251,7 +252,8 @@ public sealed class LocalGooglePlay : IAsyncDisposable
         Results.Json(new { error = new { code = status, message, errors = new[] { new { message, domain = "global", reason = "invalid" } } } }, statusCode: status);
 
     /// <summary>A one-time product purchase as Google keeps it: state 0 purchased, 1 cancelled, 2 pending; consumption 0 or 1; type 0 for a license tester.</summary>
-    public sealed record PlayPurchase(string ProductId, string? OrderId, int PurchaseState, int ConsumptionState, int? PurchaseType, string? ObfuscatedExternalAccountId)
+    public sealed record PlayPurchase(
+        string ProductId, string? OrderId, int PurchaseState, int ConsumptionState, int? PurchaseType, string? ObfuscatedExternalAccountId, int Quantity)
     {
         public object ToApi(string token) => new
         {
@@ -265,7 +267,7 @@ public sealed class LocalGooglePlay : IAsyncDisposable
             acknowledgementState = 0,
             purchaseToken = token,
             productId = ProductId,
-            quantity = 1,
+            quantity = Quantity,
             obfuscatedExternalAccountId = ObfuscatedExternalAccountId,
             regionCode = "US",
         };
