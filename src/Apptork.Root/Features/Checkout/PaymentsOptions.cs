@@ -87,14 +87,7 @@ public sealed class PaymentsSettingsValidator(RuntimeShape shape) : IValidateOpt
                 failures.Add($"Payments__Stripe__CancelUrl is '{cancelUrl}', not an absolute URL.");
             }
 
-            if (!Uri.TryCreate(stripe.ApiBase, UriKind.Absolute, out var apiBase) || (apiBase.Scheme != Uri.UriSchemeHttps && apiBase.Scheme != Uri.UriSchemeHttp))
-            {
-                failures.Add($"Payments__Stripe__ApiBase is '{stripe.ApiBase}', not an absolute http(s) URL.");
-            }
-            else if (shape.IsProduction && apiBase.Scheme != Uri.UriSchemeHttps && !apiBase.IsLoopback)
-            {
-                failures.Add("Payments__Stripe__ApiBase must use https in the production shape (plain http is accepted only on loopback).");
-            }
+            ProviderUrls.Check("Payments__Stripe__ApiBase", stripe.ApiBase, shape, failures);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -88,14 +88,7 @@ public sealed class AiSettingsValidator(RuntimeShape shape) : IValidateOptions<A
                 failures.Add("Ai__ApiKey is required when Ai__Provider=OpenAI.");
             }
 
-            if (!Uri.TryCreate(options.Endpoint, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttps && endpoint.Scheme != Uri.UriSchemeHttp))
-            {
-                failures.Add($"Ai__Endpoint is '{options.Endpoint}', not an absolute http(s) URL.");
-            }
-            else if (shape.IsProduction && endpoint.Scheme != Uri.UriSchemeHttps && !endpoint.IsLoopback)
-            {
-                failures.Add("Ai__Endpoint must use https in the production shape (plain http is accepted only on loopback).");
-            }
+            ProviderUrls.Check("Ai__Endpoint", options.Endpoint, shape, failures);
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -43,6 +43,7 @@ public sealed class AppStoreSignedData(AppleStoreSettings settings, TimeProvider
         }
 
         var header = ReadHeader(parts[0]);
+        var payload = Decode(parts[1]);
         if (header.Alg != SecurityAlgorithms.EcdsaSha256)
         {
             throw new AppStoreVerificationException($"algorithm '{header.Alg}' instead of ES256");
@@ -56,7 +57,7 @@ public sealed class AppStoreSignedData(AppleStoreSettings settings, TimeProvider
         using var leaf = Certificate(encoded[0]);
         using var intermediate = Certificate(encoded[1]);
         using var root = Certificate(encoded[2]);
-        VerifyChain(leaf, intermediate, root, SignedAt(parts[1]));
+        VerifyChain(leaf, intermediate, root, SignedAt(payload));
 
         using var key = leaf.GetECDsaPublicKey() ?? throw new AppStoreVerificationException("the leaf's key is not an EC key");
         var result = await Handler.ValidateTokenAsync(jws, new TokenValidationParameters
@@ -80,7 +81,7 @@ public sealed class AppStoreSignedData(AppleStoreSettings settings, TimeProvider
 
         try
         {
-            return JsonSerializer.Deserialize<T>(Base64Url.DecodeFromChars(parts[1]), PayloadJson)
+            return JsonSerializer.Deserialize<T>(payload, PayloadJson)
                 ?? throw new AppStoreVerificationException("empty payload");
         }
         catch (JsonException exception)
@@ -94,20 +95,32 @@ public sealed class AppStoreSignedData(AppleStoreSettings settings, TimeProvider
     /// kept unfinished, signed by a certificate since expired, still verifies. Read before the signature is checked, it
     /// only chooses the date: a forger would still need a key Apple's chain certifies. Now, when absent or absurd.
     /// </summary>
-    private DateTimeOffset SignedAt(string encodedPayload)
+    private DateTimeOffset SignedAt(byte[] payload)
     {
         var now = time.GetUtcNow();
         try
         {
-            using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(encodedPayload));
-            return payload.RootElement.ValueKind == JsonValueKind.Object && payload.RootElement.TryGetProperty("signedDate", out var signed)
+            using var document = JsonDocument.Parse(payload);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("signedDate", out var signed)
                 && signed.TryGetInt64(out var milliseconds) && milliseconds > 0 && DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) is var at && at <= now
                 ? at
                 : now;
         }
-        catch (Exception exception) when (exception is JsonException or FormatException or ArgumentOutOfRangeException)
+        catch (Exception exception) when (exception is JsonException or ArgumentOutOfRangeException)
         {
             return now;
+        }
+    }
+
+    private static byte[] Decode(string base64Url)
+    {
+        try
+        {
+            return Base64Url.DecodeFromChars(base64Url);
+        }
+        catch (FormatException)
+        {
+            throw new AppStoreVerificationException("a part is not base64url");
         }
     }
 
@@ -162,10 +175,10 @@ public sealed class AppStoreSignedData(AppleStoreSettings settings, TimeProvider
     {
         try
         {
-            return JsonSerializer.Deserialize<JwsHeader>(Base64Url.DecodeFromChars(encoded), PayloadJson)
+            return JsonSerializer.Deserialize<JwsHeader>(Decode(encoded), PayloadJson)
                 ?? throw new AppStoreVerificationException("empty header");
         }
-        catch (Exception exception) when (exception is JsonException or FormatException)
+        catch (JsonException)
         {
             throw new AppStoreVerificationException("unreadable header");
         }

@@ -87,6 +87,8 @@ public sealed partial class GooglePlayApi(GooglePlaySettings settings, IHttpClie
 {
     public const string HttpClientName = "google-play";
 
+    public const string PurchaseTokenField = "purchase_token";
+
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(30);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -122,8 +124,6 @@ public sealed partial class GooglePlayApi(GooglePlaySettings settings, IHttpClie
 
         return voided;
     }
-
-    public const string PurchaseTokenField = "purchase_token";
 
     private string AppUrl => $"{settings.ApiBase.TrimEnd('/')}/androidpublisher/v3/applications/{Uri.EscapeDataString(settings.PackageName)}";
 

@@ -199,28 +199,16 @@ public sealed class PurchasesSettingsValidator(IHostEnvironment environment, Run
             }
             else
             {
-                RequireSecureUrl("Purchases__Google__ServiceAccountKey's token_uri", tokenUri, failures);
+                ProviderUrls.Check("Purchases__Google__ServiceAccountKey's token_uri", tokenUri, shape, failures);
             }
         }
 
-        RequireSecureUrl("Purchases__Google__ApiBase", google.ApiBase, failures);
-        RequireSecureUrl("Purchases__Google__JwksUrl", google.JwksUrl, failures);
+        ProviderUrls.Check("Purchases__Google__ApiBase", google.ApiBase, shape, failures);
+        ProviderUrls.Check("Purchases__Google__JwksUrl", google.JwksUrl, shape, failures);
         if (!string.IsNullOrWhiteSpace(google.NotificationAudience) && string.IsNullOrWhiteSpace(google.NotificationServiceAccount))
         {
             failures.Add("Purchases__Google__NotificationServiceAccount is required with Purchases__Google__NotificationAudience: "
                 + "the service account of the Pub/Sub push subscription, the only sender accepted.");
-        }
-    }
-
-    private void RequireSecureUrl(string setting, string? value, List<string> failures)
-    {
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
-        {
-            failures.Add($"{setting} is '{value}', not an absolute http(s) URL.");
-        }
-        else if (shape.IsProduction && url.Scheme != Uri.UriSchemeHttps && !url.IsLoopback)
-        {
-            failures.Add($"{setting} must use https in the production shape (plain http is accepted only on loopback).");
         }
     }
 
