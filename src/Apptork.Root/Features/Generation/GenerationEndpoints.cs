@@ -20,6 +20,7 @@ using Apptork.Root.Platform.Validation;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -28,9 +29,6 @@ namespace Apptork.Root.Features.Generation;
 /// <summary>AI generations: paid when created, run by a background job, refunded once if they finally fail.</summary>
 public static class GenerationEndpoints
 {
-    private const string EventType = "generation";
-    private static readonly TimeSpan EventsLifetime = TimeSpan.FromMinutes(10);
-
     public static RouteGroupBuilder MapGenerationEndpoints(this RouteGroupBuilder generations)
     {
         generations.WithTags("Generations").RequireAuthorization();
@@ -52,7 +50,10 @@ public static class GenerationEndpoints
             .ProducesErrors(ErrorCatalog.NotAuthenticated, ErrorCatalog.NotFound, ErrorCatalog.InvalidStreamToken)
             .WithName("generations_events").WithSummary("Follow a generation")
             .WithDescription(
-                "The generation as server-sent events: a `generation` event now and at each change of status, until it succeeds or fails. "
+                "The generation as server-sent events until it succeeds or fails: a `generation` event now and at each change of status; for text, "
+                + "a `delta` event (`index`, `text`, and an `id:`) for each piece of the answer as the model writes it, and `restarted` when the answer starts over "
+                + "(discard the pieces so far). Reconnect with `Last-Event-ID` (or `?last_event_id=`) to get exactly the pieces missed; after the end, "
+                + "a client that has not followed gets the whole text as one `delta` (id `final`). Closing the stream does not cancel the generation. "
                 + "Send the bearer token, or, where no header can be sent (a browser's EventSource), open the `stream_url` of POST /generations/{id}/stream-url, whose `token` opens this stream only.");
         generations.MapPost("/{id:guid}/stream-url", StreamUrlAsync)
             .ProducesErrors(ErrorCatalog.NotFound)
@@ -133,9 +134,8 @@ public static class GenerationEndpoints
         return TypedResults.Accepted($"/api/v1/generations/{earlier.Id}", GenerationView.Of(earlier, null));
     }
 
-    private static async Task<Ok<GenerationView>> GetAsync(
-        Guid id, HttpContext context, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await ViewAsync(id, context.User.UserId(), db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException());
+    private static async Task<Ok<GenerationView>> GetAsync(Guid id, HttpContext context, GenerationEvents events, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await events.ViewAsync(id, context.User.UserId(), cancellationToken) ?? throw ErrorCatalog.NotFound.ToException());
 
     private static async Task<Ok<GenerationStreamUrl>> StreamUrlAsync(
         Guid id, HttpContext context, RootDbContext db, GenerationStreamUrls streamUrls, CancellationToken cancellationToken)
@@ -147,13 +147,15 @@ public static class GenerationEndpoints
     }
 
     /// <param name="token">The signed stream URL's token, instead of the bearer token.</param>
-    private static async Task<ServerSentEventsResult<GenerationView>> EventsAsync(
-        Guid id, string? token, HttpContext context, GenerationStreamUrls streamUrls, RootDbContext db, IFileStorage storage, TimeProvider time,
-        IHostApplicationLifetime lifetime, CancellationToken cancellationToken)
+    /// <param name="lastEventIdQuery">For a client that opens a new connection (a new EventSource) rather than reconnecting one.</param>
+    private static async Task<ServerSentEventsResult<object>> EventsAsync(
+        Guid id, string? token, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, [FromQuery(Name = "last_event_id")] string? lastEventIdQuery,
+        HttpContext context, GenerationStreamUrls streamUrls, RootDbContext db, GenerationEvents events, IHostApplicationLifetime lifetime,
+        CancellationToken cancellationToken)
     {
         var userId = await StreamUserAsync(id, token, context, streamUrls, db, cancellationToken);
-        var first = await ViewAsync(id, userId, db, storage, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
-        return TypedResults.ServerSentEvents(ChangesAsync(first, userId, db, storage, time, lifetime.ApplicationStopping, cancellationToken));
+        var first = await events.ViewAsync(id, userId, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
+        return TypedResults.ServerSentEvents(events.StreamAsync(first, userId, lastEventId ?? lastEventIdQuery, lifetime.ApplicationStopping, cancellationToken));
     }
 
     /// <summary>
@@ -178,61 +180,6 @@ public static class GenerationEndpoints
 
         // As the status-code pages answer a refused bearer token elsewhere: credentials sent but failed, or none sent.
         throw (string.IsNullOrEmpty(context.Request.Headers.Authorization) ? ErrorCatalog.NotAuthenticated : ErrorCatalog.AuthenticationFailed).ToException();
-    }
-
-    /// <summary>
-    /// The generation now, then each time its status changes, read from the database every half second (the job may run
-    /// in another process); ends at a final status, or after <see cref="EventsLifetime"/> or when the process stops, and
-    /// the client reconnects.
-    /// </summary>
-    private static async IAsyncEnumerable<SseItem<GenerationView>> ChangesAsync(
-        GenerationView first, Guid userId, RootDbContext db, IFileStorage storage, TimeProvider time, CancellationToken stopping,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var ends = time.GetUtcNow() + EventsLifetime;
-        var last = first;
-        yield return new SseItem<GenerationView>(last, EventType);
-        while (last.Status is GenerationStatus.Queued or GenerationStatus.Running && time.GetUtcNow() < ends
-            && await PauseAsync(time, stopping, cancellationToken))
-        {
-            if (await ViewAsync(first.Id, userId, db, storage, cancellationToken) is { } now && now.Status != last.Status)
-            {
-                last = now;
-                yield return new SseItem<GenerationView>(last, EventType);
-            }
-        }
-    }
-
-    /// <summary>False when the process began to stop during the pause: a stream must not hold up a graceful shutdown.</summary>
-    private static async Task<bool> PauseAsync(TimeProvider time, CancellationToken stopping, CancellationToken cancellationToken)
-    {
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancellationToken);
-        try
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(500), time, either.Token);
-            return true;
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<GenerationView?> ViewAsync(Guid id, Guid userId, RootDbContext db, IFileStorage storage, CancellationToken cancellationToken)
-    {
-        var generation = await db.Generations.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == id && candidate.UserId == userId, cancellationToken);
-        if (generation is null)
-        {
-            return null;
-        }
-
-        SignedUrl? download = null;
-        if (generation.ResultFileId is { } fileId && await db.Files.AsNoTracking().SingleOrDefaultAsync(file => file.Id == fileId, cancellationToken) is { } file)
-        {
-            download = await storage.SignDownloadAsync(file.StorageKey, file.Filename, file.ContentType, cancellationToken);
-        }
-
-        return GenerationView.Of(generation, download);
     }
 
     private static async Task<Ok<CursorPage<GenerationView>>> ListAsync(PageRequest page, HttpContext context, RootDbContext db, CancellationToken cancellationToken)

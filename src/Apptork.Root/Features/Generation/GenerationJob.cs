@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Linq.Expressions;
+using System.Text;
 using Apptork.Root.Features.Files;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Jobs;
@@ -20,8 +21,8 @@ namespace Apptork.Root.Features.Generation;
 /// which the ledger honours once. Retries are scheduled here, with the settings' backoff, not by Hangfire.
 /// </summary>
 public sealed partial class GenerationJob(
-    RootDbContext db, IGenerationProvider provider, IFileStorage storage, Ledger ledger, IBackgroundJobClient jobs, IOptions<GenerationOptions> options,
-    TimeProvider time, ILogger<GenerationJob> logger)
+    RootDbContext db, IGenerationProvider provider, IGenerationDeltas deltas, IFileStorage storage, Ledger ledger, IBackgroundJobClient jobs,
+    IOptions<GenerationOptions> options, TimeProvider time, ILogger<GenerationJob> logger)
 {
     private const int ResultWriteAttempts = 3;
 
@@ -54,6 +55,7 @@ public sealed partial class GenerationJob(
         }
 
         RootMetrics.GenerationEntered("running");
+        await deltas.AnnounceStatusAsync(generationId);
 
         var run = await db.Generations.AsNoTracking().SingleAsync(generation => generation.Id == generationId, cancellationToken);
         (string? Text, Guid? FileId) result;
@@ -62,7 +64,7 @@ public sealed partial class GenerationJob(
             // Only the provider's call gives way to a stopping worker: once its answer is in hand, storing it is quicker
             // than another worker asking the provider again.
             result = run.Type == GenerationType.Text
-                ? (await provider.GenerateTextAsync(run.Prompt, run.MaxOutputTokens, cancellationToken), null)
+                ? (await StreamTextAsync(run, cancellationToken), null)
                 : (null, await StoreImageAsync(run, await provider.GenerateImageAsync(run.Prompt, run.ImageSize, cancellationToken)));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -73,6 +75,7 @@ public sealed partial class GenerationJob(
             {
                 LogHandedBack(logger, run.Id);
                 RootMetrics.GenerationEntered("queued");
+                await deltas.AnnounceStatusAsync(run.Id);
             }
 
             throw;
@@ -84,6 +87,7 @@ public sealed partial class GenerationJob(
             if (await ReleaseAsync(run, exception.Message, cancellationToken) == 1)
             {
                 RootMetrics.GenerationEntered("queued");
+                await deltas.AnnounceStatusAsync(run.Id);
             }
 
             if (delay > TimeSpan.Zero)
@@ -121,6 +125,7 @@ public sealed partial class GenerationJob(
                 if (await WriteResultAsync(run, text, fileId) == 1)
                 {
                     RootMetrics.GenerationEntered("succeeded");
+                    await deltas.AnnounceStatusAsync(run.Id);
                 }
 
                 return;
@@ -228,7 +233,27 @@ public sealed partial class GenerationJob(
         if (failed == 1)
         {
             RootMetrics.GenerationEntered("failed");
+            await deltas.AnnounceStatusAsync(run.Id);
         }
+    }
+
+    /// <summary>
+    /// The answer, each piece published to the generation's followers as it arrives, whole once the provider is done: the
+    /// stored text is exactly the pieces this run published, in order.
+    /// </summary>
+    private async Task<string> StreamTextAsync(Generation run, CancellationToken cancellationToken)
+    {
+        var text = new StringBuilder();
+        var index = 0;
+        await foreach (var piece in provider.StreamTextAsync(run.Prompt, run.MaxOutputTokens, cancellationToken))
+        {
+            await deltas.AppendAsync(run.Id, index++, piece);
+            text.Append(piece);
+        }
+
+        return string.IsNullOrWhiteSpace(text.ToString())
+            ? throw new TransientGenerationException("The provider answered no text.")
+            : text.ToString();
     }
 
     private static string Truncate(string error) => error.Length <= Generation.MaxErrorLength ? error : error[..Generation.MaxErrorLength];

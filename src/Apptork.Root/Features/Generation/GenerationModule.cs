@@ -3,6 +3,7 @@ using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Redis;
 using FluentValidation;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Apptork.Root.Features.Generation;
 
@@ -22,7 +23,12 @@ public static class GenerationModule
             _ => new UnavailableGenerationProvider(),
         });
         services.AddSingleton<GenerationStreamUrls>();
+        // Wherever the job runs, the client's api process reads its pieces: through Redis when there is one.
+        services.AddSingleton<IGenerationDeltas>(provider => provider.GetService<IConnectionMultiplexer>() is { } redis
+            ? ActivatorUtilities.CreateInstance<RedisGenerationDeltas>(provider, redis)
+            : ActivatorUtilities.CreateInstance<InProcessGenerationDeltas>(provider));
         services.AddScoped<GenerationJob>();
+        services.AddScoped<GenerationEvents>();
         services.AddSingleton<OwedGenerations>();
         services.AddHostedService(provider => provider.GetRequiredService<OwedGenerations>());
         // Moving a job into Hangfire costs a dozen statements, more than creating the generation: with Redis to wake them,

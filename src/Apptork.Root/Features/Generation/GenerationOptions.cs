@@ -51,6 +51,13 @@ public sealed class GenerationOptions
     [Range(1, 3600)]
     public int StreamUrlSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// How long a text generation's streamed pieces are kept after the last one (a Redis Stream per generation in the
+    /// production shape): a client that reconnects within it gets exactly what it missed; later, the final text whole.
+    /// </summary>
+    [Range(10, 86_400)]
+    public int DeltaRetentionSeconds { get; set; } = 300;
+
     /// <summary>The longest text answer a request may ask for (<c>options.max_output_tokens</c>).</summary>
     [Range(1, 1_000_000)]
     public int MaxOutputTokens { get; set; } = 4096;

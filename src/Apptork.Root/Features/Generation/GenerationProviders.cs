@@ -3,8 +3,10 @@ using System.ClientModel;
 using System.Globalization;
 using System.IO.Compression;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 using OpenAI;
@@ -21,8 +23,9 @@ public sealed class TransientGenerationException(string message, Exception? inne
 /// <summary>Where the AI output comes from.</summary>
 public interface IGenerationProvider
 {
+    /// <summary>The answer in the pieces the model writes it in, each as soon as it arrives.</summary>
     /// <param name="maxOutputTokens">The longest answer; the provider's default when null.</param>
-    Task<string> GenerateTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken);
+    IAsyncEnumerable<string> StreamTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken);
 
     /// <param name="size">One of <see cref="GenerationOptions.ImageSizes"/>; the provider's default when null.</param>
     Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken);
@@ -54,13 +57,42 @@ public sealed class OpenAiGenerationProvider : IGenerationProvider
         images = client.GetImageClient(settings.ImageModel);
     }
 
-    public async Task<string> GenerateTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken)
+    /// <remarks>
+    /// <c>Ai__TimeoutSeconds</c> bounds each wait for the next piece, not the whole answer: a long answer that keeps
+    /// coming is not cut, a provider that stops sending is.
+    /// </remarks>
+    public async IAsyncEnumerable<string> StreamTextAsync(string prompt, int? maxOutputTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var response = await CallAsync(
-            token => chat.GetResponseAsync(prompt, new ChatOptions { MaxOutputTokens = maxOutputTokens }, token), cancellationToken);
-        return string.IsNullOrWhiteSpace(response.Text)
-            ? throw new TransientGenerationException("The provider answered no text.")
-            : response.Text;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        idle.CancelAfter(timeout);
+        var updates = chat.GetStreamingResponseAsync(prompt, new ChatOptions { MaxOutputTokens = maxOutputTokens }, idle.Token).GetAsyncEnumerator(idle.Token);
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await updates.MoveNextAsync())
+                    {
+                        yield break;
+                    }
+                }
+                catch (Exception exception) when (Transient(exception, cancellationToken) is { } transient)
+                {
+                    throw transient;
+                }
+
+                idle.CancelAfter(timeout);
+                if (updates.Current.Text is { Length: > 0 } text)
+                {
+                    yield return text;
+                }
+            }
+        }
+        finally
+        {
+            await updates.DisposeAsync();
+        }
     }
 
     public async Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken)
@@ -78,7 +110,6 @@ public sealed class OpenAiGenerationProvider : IGenerationProvider
             : throw new TransientGenerationException("The provider answered no image it could be read as (PNG, JPEG or WebP).");
     }
 
-    /// <summary>Network failures, timeouts, 429 and 5xx are transient; other refusals (a bad key, a refused prompt) are final.</summary>
     private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -87,16 +118,23 @@ public sealed class OpenAiGenerationProvider : IGenerationProvider
         {
             return await call(deadline.Token);
         }
-        catch (ClientResultException exception) when (exception.Status is 0 or 408 or 409 or 429 or >= 500)
+        catch (Exception exception) when (Transient(exception, cancellationToken) is { } transient)
         {
-            throw new TransientGenerationException($"The provider answered {exception.Status}.", exception);
-        }
-        catch (Exception exception) when (exception is HttpRequestException or System.Text.Json.JsonException
-            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            throw new TransientGenerationException($"The provider call failed: {exception.GetType().Name}.", exception);
+            throw transient;
         }
     }
+
+    /// <summary>
+    /// Network failures (a stream cut halfway included), timeouts, 429 and 5xx are transient; other refusals (a bad key, a
+    /// refused prompt) are final, and so is the worker's own cancellation.
+    /// </summary>
+    private static TransientGenerationException? Transient(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        ClientResultException { Status: 0 or 408 or 409 or 429 or >= 500 } refused => new($"The provider answered {refused.Status}.", exception),
+        HttpRequestException or IOException or System.Text.Json.JsonException => new($"The provider call failed: {exception.GetType().Name}.", exception),
+        OperationCanceledException when !cancellationToken.IsCancellationRequested => new($"The provider call failed: {exception.GetType().Name}.", exception),
+        _ => null,
+    };
 }
 
 /// <summary>
@@ -107,8 +145,22 @@ public sealed class OfflineGenerationProvider : IGenerationProvider
 {
     private const int ImageSide = 64;
 
-    public Task<string> GenerateTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken) =>
-        Task.FromResult($"[offline] A generated answer to: {prompt}");
+    private const int WordDelayMilliseconds = 25;
+
+    /// <summary>
+    /// Word by word, a short pause before each, as a model writes: the streaming experience without a key. The pause
+    /// shrinks for a long prompt so that no answer takes more than about a second.
+    /// </summary>
+    public async IAsyncEnumerable<string> StreamTextAsync(string prompt, int? maxOutputTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var words = Regex.Split($"[offline] A generated answer to: {prompt}", @"(?<=\s)");
+        var pause = TimeSpan.FromMilliseconds(Math.Min(WordDelayMilliseconds, 1000.0 / words.Length));
+        foreach (var word in words.Where(word => word.Length > 0))
+        {
+            await Task.Delay(pause, cancellationToken);
+            yield return word;
+        }
+    }
 
     /// <summary>Always a small square, whatever the size asked: it stands in for an image, it does not draw one.</summary>
     public Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken) =>
@@ -180,7 +232,7 @@ public sealed class OfflineGenerationProvider : IGenerationProvider
 /// <summary>With <c>Ai__Provider=None</c> no generation is created; one queued before the switch fails (and is refunded) rather than wait.</summary>
 internal sealed class UnavailableGenerationProvider : IGenerationProvider
 {
-    public Task<string> GenerateTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken) => throw Unavailable();
+    public IAsyncEnumerable<string> StreamTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken) => throw Unavailable();
 
     public Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken) => throw Unavailable();
 

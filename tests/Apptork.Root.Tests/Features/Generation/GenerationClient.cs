@@ -17,6 +17,8 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
 
     private readonly HttpClient http = app.Client(acceptLanguage);
 
+    public string AccessToken => accessToken;
+
     public async Task<HttpResponseMessage> CreateAsync(string type, string prompt, string idempotencyKey, object? options = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/generations") { Content = JsonContent.Create(new { type, prompt, options }) };
@@ -67,23 +69,68 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
         return await http.SendAsync(request, Cancel);
     }
 
-    /// <summary>The generation's server-sent events, read until the server ends the stream; each is also handed to <paramref name="received"/>.</summary>
-    public async Task<IReadOnlyList<SseItem<View>>> EventsAsync(Guid id, Action<View>? received = null)
+    /// <summary>
+    /// The generation's server-sent events, read until the server ends the stream or <paramref name="until"/> says
+    /// enough (the client then disconnects); each is also handed to <paramref name="received"/>.
+    /// </summary>
+    /// <param name="lastEventId">Sent as <c>Last-Event-ID</c>, as a reconnecting client does.</param>
+    public async Task<List<StreamEvent>> EventsAsync(
+        Guid id, Action<StreamEvent>? received = null, string? lastEventId = null, Func<StreamEvent, bool>? until = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{id}/events");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Cancel);
+        return await ReadEventsAsync(response, received, until);
+    }
+
+    /// <summary>An event stream's events, as an SSE client parses them.</summary>
+    public static async Task<List<StreamEvent>> ReadEventsAsync(
+        HttpResponseMessage response, Action<StreamEvent>? received = null, Func<StreamEvent, bool>? until = null)
+    {
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
         await using var stream = await response.Content.ReadAsStreamAsync(Cancel);
-        var events = new List<SseItem<View>>();
-        await foreach (var item in SseParser.Create(stream, (_, data) => JsonSerializer.Deserialize<View>(data, TestJson.Options)!).EnumerateAsync(Cancel))
+        var events = new List<StreamEvent>();
+        var parser = SseParser.Create(stream, (type, data) => type switch
         {
-            events.Add(item);
-            received?.Invoke(item.Data);
+            "generation" => new StreamEvent(type, null, JsonSerializer.Deserialize<View>(data, TestJson.Options), null),
+            "delta" => new StreamEvent(type, null, null, JsonSerializer.Deserialize<Delta>(data, TestJson.Options)),
+            _ => new StreamEvent(type, null, null, null),
+        });
+        await foreach (var item in parser.EnumerateAsync(Cancel))
+        {
+            var streamed = item.Data with { Id = item.EventId };
+            events.Add(streamed);
+            received?.Invoke(streamed);
+            if (until?.Invoke(streamed) == true)
+            {
+                break;
+            }
         }
 
         return events;
+    }
+
+    /// <summary>The text a client shows from these events: the deltas since the last <c>restarted</c>, in order.</summary>
+    public static string TextOf(IEnumerable<StreamEvent> events)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var item in events)
+        {
+            if (item.Type == "restarted")
+            {
+                text.Clear();
+            }
+
+            text.Append(item.Delta?.Text);
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Polls until the generation reaches <paramref name="status"/>, failing on any other final one.</summary>
@@ -118,6 +165,12 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
     public sealed record View(Guid Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl, Failure? Error = null);
 
     public sealed record Failure(string Code, string Detail);
+
+    /// <param name="Type"><c>generation</c>, <c>delta</c> or <c>restarted</c>.</param>
+    /// <param name="Id">The event's <c>id:</c> field, if it had one.</param>
+    public sealed record StreamEvent(string Type, string? Id, View? Generation, Delta? Delta);
+
+    public sealed record Delta(int Index, string Text);
 
     public sealed record Page(IReadOnlyList<View> Results, string? NextCursor);
 }

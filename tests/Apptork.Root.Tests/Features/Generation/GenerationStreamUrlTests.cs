@@ -38,8 +38,11 @@ public sealed class GenerationStreamUrlTests(PostgresServer postgres)
 
         // As an EventSource opens it: a plain GET, no Authorization header.
         var events = await EventsAsync(app, signed.StreamUrl);
-        events.Select(item => item.Data.Id).Distinct().ShouldBe([watched.Id]);
-        events[^1].Data.Status.ShouldBe("succeeded");
+        events.Where(item => item.Generation is not null).Select(item => item.Generation!.Id).Distinct().ShouldBe([watched.Id]);
+        events[^1].Generation!.Status.ShouldBe("succeeded");
+        // The offline provider streams too, word by word.
+        events.Count(item => item.Type == "delta").ShouldBeGreaterThan(1);
+        GenerationClient.TextOf(events).ShouldBe(events[^1].Generation!.ResultText);
 
         await RefusedAsync(app, $"/api/v1/generations/{other.Id}/events?token={token}", HttpStatusCode.Forbidden, "invalid_stream_token");
         await RefusedAsync(app, $"/api/v1/generations/{watched.Id}/events?token={Tampered(token)}", HttpStatusCode.Forbidden, "invalid_stream_token");
@@ -103,20 +106,11 @@ public sealed class GenerationStreamUrlTests(PostgresServer postgres)
         return (await response.Content.ReadFromJsonAsync<SignedStream>(TestJson.Options, Cancel))!;
     }
 
-    private static async Task<List<SseItem<GenerationClient.View>>> EventsAsync(RootApp app, Uri streamUrl)
+    private static async Task<List<GenerationClient.StreamEvent>> EventsAsync(RootApp app, Uri streamUrl)
     {
         using var http = app.Client();
         using var response = await http.GetAsync(streamUrl, HttpCompletionOption.ResponseHeadersRead, Cancel);
-        response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Cancel));
-        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
-        await using var stream = await response.Content.ReadAsStreamAsync(Cancel);
-        var events = new List<SseItem<GenerationClient.View>>();
-        await foreach (var item in SseParser.Create(stream, (_, data) => JsonSerializer.Deserialize<GenerationClient.View>(data, TestJson.Options)!).EnumerateAsync(Cancel))
-        {
-            events.Add(item);
-        }
-
-        return events;
+        return await GenerationClient.ReadEventsAsync(response);
     }
 
     private static async Task RefusedAsync(RootApp app, string path, HttpStatusCode status, string code, string? bearer = null)

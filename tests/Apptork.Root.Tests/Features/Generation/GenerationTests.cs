@@ -101,12 +101,12 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         var created = await client.CreateOkAsync("image", "a slow sunrise");
 
         var events = await client.EventsAsync(created.Id);
-        events.ShouldAllBe(item => item.EventType == "generation");
-        var statuses = events.Select(item => item.Data.Status).ToList();
+        events.ShouldAllBe(item => item.Type == "generation");
+        var statuses = events.Select(item => item.Generation!.Status).ToList();
         statuses.ShouldBeUnique();
         statuses[^1].ShouldBe("succeeded");
         statuses[..^1].ShouldAllBe(status => status == "queued" || status == "running");
-        events[^1].Data.DownloadUrl.ShouldNotBeNull();
+        events[^1].Generation!.DownloadUrl.ShouldNotBeNull();
 
         var stranger = await new AuthClient(app).SignInAsync("stranger@example.com");
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{created.Id}/events");
@@ -136,7 +136,7 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         await first.Task.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
 
         await app.DisposeAsync();
-        (await reading).Select(item => item.Data.Status).ShouldBe(["queued"]);
+        (await reading).Select(item => item.Generation!.Status).ShouldBe(["queued"]);
     }
 
     [Fact]

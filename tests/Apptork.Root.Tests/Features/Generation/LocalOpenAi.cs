@@ -29,6 +29,7 @@ public sealed class LocalOpenAi : IAsyncDisposable
     public const string ApiKey = "sk-local-test";
 
     private readonly WebApplication host;
+    private int cutOffsLeft;
 
     private LocalOpenAi()
     {
@@ -50,6 +51,23 @@ public sealed class LocalOpenAi : IAsyncDisposable
 
     /// <summary>Prompts that start with it are answered 500 whatever <see cref="Behaviour"/> says: failures among successes.</summary>
     public string? FailingPromptPrefix { get; set; }
+
+    /// <summary>The pause before each streamed word: a model writing slowly enough for a test to act mid-answer.</summary>
+    public TimeSpan ChunkDelay { get; set; }
+
+    /// <summary>A streamed answer stops after this many words until <see cref="HoldRelease"/> completes (and sets <see cref="Held"/>).</summary>
+    public int? HoldAfterWords { get; set; }
+
+    public TaskCompletionSource Held { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource HoldRelease { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How many of the next streamed answers are cut off halfway (the connection dropped), as a flaky network does.</summary>
+    public int CutOffStreams
+    {
+        get => Volatile.Read(ref cutOffsLeft);
+        set => Volatile.Write(ref cutOffsLeft, value);
+    }
 
     /// <summary>The image bytes the provider answers with.</summary>
     public byte[] Image { get; } = Apptork.Root.Features.Generation.OfflineGenerationProvider.Png(RandomNumberGenerator.GetBytes(32));
@@ -87,17 +105,84 @@ public sealed class LocalOpenAi : IAsyncDisposable
         var prompt = request["messages"]?.AsArray().LastOrDefault()?["content"]?.ToString();
         Calls.Enqueue(("chat", request["model"]?.ToString(), prompt));
         Requests.Enqueue(request);
-        return await BehaveAsync(context, prompt) ?? Results.Json(new JsonObject
+        var answer = $"Local answer to: {prompt}";
+        if (await BehaveAsync(context, prompt) is { } behaved)
+        {
+            return behaved;
+        }
+
+        if (request["stream"]?.GetValue<bool>() == true)
+        {
+            await StreamAsync(context, request["model"]?.ToString(), answer);
+            return Results.Empty;
+        }
+
+        return Results.Json(new JsonObject
         {
             ["id"] = "chatcmpl-local", ["object"] = "chat.completion", ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(), ["model"] = request["model"]?.ToString(),
             ["choices"] = new JsonArray(new JsonObject
             {
                 ["index"] = 0, ["finish_reason"] = "stop",
-                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = $"Local answer to: {prompt}" },
+                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = answer },
             }),
             ["usage"] = new JsonObject { ["prompt_tokens"] = 3, ["completion_tokens"] = 5, ["total_tokens"] = 8 },
         });
     }
+
+    /// <summary>The answer as OpenAI streams it: one <c>chat.completion.chunk</c> per word as server-sent events, a usage chunk, then <c>[DONE]</c>.</summary>
+    private async Task StreamAsync(HttpContext context, string? model, string answer)
+    {
+        var cut = Interlocked.Decrement(ref cutOffsLeft) >= 0;
+        context.Response.ContentType = "text/event-stream";
+        var words = AnswerWords(answer);
+        async Task SendAsync(JsonObject chunk)
+        {
+            chunk["id"] = "chatcmpl-local";
+            chunk["object"] = "chat.completion.chunk";
+            chunk["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            chunk["model"] = model;
+            await context.Response.WriteAsync($"data: {chunk.ToJsonString()}\n\n", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        }
+
+        for (var index = 0; index < words.Count; index++)
+        {
+            if (index == HoldAfterWords)
+            {
+                Held.TrySetResult();
+                await HoldRelease.Task.WaitAsync(context.RequestAborted);
+            }
+
+            if (cut && index == words.Count / 2)
+            {
+                context.Abort();
+                return;
+            }
+
+            if (ChunkDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(ChunkDelay, context.RequestAborted);
+            }
+
+            var delta = new JsonObject { ["content"] = words[index] };
+            if (index == 0)
+            {
+                delta["role"] = "assistant";
+            }
+
+            await SendAsync(new JsonObject { ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = null }) });
+        }
+
+        await SendAsync(new JsonObject { ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = new JsonObject(), ["finish_reason"] = "stop" }) });
+        await SendAsync(new JsonObject
+        {
+            ["choices"] = new JsonArray(), ["usage"] = new JsonObject { ["prompt_tokens"] = 3, ["completion_tokens"] = words.Count, ["total_tokens"] = 3 + words.Count },
+        });
+        await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
+    }
+
+    /// <summary>The pieces a streamed answer comes in: its words, each with the space that follows it.</summary>
+    public static IReadOnlyList<string> AnswerWords(string answer) => [.. System.Text.RegularExpressions.Regex.Split(answer, @"(?<=\s)").Where(word => word.Length > 0)];
 
     private async Task<IResult> ImageAsync(HttpContext context)
     {

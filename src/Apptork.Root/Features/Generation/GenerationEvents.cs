@@ -1,0 +1,204 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace Apptork.Root.Features.Generation;
+
+/// <summary>One piece of a text generation's answer, in the order written; <see cref="Index"/> counts from 0 in each run.</summary>
+public sealed record GenerationDelta(int Index, string Text);
+
+/// <summary>The answer starts over (the generation runs again): the pieces received so far are to be discarded.</summary>
+public sealed record GenerationRestarted(string Reason);
+
+/// <summary>
+/// A generation's server-sent events: <c>generation</c> (its view, now and at each change of status), <c>delta</c> (a piece
+/// of a text answer, with an <c>id:</c>) and <c>restarted</c> (discard the pieces so far), until it succeeds or fails.
+/// <para>
+/// A client that reconnects with <c>Last-Event-ID</c> gets exactly the pieces it missed, then the live ones. Once the
+/// generation has ended, a client that has not followed it (no id, or one the kept log no longer holds) gets the final
+/// text as one <c>delta</c> whose id is <see cref="FinalTextId"/>, and a reconnection with that id gets nothing again.
+/// </para>
+/// </summary>
+public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGenerationDeltas deltas, TimeProvider time)
+{
+    public const string GenerationEvent = "generation";
+    public const string DeltaEvent = "delta";
+    public const string RestartedEvent = "restarted";
+
+    /// <summary>The id of the one <c>delta</c> that replays a finished generation's whole text.</summary>
+    public const string FinalTextId = "final";
+
+    /// <summary>A stream ends after this long, and the client reconnects: no connection is held for ever.</summary>
+    private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How often the status is read from the database without being told: the worker announces each change, so this only
+    /// covers an announcement lost (Redis down, a worker killed).
+    /// </summary>
+    private static readonly TimeSpan StatusPollInterval = TimeSpan.FromSeconds(2);
+
+    public async Task<GenerationView?> ViewAsync(Guid id, Guid userId, CancellationToken cancellationToken)
+    {
+        var generation = await db.Generations.AsNoTracking().SingleOrDefaultAsync(candidate => candidate.Id == id && candidate.UserId == userId, cancellationToken);
+        if (generation is null)
+        {
+            return null;
+        }
+
+        SignedUrl? download = null;
+        if (generation.ResultFileId is { } fileId && await db.Files.AsNoTracking().SingleOrDefaultAsync(file => file.Id == fileId, cancellationToken) is { } file)
+        {
+            download = await storage.SignDownloadAsync(file.StorageKey, file.Filename, file.ContentType, cancellationToken);
+        }
+
+        return GenerationView.Of(generation, download);
+    }
+
+    /// <param name="first">The generation as the request found it.</param>
+    /// <param name="lastEventId">The last id the client received, from a reconnection; null on a first connection.</param>
+    /// <param name="stopping">The process is stopping: the stream ends so that the shutdown is not held up.</param>
+    public async IAsyncEnumerable<SseItem<object>> StreamAsync(
+        GenerationView first, Guid userId, string? lastEventId, CancellationToken stopping, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (IsFinal(first))
+        {
+            await foreach (var item in EndedAsync(first, lastEventId, cancellationToken))
+            {
+                yield return item;
+            }
+
+            yield break;
+        }
+
+        var wake = new Wake();
+        await using var watch = await deltas.WatchAsync(first.Id, wake.Signal);
+        var ends = time.GetUtcNow() + Lifetime;
+        var last = first;
+        var after = lastEventId;
+        yield return new SseItem<object>(last, GenerationEvent);
+        if (lastEventId is not null && !DeltaEntry.IsWellFormed(lastEventId))
+        {
+            // An id this stream never gave: the client cannot be brought up to date, so it starts over with the whole log.
+            after = null;
+            yield return new SseItem<object>(new GenerationRestarted("unknown_last_event_id"), RestartedEvent);
+        }
+
+        var nextPoll = time.GetUtcNow() + StatusPollInterval;
+        while (true)
+        {
+            var (newDeltas, statusChanged) = wake.Take();
+            if (newDeltas)
+            {
+                foreach (var entry in await deltas.ReadAsync(first.Id, after, cancellationToken))
+                {
+                    after = entry.Id;
+                    yield return Item(entry);
+                }
+            }
+
+            if (statusChanged || time.GetUtcNow() >= nextPoll)
+            {
+                nextPoll = time.GetUtcNow() + StatusPollInterval;
+                if (await ViewAsync(first.Id, userId, cancellationToken) is { } now && now.Status != last.Status)
+                {
+                    last = now;
+                    if (IsFinal(now))
+                    {
+                        // The worker wrote every piece before the result: whatever this stream has not sent yet is in the log now.
+                        foreach (var entry in await deltas.ReadAsync(first.Id, after, cancellationToken))
+                        {
+                            yield return Item(entry);
+                        }
+                    }
+
+                    yield return new SseItem<object>(now, GenerationEvent);
+                }
+            }
+
+            if (IsFinal(last) || time.GetUtcNow() >= ends
+                || !await wake.WaitAsync(Min(nextPoll, ends) - time.GetUtcNow(), time, stopping, cancellationToken))
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>A finished generation: what the client missed of its text, then its final view.</summary>
+    private async IAsyncEnumerable<SseItem<object>> EndedAsync(GenerationView ended, string? lastEventId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (ended is { Status: GenerationStatus.Succeeded, ResultText: { } text } && lastEventId != FinalTextId)
+        {
+            var log = lastEventId is null ? [] : await deltas.ReadAsync(ended.Id, afterId: null, cancellationToken);
+            var seen = log.Select((entry, position) => (entry, position)).FirstOrDefault(pair => pair.entry.Id == lastEventId);
+            if (seen.entry is not null)
+            {
+                foreach (var entry in log.Skip(seen.position + 1))
+                {
+                    yield return Item(entry);
+                }
+            }
+            else
+            {
+                if (lastEventId is not null)
+                {
+                    yield return new SseItem<object>(new GenerationRestarted("log_expired"), RestartedEvent);
+                }
+
+                yield return new SseItem<object>(new GenerationDelta(0, text), DeltaEvent) { EventId = FinalTextId };
+            }
+        }
+
+        yield return new SseItem<object>(ended, GenerationEvent);
+    }
+
+    private static SseItem<object> Item(DeltaEntry entry) => entry.Kind == DeltaEntryKind.Restarted
+        ? new SseItem<object>(new GenerationRestarted("run_again"), RestartedEvent) { EventId = entry.Id }
+        : new SseItem<object>(new GenerationDelta(entry.Index, entry.Text), DeltaEvent) { EventId = entry.Id };
+
+    private static bool IsFinal(GenerationView view) => view.Status is GenerationStatus.Succeeded or GenerationStatus.Failed;
+
+    private static DateTimeOffset Min(DateTimeOffset first, DateTimeOffset second) => first < second ? first : second;
+
+    /// <summary>What the log's watch reported since the stream last looked, and a wait for the next report.</summary>
+    private sealed class Wake
+    {
+        private TaskCompletionSource signalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The first look reads the log: a client arriving mid-answer gets what was written before it subscribed.
+        private int deltasPending = 1;
+        private int statusPending;
+
+        public void Signal(DeltaSignal signal)
+        {
+            Volatile.Write(ref signal == DeltaSignal.Status ? ref statusPending : ref deltasPending, 1);
+            Volatile.Read(ref signalled).TrySetResult();
+        }
+
+        public (bool Deltas, bool Status) Take() =>
+            (Interlocked.Exchange(ref deltasPending, 0) == 1, Interlocked.Exchange(ref statusPending, 0) == 1);
+
+        /// <summary>Until signalled or <paramref name="longest"/> has passed: false when the process began to stop.</summary>
+        public async Task<bool> WaitAsync(TimeSpan longest, TimeProvider time, CancellationToken stopping, CancellationToken cancellationToken)
+        {
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancellationToken);
+            try
+            {
+                await signalled.Task.WaitAsync(longest > TimeSpan.Zero ? longest : TimeSpan.Zero, time, either.Token);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            // Reset only after the wait: a signal that came while the stream was busy completed the old one, so that wait
+            // returned at once, and its flag is read next.
+            Volatile.Write(ref signalled, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            return !stopping.IsCancellationRequested;
+        }
+    }
+}
