@@ -16,10 +16,11 @@ using Xunit;
 namespace Apptork.Root.Tests.Features.Generation;
 
 /// <summary>
-/// A worker process (the real binary) SIGKILLed while its job waits on the AI provider: another worker takes the job
-/// over once it is stale, and the generation ends exactly once, charged once and never refunded.
+/// A worker process (the real binary) SIGKILLed halfway through the provider's streamed answer: another worker takes the
+/// job over once it is stale, and the generation ends exactly once, charged once and never refunded; the client following
+/// it sees the pieces so far, a <c>restarted</c> event, then the whole answer, which is the one stored.
 /// </summary>
-public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3Server s3)
+public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3Server s3, RedisServer redis)
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -28,9 +29,11 @@ public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3
     public async Task A_generation_whose_worker_is_killed_mid_job_ends_once_charged_once_refunded_never()
     {
         await using var ai = await LocalOpenAi.StartAsync();
-        ai.Behaviour = AiBehaviour.Hang;
+        ai.HoldAfterWords = 3;
         var settings = new Dictionary<string, string?>(ai.Settings)
         {
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Redis:KeyPrefix"] = $"worker-kill-{Guid.NewGuid():N}:",
             ["Ai:TimeoutSeconds"] = "25",
             // Shortened for the test: a dead worker's job is taken over after these, instead of minutes.
             ["Jobs:InvisibilityTimeoutSeconds"] = "10",
@@ -53,21 +56,24 @@ public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3
         environment["AWS_SECRET_ACCESS_KEY"] = s3.SecretKey;
 
         var client = new GenerationClient(api, signedIn.AccessToken);
+        Task<List<GenerationClient.StreamEvent>>? following = null;
         await using (var doomed = RootProcess.Start(["--Urls", RootProcess.FreeLoopbackUrl()], environment, RootProcess.ScratchDirectory("apptork-worker-")))
         {
             var created = await client.CreateOkAsync("text", "survive this");
+            var followed = new List<GenerationClient.StreamEvent>();
+            following = client.EventsAsync(created.Id, item => { lock (followed) { followed.Add(item); } });
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (ai.Calls.IsEmpty)
+            while (!ai.Held.Task.IsCompleted || DeltasSoFar(followed) < 3)
             {
-                (doomed.HasExited || DateTime.UtcNow > deadline).ShouldBeFalse($"The worker never called the provider:\n{doomed.Output}");
+                (doomed.HasExited || DateTime.UtcNow > deadline).ShouldBeFalse($"The worker's streamed answer never reached the client:\n{doomed.Output}");
                 await Task.Delay(50, Cancel);
             }
 
             (await client.GetAsync(created.Id)).Status.ShouldBe("running");
             await doomed.KillAsync();
 
-            // The provider is back; another worker finds the job of the dead one.
-            ai.Behaviour = AiBehaviour.Answer;
+            // The provider answers whole from now on; another worker finds the job of the dead one.
+            ai.HoldAfterWords = null;
             await using var rescuer = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, new Dictionary<string, string?>(settings) { ["Role"] = "worker" });
             // Hangfire hands the dead worker's job on after its invisibility timeout; the recovery sweep (every 5 minutes,
             // triggered here every few seconds) enqueues it too. Whichever comes first claims it, once.
@@ -86,11 +92,26 @@ public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3
             current.ResultText.ShouldBe("Local answer to: survive this");
         }
 
+        var events = await following!;
+        var words = LocalOpenAi.AnswerWords("Local answer to: survive this");
+        events.Where(item => item.Type is "delta" or "restarted").Select(item => item.Delta?.Text ?? "(restarted)")
+            .ShouldBe([.. words.Take(3), "(restarted)", .. words]);
+        events[^1].Generation!.Status.ShouldBe("succeeded");
+        GenerationClient.TextOf(events).ShouldBe(events[^1].Generation!.ResultText);
+
         var generation = await books.WithDbAsync(db => db.Generations.AsNoTracking().SingleAsync(Cancel));
         (generation.Status, generation.Attempts).ShouldBe((GenerationStatus.Succeeded, 2));
         ai.Calls.Count.ShouldBe(2);
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
             .ShouldBe([(3L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation)]);
         await books.ShouldAddUpAsync(signedIn.User.Id, 2);
+    }
+
+    private static int DeltasSoFar(List<GenerationClient.StreamEvent> events)
+    {
+        lock (events)
+        {
+            return events.Count(item => item.Type == "delta");
+        }
     }
 }
