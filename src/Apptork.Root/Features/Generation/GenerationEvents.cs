@@ -1,5 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Text;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -18,7 +19,9 @@ public sealed record GenerationRestarted(string Reason);
 /// <para>
 /// A client that reconnects with <c>Last-Event-ID</c> gets exactly the pieces it missed, then the live ones. Once the
 /// generation has ended, a client that has not followed it (no id, or one the kept log no longer holds) gets the final
-/// text as one <c>delta</c> whose id is <see cref="FinalTextId"/>, and a reconnection with that id gets nothing again.
+/// text as one <c>delta</c> whose id is <see cref="FinalTextId"/>, and a reconnection with that id gets nothing again. A
+/// client that followed from the start but whose pieces did not all reach this process gets the same at the end, after a
+/// <c>restarted</c> if it had some: whatever happened on the way, what it shows is the stored text.
 /// </para>
 /// </summary>
 public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGenerationDeltas deltas, TimeProvider time)
@@ -85,6 +88,8 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
             yield return new SseItem<object>(new GenerationRestarted("unknown_last_event_id"), RestartedEvent);
         }
 
+        // What a client that connected afresh shows: checked against the stored text at the end.
+        var shown = new StringBuilder();
         var nextPoll = time.GetUtcNow() + StatusPollInterval;
         while (true)
         {
@@ -94,7 +99,7 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
                 foreach (var entry in await deltas.ReadAsync(first.Id, after, cancellationToken))
                 {
                     after = entry.Id;
-                    yield return Item(entry);
+                    yield return Item(entry, shown);
                 }
             }
 
@@ -109,7 +114,19 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
                         // The worker wrote every piece before the result: whatever this stream has not sent yet is in the log now.
                         foreach (var entry in await deltas.ReadAsync(first.Id, after, cancellationToken))
                         {
-                            yield return Item(entry);
+                            yield return Item(entry, shown);
+                        }
+
+                        // Pieces that never reached this process (no Redis between a separate worker and this api, or an
+                        // outage): the client is brought to the stored text rather than left with a part of it.
+                        if (lastEventId is null && now.ResultText is { } text && shown.ToString() != text)
+                        {
+                            if (shown.Length > 0)
+                            {
+                                yield return new SseItem<object>(new GenerationRestarted("incomplete"), RestartedEvent);
+                            }
+
+                            yield return FinalText(text);
                         }
                     }
 
@@ -136,7 +153,7 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
             {
                 foreach (var entry in log.Skip(seen.position + 1))
                 {
-                    yield return Item(entry);
+                    yield return Item(entry, shown: null);
                 }
             }
             else
@@ -146,16 +163,27 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
                     yield return new SseItem<object>(new GenerationRestarted("log_expired"), RestartedEvent);
                 }
 
-                yield return new SseItem<object>(new GenerationDelta(0, text), DeltaEvent) { EventId = FinalTextId };
+                yield return FinalText(text);
             }
         }
 
         yield return new SseItem<object>(ended, GenerationEvent);
     }
 
-    private static SseItem<object> Item(DeltaEntry entry) => entry.Kind == DeltaEntryKind.Restarted
-        ? new SseItem<object>(new GenerationRestarted("run_again"), RestartedEvent) { EventId = entry.Id }
-        : new SseItem<object>(new GenerationDelta(entry.Index, entry.Text), DeltaEvent) { EventId = entry.Id };
+    /// <param name="shown">The text the client shows, kept up to date with this entry.</param>
+    private static SseItem<object> Item(DeltaEntry entry, StringBuilder? shown)
+    {
+        if (entry.Kind == DeltaEntryKind.Restarted)
+        {
+            shown?.Clear();
+            return new SseItem<object>(new GenerationRestarted("run_again"), RestartedEvent) { EventId = entry.Id };
+        }
+
+        shown?.Append(entry.Text);
+        return new SseItem<object>(new GenerationDelta(entry.Index, entry.Text), DeltaEvent) { EventId = entry.Id };
+    }
+
+    private static SseItem<object> FinalText(string text) => new(new GenerationDelta(0, text), DeltaEvent) { EventId = FinalTextId };
 
     private static bool IsFinal(GenerationView view) => view.Status is GenerationStatus.Succeeded or GenerationStatus.Failed;
 

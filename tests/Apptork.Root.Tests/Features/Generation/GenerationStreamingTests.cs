@@ -143,6 +143,26 @@ public sealed class GenerationStreamingTests(PostgresServer postgres, RedisServe
         (await books.EntriesAsync(userId)).Select(entry => entry.Amount).ShouldBe([5L, -1L]);
     }
 
+    [Fact]
+    public async Task Without_redis_between_an_api_and_a_worker_the_client_gets_the_whole_text_at_the_end()
+    {
+        await using var ai = await LocalOpenAi.StartAsync();
+        var settings = Settings(ai.Settings);
+        var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres, "streaming_apart");
+        await using var api = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, Role(settings, "api"));
+        await using var worker = await RootApp.StartOnAsync(DatabaseShape.Postgres, connectionString, Role(settings, "worker"));
+        var (client, _, _) = await SignedInAsync(api, "apart@example.com");
+
+        var created = await client.CreateOkAsync("text", "no redis here");
+        var events = await client.EventsAsync(created.Id);
+
+        // The pieces stay in the worker's memory; the api's stream, at the end, sends the stored text whole.
+        events.ShouldNotContain(item => item.Type == "restarted");
+        Deltas(events).Select(item => (item.Id, item.Delta!.Index, item.Delta.Text)).ShouldBe([("final", 0, "Local answer to: no redis here")]);
+        events[^1].Generation!.Status.ShouldBe("succeeded");
+        events[^1].Generation!.ResultText.ShouldBe("Local answer to: no redis here");
+    }
+
     private static Dictionary<string, string?> Settings(params IReadOnlyDictionary<string, string?>[] parts)
     {
         var merged = new Dictionary<string, string?>
