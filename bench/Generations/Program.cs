@@ -43,9 +43,19 @@ internal static class GenerationsBenchmark
 
     private static async Task<int> Main(string[] args)
     {
+        if (args is [var connectionString, "--streaming", .. var streaming] && streaming.Length <= 2)
+        {
+            return await StreamingBenchmark.RunAsync(
+                connectionString,
+                streaming.Length > 0 ? int.Parse(streaming[0], CultureInfo.InvariantCulture) : 200,
+                streaming.Length > 1 ? int.Parse(streaming[1], CultureInfo.InvariantCulture) : 1000);
+        }
+
         if (args.Length is < 1 or > 3)
         {
-            await Console.Error.WriteLineAsync("usage: Generations <PostgreSQL connection string> [latency samples = 200] [throughput jobs = 1000]");
+            await Console.Error.WriteLineAsync(
+                "usage: Generations <PostgreSQL connection string> [latency samples = 200] [throughput jobs = 1000]\n"
+                + "       Generations <PostgreSQL connection string> --streaming [first-token samples = 200] [open streams = 1000]");
             return 64;
         }
 
@@ -63,7 +73,7 @@ internal static class GenerationsBenchmark
             for (var index = 0; index < 20; index++)
             {
                 await GenerateAndWaitAsync(http, $"warm-up {index}");
-                await chat.GetResponseAsync("warm-up");
+                await CallProviderAsync(chat, "warm-up");
             }
 
             ours = [];
@@ -77,7 +87,7 @@ internal static class GenerationsBenchmark
         for (var index = 0; index < samples; index++)
         {
             var call = Stopwatch.StartNew();
-            await chat.GetResponseAsync($"latency {index}");
+            await CallProviderAsync(chat, $"latency {index}");
             direct.Add(call.Elapsed.TotalMilliseconds);
         }
 
@@ -97,7 +107,7 @@ internal static class GenerationsBenchmark
 
             // With Redis, as in production, the api only commits and announces: the worker enqueues the owed jobs itself
             // (its dispatcher) and runs them. From the first job done to the last, so the worker process's start is not counted.
-            await using (WorkerProcess.Start(args[0], provider.Endpoint))
+            await using (ProductProcess.Start(args[0], provider.Endpoint, "worker"))
             {
                 var completed = await WaitForAllAsync(api.Services, [.. created]);
                 jobsPerSecond = (jobs - 1) / (completed.Last - completed.First).TotalSeconds;
@@ -105,7 +115,7 @@ internal static class GenerationsBenchmark
 
             // Hangfire's own cost per job, with no work in it: the worker's health ping, which does nothing.
             var pings = EnqueuePings(api.Services, jobs);
-            await using (var worker = WorkerProcess.Start(args[0], provider.Endpoint))
+            await using (var worker = ProductProcess.Start(args[0], provider.Endpoint, "worker"))
             {
                 var succeeded = await WaitForSucceededAsync(args[0], pings);
                 noOpJobsPerSecond = (jobs - 1) / (succeeded.Last - succeeded.First).TotalSeconds;
@@ -119,7 +129,7 @@ internal static class GenerationsBenchmark
 
         var calls = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, jobs), new ParallelOptions { MaxDegreeOfParallelism = Workers },
-            async (index, cancellationToken) => await chat.GetResponseAsync($"throughput {index}", cancellationToken: cancellationToken));
+            async (index, cancellationToken) => await CallProviderAsync(chat, $"throughput {index}", cancellationToken));
         var callsPerSecond = jobs / calls.Elapsed.TotalSeconds;
 
         Console.WriteLine($"text generations against a no-op OpenAI-compatible provider, {Workers} job workers, on PostgreSQL");
@@ -141,7 +151,15 @@ internal static class GenerationsBenchmark
         return 0;
     }
 
-    private static async Task<HttpClient> SignedInClientAsync(GenerationHost host, long credits)
+    /// <summary>The provider call as the worker makes it: a streamed answer, read to its end.</summary>
+    private static async Task CallProviderAsync(IChatClient chat, string prompt, CancellationToken cancellationToken = default)
+    {
+        await foreach (var _ in chat.GetStreamingResponseAsync(prompt, cancellationToken: cancellationToken))
+        {
+        }
+    }
+
+    internal static async Task<HttpClient> SignedInClientAsync(GenerationHost host, long credits)
     {
         var http = new HttpClient { BaseAddress = host.Address };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await SeedAsync(host.Services, credits));
@@ -169,7 +187,7 @@ internal static class GenerationsBenchmark
         }
     }
 
-    private static async Task<Guid> CreateAsync(HttpClient http, string prompt)
+    internal static async Task<Guid> CreateAsync(HttpClient http, string prompt)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/generations") { Content = JsonContent.Create(new { type = "text", prompt }) };
         request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
@@ -246,7 +264,7 @@ internal static class GenerationsBenchmark
         return scope.ServiceProvider.GetRequiredService<AccessTokens>().Issue(user, Guid.NewGuid());
     }
 
-    private static double Percentile(List<double> values, int percentile)
+    internal static double Percentile(List<double> values, int percentile)
     {
         var sorted = values.Order().ToList();
         return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
@@ -269,9 +287,13 @@ internal sealed class GenerationHost(string connectionString, string aiEndpoint,
     }
 
     /// <summary>The production shape's settings for a process of <paramref name="role"/>, on the bench's database and provider.</summary>
+    /// <summary>One run's secrets, the same in every process: a token one issues, another accepts.</summary>
+    private static readonly string Secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+
+    private static readonly string SigningKey = ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportECPrivateKeyPem();
+
     public static Dictionary<string, string> Settings(string connectionString, string aiEndpoint, string role)
     {
-        using var signingKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return new Dictionary<string, string>
         {
             ["Role"] = role,
@@ -279,8 +301,8 @@ internal sealed class GenerationHost(string connectionString, string aiEndpoint,
             ["ConnectionStrings:Postgres"] = connectionString,
             // The production shape's Redis (bench/generations.sh starts one): the api processes announce owed jobs through it.
             ["ConnectionStrings:Redis"] = Environment.GetEnvironmentVariable("BENCH_REDIS") ?? throw new InvalidOperationException("BENCH_REDIS (host:port) is not set."),
-            ["Auth:Secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
-            ["Auth:Jwt:SigningKeys:0"] = signingKey.ExportECPrivateKeyPem(),
+            ["Auth:Secret"] = Secret,
+            ["Auth:Jwt:SigningKeys:0"] = SigningKey,
             ["Auth:Jwt:AccessTokenMinutes"] = "60",
             ["Email:Provider"] = "Smtp",
             ["Email:Smtp:Host"] = "127.0.0.1",
@@ -314,26 +336,61 @@ internal sealed class GenerationHost(string connectionString, string aiEndpoint,
 }
 
 /// <summary>
-/// A <c>worker</c> as production runs it, a process of its own (the product's binary, beside the bench's): in one process
-/// with the api, Hangfire's in-process signal would wake the worker, and the latency would not be production's.
+/// A process of the product as production runs it, of its own (the product's binary, beside the bench's): a worker in one
+/// process with the api would be woken by Hangfire's in-process signal, and the latency would not be production's.
 /// </summary>
-internal sealed class WorkerProcess : IAsyncDisposable
+internal sealed class ProductProcess : IAsyncDisposable
 {
     private readonly Process process;
 
-    private WorkerProcess(Process process) => this.process = process;
+    private ProductProcess(Process process, Uri address)
+    {
+        this.process = process;
+        Address = address;
+    }
 
-    public static WorkerProcess Start(string connectionString, string aiEndpoint)
+    public Uri Address { get; }
+
+    /// <summary>The process's resident memory now, from /proc.</summary>
+    public long ResidentBytes => long.Parse(
+        File.ReadLines($"/proc/{process.Id}/status").Single(line => line.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+        CultureInfo.InvariantCulture) * 1024;
+
+    public static ProductProcess Start(string connectionString, string aiEndpoint, string role)
     {
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Apptork.Root")) { UseShellExecute = false };
-        foreach (var (key, value) in GenerationHost.Settings(connectionString, aiEndpoint, "worker"))
+        foreach (var (key, value) in GenerationHost.Settings(connectionString, aiEndpoint, role))
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
+        var address = new Uri($"http://127.0.0.1:{FreePort()}");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["Urls"] = "http://127.0.0.1:0";
-        return new WorkerProcess(Process.Start(start)!);
+        start.Environment["Urls"] = address.ToString();
+        return new ProductProcess(Process.Start(start)!, address);
+    }
+
+    /// <summary>Until the process answers its liveness check.</summary>
+    public async Task WaitUntilLiveAsync()
+    {
+        using var http = new HttpClient { BaseAddress = Address };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var response = await http.GetAsync("/healthz/live");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -341,6 +398,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
         process.Kill(entireProcessTree: true);
         await process.WaitForExitAsync();
         process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
@@ -359,9 +423,23 @@ internal sealed class NoOpProvider : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        app.MapPost("/v1/chat/completions", () => Results.Text(
-            """{"id":"chatcmpl-bench","object":"chat.completion","created":0,"model":"bench","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}""",
-            "application/json"));
+        // Streamed (as the worker asks) or whole, as the request says; either way at once.
+        app.MapPost("/v1/chat/completions", async (HttpRequest request) =>
+            (await new StreamReader(request.Body).ReadToEndAsync()).Contains("\"stream\":true", StringComparison.Ordinal)
+                ? Results.Text(
+                    """
+                    data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":0,"model":"bench","choices":[{"index":0,"delta":{"role":"assistant","content":"ok"},"finish_reason":null}]}
+
+                    data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":0,"model":"bench","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}
+
+                    data: [DONE]
+
+
+                    """,
+                    "text/event-stream")
+                : Results.Text(
+                    """{"id":"chatcmpl-bench","object":"chat.completion","created":0,"model":"bench","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"ok"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}""",
+                    "application/json"));
         await app.StartAsync();
         return new NoOpProvider(app);
     }
