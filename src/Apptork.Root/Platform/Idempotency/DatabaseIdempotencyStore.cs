@@ -49,6 +49,28 @@ public sealed class DatabaseIdempotencyStore(RootDbContext db, TimeProvider time
             """, CancellationToken.None);
     }
 
+    /// <summary>
+    /// Keeps an answer whose key this store never claimed: it was claimed in Redis, which then failed to keep the answer
+    /// (<see cref="RedisIdempotencyStore"/> looks here when Redis still shows the key in progress).
+    /// </summary>
+    public Task KeepUnclaimedAsync(IdempotentRequest request, KeptAnswer answer)
+    {
+        var startedAt = Stored(nameof(IdempotencyRecord.StartedAt), request.StartedAt);
+        var completedAt = Stored(nameof(IdempotencyRecord.CompletedAt), time.GetUtcNow());
+        return db.Database.ExecuteSqlAsync($"""
+            INSERT INTO idempotency_records (user_id, "key", request_hash, started_at, completed_at, status_code, content_type, body)
+            VALUES ({request.UserId}, {request.Key}, {request.RequestHash}, {startedAt}, {completedAt}, {answer.StatusCode}, {answer.ContentType}, {answer.Body})
+            ON CONFLICT (user_id, "key") DO UPDATE SET completed_at = excluded.completed_at, status_code = excluded.status_code,
+                content_type = excluded.content_type, body = excluded.body
+            """, CancellationToken.None);
+    }
+
+    /// <summary>The answer kept for the key, if one was.</summary>
+    public async Task<KeptAnswer?> KeptAnswerAsync(IdempotentRequest request, CancellationToken cancellationToken) =>
+        await Records(request).AsNoTracking().Where(record => record.CompletedAt != null)
+            .Select(record => new KeptAnswer(record.StatusCode!.Value, record.ContentType, record.Body ?? Array.Empty<byte>()))
+            .SingleOrDefaultAsync(cancellationToken);
+
     public Task ReleaseAsync(IdempotentRequest request, long token) =>
         db.IdempotencyRecords.Where(claimed => claimed.Id == token && claimed.CompletedAt == null).ExecuteDeleteAsync(CancellationToken.None);
 

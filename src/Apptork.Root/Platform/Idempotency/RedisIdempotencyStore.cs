@@ -14,7 +14,7 @@ namespace Apptork.Root.Platform.Idempotency;
 /// Why Redis rather than the database when there is one: the record is written twice per money-moving request, around
 /// the endpoint's own transaction, and on PostgreSQL those two statements cost more than the ledger's posting itself
 /// (bench/wallet-debits.sh). Losing a record (Redis restarted without persistence, or down: the claim then falls back to
-/// the <see cref="DatabaseIdempotencyStore"/>) costs no money: what an endpoint creates is unique in the database under the same key
+/// the <see cref="DatabaseIdempotencyStore"/>, and so does an answer Redis fails to keep) costs no money: what an endpoint creates is unique in the database under the same key
 /// (ledger entries, generations), so a request run again finds its first effect rather than repeating it.
 /// </remarks>
 public sealed partial class RedisIdempotencyStore(
@@ -71,8 +71,10 @@ public sealed partial class RedisIdempotencyStore(
         }
 
         var fields = (RedisValue[])result!;
+        // Still in progress in Redis may mean that Redis lost the outcome in an outage: a claim that timed out on its way
+        // back (the request then claimed in the database), or an answer it failed to keep (kept in the database then).
         var answer = fields[1].IsNull
-            ? null
+            ? await database.KeptAnswerAsync(request, cancellationToken)
             : new KeptAnswer((int)fields[1], fields[2].IsNullOrEmpty ? null : (string?)fields[2], (byte[]?)fields[3] ?? []);
         return new IdempotencyClaim(this, token, new EarlierRequest((byte[])fields[0]!, answer));
     }
@@ -90,8 +92,10 @@ public sealed partial class RedisIdempotencyStore(
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
-            // The work is done and committed: the client gets its answer; a replay runs again and finds that work.
+            // The work is done and committed: the client gets its answer, kept in the database too, where a replay that
+            // finds the key still in progress in Redis looks.
             WarnOfOutage(exception);
+            await database.KeepUnclaimedAsync(request, answer);
         }
     }
 

@@ -6,6 +6,7 @@ using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Callers;
 using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Persistence;
+using Apptork.Root.Platform.Redis;
 using Apptork.Root.Tests.Features.Auth;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
@@ -234,6 +235,39 @@ public sealed class IdempotencyTests(PostgresServer postgres, RedisServer redis)
             .ShouldBe(1, "an outage is one warning per 30 s, not one per request");
     }
 
+    [Fact]
+    public async Task A_key_Redis_still_shows_in_progress_after_an_outage_replays_the_answer_kept_in_the_database()
+    {
+        var database = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
+        string token;
+        await using (var signIn = await RootApp.StartOnAsync(DatabaseShape.Postgres, database, RedisSettings(redis.ConnectionString)))
+        {
+            token = (await new AuthClient(signIn).SignInAsync("lost-outcome@example.com")).AccessToken;
+        }
+
+        // Answered while Redis was unreachable: the key claimed and its answer kept in the database.
+        string firstBody;
+        await using (var outage = await RootApp.StartOnAsync(DatabaseShape.Postgres, database, RedisSettings($"127.0.0.1:{ServerHost.FreeLoopbackPort()}"), Probe))
+        {
+            using var first = await ChargeAsync(new AuthClient(outage), token, "lost-outcome", 4);
+            first.StatusCode.ShouldBe(HttpStatusCode.Created);
+            firstBody = await first.Content.ReadAsStringAsync(Cancel);
+        }
+
+        // Yet the claim script had reached Redis, whose answer timed out: there the key is in progress.
+        await using var app = await RootApp.StartOnAsync(DatabaseShape.Postgres, database, RedisSettings(redis.ConnectionString), Probe);
+        var record = await WithDbAsync(app, db => db.IdempotencyRecords.AsNoTracking().SingleAsync(Cancel));
+        var key = app.Services.GetRequiredService<RedisKeys>().Named("idempotency", $"{record.UserId:N}:{record.Key}");
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        await connection.GetDatabase().HashSetAsync(key, [new("hash", record.RequestHash), new("claim", 12345)]);
+
+        using var replay = await ChargeAsync(new AuthClient(app), token, "lost-outcome", 4);
+        replay.StatusCode.ShouldBe(HttpStatusCode.Created);
+        replay.Headers.GetValues("Idempotent-Replayed").ShouldBe(["true"]);
+        (await replay.Content.ReadAsStringAsync(Cancel)).ShouldBe(firstBody);
+        (await EntriesAsync(app)).ShouldBe(1);
+    }
+
     /// <summary>The app on the shape's database, with its keys in Redis (under a prefix of this test's own) when asked.</summary>
     private async Task<RootApp> StartAsync(DatabaseShape shape, KeyStore store, string? prefix = null) =>
         await RootApp.StartAsync(TestDatabases.For(postgres), shape, store == KeyStore.Redis ? RedisSettings(redis.ConnectionString, prefix) : null, Probe);
@@ -254,6 +288,12 @@ public sealed class IdempotencyTests(PostgresServer postgres, RedisServer redis)
         }
 
         return auth.Http.SendAsync(request, Cancel);
+    }
+
+    private static async Task<T> WithDbAsync<T>(RootApp app, Func<RootDbContext, Task<T>> query)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<RootDbContext>());
     }
 
     private static async Task<int> EntriesAsync(RootApp app)
