@@ -54,20 +54,20 @@ public sealed partial class AdminBrowserTests(ITestOutputHelper output)
         };
 
         await page.GotoAsync(link);
-        await ScreenshotAsync(page, "admin-1-enrol-password");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-1-enrol-password");
         await page.GetByLabel("New password").FillAsync(Password);
         await page.GetByLabel("Repeat the password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
 
         var secret = (await page.Locator("#totp-secret").TextContentAsync())!.Trim();
         (await page.GetByAltText("QR code of your authenticator secret").GetAttributeAsync("src"))!.ShouldStartWith("data:image/png;base64,");
-        await ScreenshotAsync(page, "admin-2-enrol-qr-code");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-2-enrol-qr-code");
         await page.GetByLabel("Authenticator code").FillAsync(StaffSeed.Code(secret, DateTime.UtcNow));
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
 
         var recoveryCodes = await page.Locator(".recovery-codes li").AllTextContentsAsync();
         recoveryCodes.Count.ShouldBe(10);
-        await ScreenshotAsync(page, "admin-3-recovery-codes");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-3-recovery-codes");
         // The link is spent.
         var reused = await context.NewPageAsync();
         await reused.GotoAsync(link);
@@ -79,7 +79,7 @@ public sealed partial class AdminBrowserTests(ITestOutputHelper output)
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync(Password);
         // The next step's code: the enrolment spent this step's, and a code signs in once.
         await page.GetByLabel("Authenticator code").FillAsync(StaffSeed.Code(secret, DateTime.UtcNow.AddSeconds(30)));
-        await ScreenshotAsync(page, "admin-4-sign-in");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-4-sign-in");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
 
         await page.WaitForURLAsync($"{baseUrl}/admin");
@@ -88,9 +88,9 @@ public sealed partial class AdminBrowserTests(ITestOutputHelper output)
         (await page.Locator("#credits-sold").TextContentAsync()).ShouldBe("120");
         (await page.Locator("#credits-spent").TextContentAsync()).ShouldBe("5");
         (await page.Locator("#generations-failed").TextContentAsync()).ShouldBe("0");
-        await ScreenshotAsync(page, "admin-5-dashboard");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-5-dashboard");
         await page.SetViewportSizeAsync(390, 844);
-        await ScreenshotAsync(page, "admin-5-dashboard-phone");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-5-dashboard-phone");
         await page.SetViewportSizeAsync(1280, 900);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Staff" }).ClickAsync();
@@ -98,27 +98,21 @@ public sealed partial class AdminBrowserTests(ITestOutputHelper output)
         await page.GetByLabel("Role", new() { Exact = true }).SelectOptionAsync("support");
         await page.GetByRole(AriaRole.Button, new() { Name = "Invite" }).ClickAsync();
         (await page.Locator("#invite-link").TextContentAsync())!.ShouldStartWith($"{baseUrl}/admin/enrol?token=");
-        await ScreenshotAsync(page, "admin-6-staff");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-6-staff");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Audit log" }).ClickAsync();
         var actions = await page.Locator("td.action").AllTextContentsAsync();
         actions.ShouldBe(["staff.invited", "sign_in.succeeded", "staff.enrolled", "staff.created"]);
-        await ScreenshotAsync(page, "admin-7-audit-log");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-7-audit-log");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await page.WaitForURLAsync($"{baseUrl}/admin/sign-in");
         await page.GotoAsync($"{baseUrl}/admin");
         page.Url.ShouldStartWith($"{baseUrl}/admin/sign-in");
-        await ScreenshotAsync(page, "admin-8-signed-out");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-8-signed-out");
         consoleErrors.ShouldBeEmpty();
     }
 
-    private async Task ScreenshotAsync(IPage page, string name)
-    {
-        var path = HeadlessChromium.ScreenshotPath(name);
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        output.WriteLine($"Screenshot: {path}");
-    }
 
     [GeneratedRegex(@"Enrolment link \(one use, valid \d+ h\): (\S+)")]
     private static partial Regex EnrolmentLink();

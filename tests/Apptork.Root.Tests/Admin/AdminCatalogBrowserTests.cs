@@ -60,7 +60,7 @@ public sealed class AdminCatalogBrowserTests(ITestOutputHelper output)
         await page.GetByRole(AriaRole.Button, new() { Name = "Turn on dark_mode" }).ClickAsync();
         (await page.Locator("#flag-dark_mode .state").TextContentAsync()).ShouldBe("on");
         (await flags.FlagsAsync(appUser.AccessToken))["dark_mode"].ShouldBeTrue();
-        await ScreenshotAsync(page, "admin-catalog-1-flags");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-catalog-1-flags");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Messages" }).ClickAsync();
         await page.Locator("#message-title-en").FillAsync("Maintenance tonight");
@@ -70,7 +70,7 @@ public sealed class AdminCatalogBrowserTests(ITestOutputHelper output)
         await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         (await page.Locator("[role=status]").TextContentAsync())!.ShouldContain("The message was created");
         (await messages.TitlesAsync(language: "fr")).ShouldBe(["Maintenance ce soir"]);
-        await ScreenshotAsync(page, "admin-catalog-2-messages");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-catalog-2-messages");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Email domains" }).ClickAsync();
         await page.GetByLabel("Domain or address to check").FillAsync("someone@mailinator.com");
@@ -80,19 +80,12 @@ public sealed class AdminCatalogBrowserTests(ITestOutputHelper output)
         await page.GetByLabel("Note (why)").FillAsync("ticket 42");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add the rule" }).ClickAsync();
         (await page.Locator("#domain-decision").TextContentAsync())!.ShouldContain("an operator blocked spam-corp.example");
-        await ScreenshotAsync(page, "admin-catalog-3-domains");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-catalog-3-domains");
         await page.SetViewportSizeAsync(390, 844);
-        await ScreenshotAsync(page, "admin-catalog-3-domains-phone");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-catalog-3-domains-phone");
         await page.GotoAsync($"{baseUrl}/admin/flags");
-        await ScreenshotAsync(page, "admin-catalog-1-flags-phone");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-catalog-1-flags-phone");
 
         consoleErrors.ShouldBeEmpty();
-    }
-
-    private async Task ScreenshotAsync(IPage page, string name)
-    {
-        var path = HeadlessChromium.ScreenshotPath(name);
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        output.WriteLine($"Screenshot: {path}");
     }
 }

@@ -68,12 +68,12 @@ public sealed class AdminJobsBrowserTests(ITestOutputHelper output)
         await page.WaitForURLAsync($"{baseUrl}/admin");
         (await page.Locator("#failed-generations").TextContentAsync()).ShouldBe("1");
         (await page.Locator("#failed-jobs").TextContentAsync()).ShouldBe("1");
-        await ScreenshotAsync(page, "admin-jobs-1-dashboard");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-jobs-1-dashboard");
 
         await page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = "Generations" }).ClickAsync();
-        await ScreenshotAsync(page, "admin-jobs-2-failed-generations");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-jobs-2-failed-generations");
         await page.SetViewportSizeAsync(390, 844);
-        await ScreenshotAsync(page, "admin-jobs-2-failed-generations-phone");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-jobs-2-failed-generations-phone");
         await page.SetViewportSizeAsync(1280, 900);
         await page.Locator($"a[href$='/admin/generations/{failed.Id}']").ClickAsync();
         (await page.Locator("#generation-refund").TextContentAsync()).ShouldBe("Refunded");
@@ -81,15 +81,15 @@ public sealed class AdminJobsBrowserTests(ITestOutputHelper output)
         await page.GetByLabel("Reason").First.FillAsync("the provider is back");
         await page.GetByRole(AriaRole.Button, new() { Name = "Retry the generation" }).ClickAsync();
         (await page.GetByRole(AriaRole.Status).TextContentAsync()).ShouldBe("The generation is queued again.");
-        await ScreenshotAsync(page, "admin-jobs-3-retried");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-jobs-3-retried");
         (await generations.WaitAsync(failed.Id, "succeeded", TimeSpan.FromSeconds(60))).ResultText.ShouldBe("Local answer to: a poem about queues");
 
         await page.GotoAsync($"{baseUrl}/admin");
         await page.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = "Background jobs" }).ClickAsync();
         await page.WaitForURLAsync($"{baseUrl}/admin/jobs");
-        await ScreenshotAsync(page, "admin-jobs-4-hangfire-overview");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-jobs-4-hangfire-overview");
         await page.GotoAsync($"{baseUrl}/admin/jobs/jobs/failed");
-        await ScreenshotAsync(page, "admin-jobs-5-hangfire-failed");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-jobs-5-hangfire-failed");
         await page.Locator($"input.js-jobs-list-checkbox[value='{job}']").CheckAsync();
         await page.Locator("button.js-jobs-list-command[data-url$='/jobs/failed/delete']").ClickAsync();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
@@ -99,7 +99,7 @@ public sealed class AdminJobsBrowserTests(ITestOutputHelper output)
             await Task.Delay(100, Cancel);
         }
 
-        await ScreenshotAsync(page, "admin-jobs-6-hangfire-deleted");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-jobs-6-hangfire-deleted");
         consoleErrors.ShouldBeEmpty();
     }
 
@@ -107,12 +107,5 @@ public sealed class AdminJobsBrowserTests(ITestOutputHelper output)
     {
         using var connection = app.Services.GetRequiredService<JobStorage>().GetConnection();
         return connection.GetStateData(jobId)?.Name;
-    }
-
-    private async Task ScreenshotAsync(IPage page, string name)
-    {
-        var path = HeadlessChromium.ScreenshotPath(name);
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        output.WriteLine($"Screenshot: {path}");
     }
 }

@@ -48,40 +48,33 @@ public sealed class AdminPurchasesBrowserTests(PostgresServer postgres, ITestOut
         await page.GetByRole(AriaRole.Link, new() { Name = "Purchases" }).ClickAsync();
         await page.GetByLabel("User (id or email)").FillAsync("browser.buyer@example.com");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
-        await ScreenshotAsync(page, "admin-purchases-list");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-purchases-list");
         await page.Locator($"a[href$='/admin/purchases/{paymentId}']").ClickAsync();
         (await page.Locator("#purchase-status").TextContentAsync()).ShouldBe("paid");
         (await page.GetByLabel("Amount to refund, in USD's smallest unit (cents)").InputValueAsync()).ShouldBe("499");
         await page.GetByLabel("Amount to refund, in USD's smallest unit (cents)").FillAsync("250");
         await page.GetByLabel("Reason").FillAsync("charged twice by mistake");
-        await ScreenshotAsync(page, "admin-purchase-refund-form");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-purchase-refund-form");
         await page.GetByRole(AriaRole.Button, new() { Name = "Refund through the provider" }).ClickAsync();
         (await page.Locator("[role=status]").TextContentAsync()).ShouldBe("The refund was made and the credits taken back.");
         (await page.Locator("#purchase-status").TextContentAsync()).ShouldBe("partially_refunded");
         (await page.Locator("table.entries tbody tr").CountAsync()).ShouldBe(2);
-        await ScreenshotAsync(page, "admin-purchase-refunded");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-purchase-refunded");
         await page.SetViewportSizeAsync(390, 844);
-        await ScreenshotAsync(page, "admin-purchase-refunded-phone");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-purchase-refunded-phone");
         await page.SetViewportSizeAsync(1280, 900);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Credit packs" }).ClickAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "standard", Exact = true }).ClickAsync();
         await page.GetByLabel("Price").FillAsync("1799");
         await page.GetByLabel("Name (es)").FillAsync("Paquete estándar rebajado");
-        await ScreenshotAsync(page, "admin-pack-edit");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-pack-edit");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         (await page.Locator("[role=status]").TextContentAsync()).ShouldBe("The pack was saved; apps see it at once.");
         (await page.Locator("table.packs").TextContentAsync())!.ShouldContain("1799 USD");
-        await ScreenshotAsync(page, "admin-packs");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-packs");
         var offered = JsonNode.Parse(await app.Client("es").GetStringAsync("/api/v1/checkout/packs", TestContext.Current.CancellationToken))!["results"]!.AsArray();
         offered.Single(pack => pack!["id"]!.GetValue<string>() == "standard")!["name"]!.GetValue<string>().ShouldBe("Paquete estándar rebajado");
         consoleErrors.ShouldBeEmpty();
-    }
-
-    private async Task ScreenshotAsync(IPage page, string name)
-    {
-        var path = HeadlessChromium.ScreenshotPath(name);
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        output.WriteLine($"Screenshot: {path}");
     }
 }

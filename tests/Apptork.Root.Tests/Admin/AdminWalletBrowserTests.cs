@@ -50,7 +50,7 @@ public sealed class AdminWalletBrowserTests(ITestOutputHelper output)
         (await page.Locator("#wallet-balance").TextContentAsync()).ShouldBe("0");
         await page.GetByLabel("Credits (negative to take)").FillAsync("25");
         await page.GetByLabel("Reason").FillAsync("goodwill after an outage");
-        await ScreenshotAsync(page, "admin-wallet-adjust");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-wallet-adjust");
         await page.GetByRole(AriaRole.Button, new() { Name = "Adjust" }).ClickAsync();
         (await page.Locator("[role=status]").TextContentAsync()).ShouldBe("The balance was adjusted.");
         (await page.Locator("#wallet-balance").TextContentAsync()).ShouldBe("25");
@@ -62,7 +62,7 @@ public sealed class AdminWalletBrowserTests(ITestOutputHelper output)
         (await row.CountAsync()).ShouldBe(1);
         var cells = await row.Locator("td").AllTextContentsAsync();
         (cells[2], cells[3], cells[4], cells[6], cells[7]).ShouldBe(("adjustment", "25", "25", "boss@example.com", "goodwill after an outage"));
-        await ScreenshotAsync(page, "admin-ledger");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-ledger");
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download CSV" }).ClickAsync());
         download.SuggestedFilename.ShouldStartWith("ledger-");
@@ -75,14 +75,7 @@ public sealed class AdminWalletBrowserTests(ITestOutputHelper output)
         await page.GetByRole(AriaRole.Link, new() { Name = "Audit log" }).ClickAsync();
         var actions = await page.Locator("td.action").AllTextContentsAsync();
         actions.Take(2).ShouldBe([AdminActions.LedgerExported, AdminActions.WalletAdjusted]);
-        await ScreenshotAsync(page, "admin-audit-after-adjustment");
+        await HeadlessChromium.ScreenshotAsync(page, output, "admin-audit-after-adjustment");
         consoleErrors.ShouldBeEmpty();
-    }
-
-    private async Task ScreenshotAsync(IPage page, string name)
-    {
-        var path = HeadlessChromium.ScreenshotPath(name);
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        output.WriteLine($"Screenshot: {path}");
     }
 }

@@ -1,5 +1,6 @@
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.Playwright;
+using Xunit;
 
 namespace Apptork.Root.Tests.Infrastructure.Hosting;
 
@@ -13,6 +14,29 @@ public static class HeadlessChromium
     {
         ServerHost.RequireFile(ExecutablePath, $"{purpose} (Debian's chromium package)");
         return await playwright.Chromium.LaunchAsync(new() { ExecutablePath = ExecutablePath, Headless = true });
+    }
+
+    /// <summary>
+    /// A full-page screenshot artifact, named in the test's output. Chromium on a loaded machine sometimes fails to
+    /// produce the frame in time ("Unable to capture screenshot"): a screenshot is a record, not a check, so it is tried
+    /// again after a moment rather than fail the test.
+    /// </summary>
+    public static async Task ScreenshotAsync(IPage page, ITestOutputHelper output, string name)
+    {
+        var path = ScreenshotPath(name);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+                output.WriteLine($"Screenshot: {path}");
+                return;
+            }
+            catch (PlaywrightException exception) when (attempt < 3 && exception.Message.Contains("Unable to capture screenshot", StringComparison.Ordinal))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+        }
     }
 
     /// <summary>Where a screenshot artifact goes: <c>TestResults/screenshots/NAME.png</c> at the repository's root.</summary>
