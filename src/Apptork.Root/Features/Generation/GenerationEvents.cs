@@ -88,7 +88,8 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
             yield return new SseItem<object>(new GenerationRestarted("unknown_last_event_id"), RestartedEvent);
         }
 
-        // What a client that connected afresh shows: checked against the stored text at the end.
+        // What a client that follows from the start shows: checked against the stored text at the end.
+        var fromStart = after is null;
         var shown = new StringBuilder();
         var nextPoll = time.GetUtcNow() + StatusPollInterval;
         while (true)
@@ -119,7 +120,7 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
 
                         // Pieces that never reached this process (no Redis between a separate worker and this api, or an
                         // outage): the client is brought to the stored text rather than left with a part of it.
-                        if (lastEventId is null && now.ResultText is { } text && shown.ToString() != text)
+                        if (fromStart && now.ResultText is { } text && shown.ToString() != text)
                         {
                             if (shown.Length > 0)
                             {

@@ -19,7 +19,7 @@ public sealed partial class GenerationRecoveryJob(RootDbContext db, IBackgroundJ
         var staleBefore = time.GetUtcNow() - TimeSpan.FromSeconds(options.Value.StaleAfterSeconds);
         var stale = await db.Generations
             .Where(generation => (generation.Status == GenerationStatus.Queued || generation.Status == GenerationStatus.Running) && generation.UpdatedAt < staleBefore)
-            .Select(generation => generation.Id).Take(1000).ToListAsync(cancellationToken);
+            .OrderBy(generation => generation.UpdatedAt).Select(generation => generation.Id).Take(1000).ToListAsync(cancellationToken);
         foreach (var id in stale)
         {
             jobs.Enqueue(GenerationJob.For(id));
