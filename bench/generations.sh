@@ -8,12 +8,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source bench/lib.sh
 
-build_bench_program bench/Generations
-start_postgres
-start_redis
-export BENCH_REDIS="127.0.0.1:$REDIS_PORT"
-connection="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres;Maximum Pool Size=64"
-# From the build output, where WebApplicationFactory finds the product's content root.
-cd bench/Generations/bin/Release/net10.0
-Database__Provider=Postgres ConnectionStrings__Postgres="$connection" ./Apptork.Root migrate >/dev/null
-dotnet Generations.dll "$connection" "${1:-200}" "${2:-1000}"
+run_generations_program "${1:-200}" "${2:-1000}"

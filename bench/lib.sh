@@ -172,5 +172,18 @@ build_bench_program() {
   [[ -n ${BENCH_BUILT:-} ]] || dotnet build "$1" -c Release --nologo -v quiet >/dev/null
 }
 
+# Runs bench/Generations (its arguments after the connection string) on a throwaway, migrated PostgreSQL and a Redis,
+# from its build output, where WebApplicationFactory finds the product's content root.
+run_generations_program() {
+  build_bench_program bench/Generations
+  start_postgres
+  start_redis
+  export BENCH_REDIS="127.0.0.1:$REDIS_PORT"
+  local connection="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$PG_DATABASE;Maximum Pool Size=64"
+  cd bench/Generations/bin/Release/net10.0
+  Database__Provider=Postgres ConnectionStrings__Postgres="$connection" ./Apptork.Root migrate >/dev/null
+  dotnet Generations.dll "$connection" "$@"
+}
+
 # Where the benchmarks live, for the scripts that change directory.
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
