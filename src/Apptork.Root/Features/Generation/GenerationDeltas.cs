@@ -211,7 +211,18 @@ public sealed class InProcessGenerationDeltas(IOptions<GenerationOptions> option
             log.Watchers.Add(signalled);
         }
 
-        return Task.FromResult<IAsyncDisposable>(new Unwatch(log, signalled));
+        return Task.FromResult<IAsyncDisposable>(new Unwatch(() =>
+        {
+            lock (log)
+            {
+                log.Watchers.Remove(signalled);
+                // A log nothing was written to (an image, a generation that ended before it streamed) goes with its last watcher.
+                if (log.Watchers.Count == 0 && log.Entries.Count == 0)
+                {
+                    logs.TryRemove(new KeyValuePair<Guid, Log>(generationId, log));
+                }
+            }
+        }));
     }
 
     /// <summary>An id as Redis orders it: milliseconds, then sequence. Callers pass ids checked by <see cref="DeltaEntry.IsWellFormed"/>.</summary>
@@ -250,7 +261,7 @@ public sealed class InProcessGenerationDeltas(IOptions<GenerationOptions> option
 
         public List<Action<DeltaSignal>> Watchers { get; } = [];
 
-        public DateTimeOffset ExpiresAt { get; set; } = DateTimeOffset.MaxValue;
+        public DateTimeOffset ExpiresAt { get; set; }
 
         /// <summary>Under the log's lock: ids as Redis makes them, increasing even when the clock does not.</summary>
         public void Add(DeltaEntryKind kind, int index, string text, DateTimeOffset now)
@@ -284,16 +295,11 @@ public sealed class InProcessGenerationDeltas(IOptions<GenerationOptions> option
         }
     }
 
-    private sealed class Unwatch(Log log, Action<DeltaSignal> signalled) : IAsyncDisposable
+    private sealed class Unwatch(Action unwatch) : IAsyncDisposable
     {
         public ValueTask DisposeAsync()
         {
-            lock (log)
-            {
-                log.Watchers.Remove(signalled);
-                log.ExpiresAt = log.ExpiresAt == DateTimeOffset.MaxValue ? DateTimeOffset.MinValue : log.ExpiresAt;
-            }
-
+            unwatch();
             return ValueTask.CompletedTask;
         }
     }
