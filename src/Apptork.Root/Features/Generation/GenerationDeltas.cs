@@ -16,14 +16,7 @@ public enum DeltaEntryKind
 
 /// <param name="Id">Orders the log: <c>{milliseconds}-{sequence}</c>, as Redis Streams number their entries.</param>
 /// <param name="Index">A delta's place in its run, from 0.</param>
-public sealed record DeltaEntry(string Id, DeltaEntryKind Kind, int Index, string Text)
-{
-    /// <summary>True for an id in the log's format, which a client's <c>Last-Event-ID</c> must have to be looked up.</summary>
-    public static bool IsWellFormed(string? id) =>
-        id?.Split('-') is [var milliseconds, var sequence]
-        && ulong.TryParse(milliseconds, NumberStyles.None, CultureInfo.InvariantCulture, out _)
-        && ulong.TryParse(sequence, NumberStyles.None, CultureInfo.InvariantCulture, out _);
-}
+public sealed record DeltaEntry(string Id, DeltaEntryKind Kind, int Index, string Text);
 
 /// <summary>What woke a watcher: new deltas in the log, or the generation's status changed in the database.</summary>
 public enum DeltaSignal
@@ -225,7 +218,7 @@ public sealed class InProcessGenerationDeltas(IOptions<GenerationOptions> option
         }));
     }
 
-    /// <summary>An id as Redis orders it: milliseconds, then sequence. Callers pass ids checked by <see cref="DeltaEntry.IsWellFormed"/>.</summary>
+    /// <summary>An id as Redis orders it: milliseconds, then sequence. Callers pass ids the log gave.</summary>
     private static (ulong Milliseconds, ulong Sequence) Position(string id)
     {
         var parts = id.Split('-');

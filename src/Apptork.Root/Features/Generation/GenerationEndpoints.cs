@@ -155,7 +155,8 @@ public static class GenerationEndpoints
     {
         var userId = await StreamUserAsync(id, token, context, streamUrls, db, cancellationToken);
         var first = await events.ViewAsync(id, userId, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
-        return TypedResults.ServerSentEvents(events.StreamAsync(first, userId, lastEventId ?? lastEventIdQuery, lifetime.ApplicationStopping, cancellationToken));
+        var resumeFrom = new[] { lastEventId, lastEventIdQuery }.FirstOrDefault(id => !string.IsNullOrWhiteSpace(id));
+        return TypedResults.ServerSentEvents(events.StreamAsync(first, userId, resumeFrom, lifetime.ApplicationStopping, cancellationToken));
     }
 
     /// <summary>

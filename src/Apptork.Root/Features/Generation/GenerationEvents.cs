@@ -33,6 +33,17 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
     /// <summary>The id of the one <c>delta</c> that replays a finished generation's whole text.</summary>
     public const string FinalTextId = "final";
 
+    public const string KeepAliveEvent = "keep-alive";
+
+    /// <summary>
+    /// Sent when nothing else was for this long, so that no proxy or client read timeout (OkHttp's default is 10 s)
+    /// cuts a stream waiting for the job or the model's first token. An event rather than an SSE comment: the framework's
+    /// writer sends events only, and clients ignore an event type they do not listen to.
+    /// </summary>
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(5);
+
+    private static readonly SseItem<object> KeepAlive = new(new { }, KeepAliveEvent);
+
     /// <summary>A stream ends after this long, and the client reconnects: no connection is held for ever.</summary>
     private static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
@@ -79,19 +90,33 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
         await using var watch = await deltas.WatchAsync(first.Id, wake.Signal);
         var ends = time.GetUtcNow() + Lifetime;
         var last = first;
-        var after = lastEventId;
         yield return new SseItem<object>(last, GenerationEvent);
-        if (lastEventId is not null && !DeltaEntry.IsWellFormed(lastEventId))
+
+        // What the client shows (the pieces since the last restart), checked against the stored text at the end. A client
+        // that resumes shows what the log holds up to its id; one whose id the log does not hold starts over.
+        var shown = new StringBuilder();
+        string? after = null;
+        if (lastEventId is not null)
         {
-            // An id this stream never gave: the client cannot be brought up to date, so it starts over with the whole log.
-            after = null;
-            yield return new SseItem<object>(new GenerationRestarted("unknown_last_event_id"), RestartedEvent);
+            var log = await deltas.ReadAsync(first.Id, afterId: null, cancellationToken);
+            var resumeAt = log.Select(entry => entry.Id).ToList().IndexOf(lastEventId);
+            if (resumeAt < 0)
+            {
+                yield return new SseItem<object>(new GenerationRestarted("unknown_last_event_id"), RestartedEvent);
+            }
+            else
+            {
+                foreach (var entry in log.Take(resumeAt + 1))
+                {
+                    Item(entry, shown);
+                }
+
+                after = lastEventId;
+            }
         }
 
-        // What a client that follows from the start shows: checked against the stored text at the end.
-        var fromStart = after is null;
-        var shown = new StringBuilder();
         var nextPoll = time.GetUtcNow() + StatusPollInterval;
+        var lastSent = time.GetUtcNow();
         while (true)
         {
             var (newDeltas, statusChanged) = wake.Take();
@@ -100,6 +125,7 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
                 foreach (var entry in await deltas.ReadAsync(first.Id, after, cancellationToken))
                 {
                     after = entry.Id;
+                    lastSent = time.GetUtcNow();
                     yield return Item(entry, shown);
                 }
             }
@@ -120,7 +146,7 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
 
                         // Pieces that never reached this process (no Redis between a separate worker and this api, or an
                         // outage): the client is brought to the stored text rather than left with a part of it.
-                        if (fromStart && now.ResultText is { } text && shown.ToString() != text)
+                        if (now.ResultText is { } text && shown.ToString() != text)
                         {
                             if (shown.Length > 0)
                             {
@@ -131,8 +157,15 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
                         }
                     }
 
+                    lastSent = time.GetUtcNow();
                     yield return new SseItem<object>(now, GenerationEvent);
                 }
+            }
+
+            if (time.GetUtcNow() - lastSent >= KeepAliveInterval)
+            {
+                lastSent = time.GetUtcNow();
+                yield return KeepAlive;
             }
 
             if (IsFinal(last) || time.GetUtcNow() >= ends
@@ -161,7 +194,7 @@ public sealed class GenerationEvents(RootDbContext db, IFileStorage storage, IGe
             {
                 if (lastEventId is not null)
                 {
-                    yield return new SseItem<object>(new GenerationRestarted("log_expired"), RestartedEvent);
+                    yield return new SseItem<object>(new GenerationRestarted(log.Count == 0 ? "log_expired" : "unknown_last_event_id"), RestartedEvent);
                 }
 
                 yield return FinalText(text);

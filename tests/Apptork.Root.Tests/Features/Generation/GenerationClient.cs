@@ -96,11 +96,15 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
         response.Content.Headers.ContentType!.MediaType.ShouldBe("text/event-stream");
         await using var stream = await response.Content.ReadAsStreamAsync(Cancel);
         var events = new List<StreamEvent>();
-        var parser = SseParser.Create(stream, (type, data) => type switch
+        var parser = SseParser.Create(stream, (type, data) =>
         {
-            "generation" => new StreamEvent(type, null, JsonSerializer.Deserialize<View>(data, TestJson.Options), null),
-            "delta" => new StreamEvent(type, null, null, JsonSerializer.Deserialize<Delta>(data, TestJson.Options)),
-            _ => new StreamEvent(type, null, null, null),
+            var json = System.Text.Encoding.UTF8.GetString(data);
+            return type switch
+            {
+                "generation" => new StreamEvent(type, null, json, JsonSerializer.Deserialize<View>(json, TestJson.Options), null),
+                "delta" => new StreamEvent(type, null, json, null, JsonSerializer.Deserialize<Delta>(json, TestJson.Options)),
+                _ => new StreamEvent(type, null, json, null, null),
+            };
         });
         await foreach (var item in parser.EnumerateAsync(Cancel))
         {
@@ -168,7 +172,8 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
 
     /// <param name="Type"><c>generation</c>, <c>delta</c> or <c>restarted</c>.</param>
     /// <param name="Id">The event's <c>id:</c> field, if it had one.</param>
-    public sealed record StreamEvent(string Type, string? Id, View? Generation, Delta? Delta);
+    /// <param name="Data">The event's data as sent.</param>
+    public sealed record StreamEvent(string Type, string? Id, string Data, View? Generation, Delta? Delta);
 
     public sealed record Delta(int Index, string Text);
 

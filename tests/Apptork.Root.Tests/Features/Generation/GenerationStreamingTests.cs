@@ -36,8 +36,16 @@ public sealed class GenerationStreamingTests(PostgresServer postgres, RedisServe
         // Live, not replayed at the end: the first pieces are on the client while the provider is still writing.
         await EventuallyAsync(() => Deltas(Snapshot(received)).Count == 3);
         (await client.GetAsync(created.Id)).Status.ShouldBe("running");
+        // A resume id of the right shape that this log never gave (another generation's, a restarted process's): start over.
+        var strangerId = new List<StreamEvent>();
+        var resumingFromStrangerId = client.EventsAsync(created.Id, item => { lock (strangerId) { strangerId.Add(item); } }, lastEventId: "99999999999999-0");
+        await EventuallyAsync(() => Deltas(Snapshot(strangerId)).Count == 3);
         ai.HoldRelease.SetResult();
 
+        var fromStrangerId = await resumingFromStrangerId;
+        fromStrangerId.Select(item => item.Type).Take(2).ShouldBe(["generation", "restarted"]);
+        fromStrangerId[1].Data.ShouldContain("unknown_last_event_id");
+        GenerationClient.TextOf(fromStrangerId).ShouldBe($"Local answer to: {Prompt}");
         var events = await reading;
         var deltas = Deltas(events);
         deltas.Select(item => item.Delta!.Index).ShouldBe(Enumerable.Range(0, words.Count));
@@ -107,6 +115,7 @@ public sealed class GenerationStreamingTests(PostgresServer postgres, RedisServe
         // An id this stream never gave, once it has ended: start over with the whole text.
         var unknown = await elsewhere.EventsAsync(created.Id, lastEventId: "not-an-id");
         unknown.Select(item => item.Type).ShouldBe(["restarted", "delta", "generation"]);
+        unknown[0].Data.ShouldContain("unknown_last_event_id");
         GenerationClient.TextOf(unknown).ShouldBe(stored);
         ai.Calls.Count.ShouldBe(1);
         (await books.EntriesAsync(userId)).Select(entry => entry.Amount).ShouldBe([5L, -1L]);

@@ -116,7 +116,7 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
     }
 
     [Fact]
-    public async Task A_status_stream_ends_cleanly_when_the_process_stops()
+    public async Task A_status_stream_keeps_alive_while_nothing_happens_and_ends_cleanly_when_the_process_stops()
     {
         var connectionString = await TestDatabases.For(postgres).CreateAsync(DatabaseShape.Postgres);
         // An api process with no worker: the generation stays queued, and only the shutdown can end its stream.
@@ -131,12 +131,21 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         await new WalletBooks(app).PostAsync(signedIn.User.Id, 1, "grant", LedgerEntryKind.Adjustment);
         var client = new GenerationClient(app, signedIn.AccessToken);
         var created = await client.CreateOkAsync("text", "never run");
-        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reading = client.EventsAsync(created.Id, _ => first.TrySetResult());
-        await first.Task.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+        var keptAlive = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reading = client.EventsAsync(created.Id, item =>
+        {
+            if (item.Type == "keep-alive")
+            {
+                keptAlive.TrySetResult();
+            }
+        });
+        // Nothing happens to a queued generation: the stream says so every few seconds, so that no read timeout cuts it.
+        await keptAlive.Task.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
 
         await app.DisposeAsync();
-        (await reading).Select(item => item.Generation!.Status).ShouldBe(["queued"]);
+        var events = await reading;
+        events.Where(item => item.Type == "generation").Select(item => item.Generation!.Status).ShouldBe(["queued"]);
+        events.Select(item => item.Type).Distinct().ShouldBe(["generation", "keep-alive"]);
     }
 
     [Fact]
