@@ -47,6 +47,14 @@ public static class GenerationEndpoints
         // Anonymous at the door: it authenticates itself, with the bearer token or with a signed stream URL's token.
         generations.MapGet("/{id:guid}/events", EventsAsync)
             .AllowAnonymous()
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The framework describes the body as a generic SSE item; what each event's data holds is said here.
+                operation.Responses?["200"].Description =
+                    "A `text/event-stream`. Events: `generation` (data: the generation, as GET /generations/{id}); `delta` (data: `{\"index\": int, \"text\": string}`, "
+                    + "with an `id:`); `restarted` (data: `{\"reason\": string}`: discard the text so far); `keep-alive` (data: `{}`: ignore).";
+                return Task.CompletedTask;
+            })
             .ProducesErrors(ErrorCatalog.NotAuthenticated, ErrorCatalog.NotFound, ErrorCatalog.InvalidStreamToken)
             .WithName("generations_events").WithSummary("Follow a generation")
             .WithDescription(
