@@ -52,6 +52,12 @@ public sealed class Generation
 
     public string? ResultText { get; set; }
 
+    /// <summary>The tokens the provider reported reading for the text that succeeded; null when it reported none.</summary>
+    public int? InputTokens { get; set; }
+
+    /// <summary>The tokens the provider reported writing for the text that succeeded; null when it reported none.</summary>
+    public int? OutputTokens { get; set; }
+
     /// <summary>The generated image, a file of the user's.</summary>
     public Guid? ResultFileId { get; set; }
 

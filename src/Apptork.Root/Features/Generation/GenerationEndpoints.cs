@@ -200,7 +200,7 @@ public static class GenerationEndpoints
             generation => generation.Id,
             generation => new GenerationView(
                 generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost, generation.ResultText, generation.ResultFileId, null,
-                generation.CreatedAt, generation.CompletedAt),
+                GenerationUsage.Of(generation.InputTokens, generation.OutputTokens), generation.CreatedAt, generation.CompletedAt),
             cancellationToken));
     }
 }
@@ -243,13 +243,14 @@ public sealed class GenerationBodyValidator : AbstractValidator<GenerationBody>
 }
 
 /// <param name="DownloadUrl">For an image that succeeded: a short-lived signed URL of the file (in single reads, not in lists).</param>
+/// <param name="Usage">For text that succeeded: the tokens the provider reported; null otherwise, or when it reported none.</param>
 public sealed record GenerationView(
     Guid Id, GenerationType Type, GenerationStatus Status, string Prompt, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl,
-    DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
+    GenerationUsage? Usage, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
 {
     public static GenerationView Of(Generation generation, SignedUrl? download) => new(
         generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost, generation.ResultText, generation.ResultFileId,
-        download?.Url, generation.CreatedAt, generation.CompletedAt);
+        download?.Url, GenerationUsage.Of(generation.InputTokens, generation.OutputTokens), generation.CreatedAt, generation.CompletedAt);
 
     /// <summary>
     /// Why a failed generation failed, as a stable code and a detail in the caller's language; null unless failed. Never
@@ -258,6 +259,14 @@ public sealed record GenerationView(
     public GenerationError? Error => Status == GenerationStatus.Failed
         ? new GenerationError(ErrorCatalog.GenerationFailed.Code, ErrorMessages.Get(ErrorCatalog.GenerationFailed.Code))
         : null;
+}
+
+/// <param name="InputTokens">Read by the model (the prompt and its framing).</param>
+/// <param name="OutputTokens">Written by the model (the answer).</param>
+public sealed record GenerationUsage(int? InputTokens, int? OutputTokens)
+{
+    public static GenerationUsage? Of(int? inputTokens, int? outputTokens) =>
+        inputTokens is null && outputTokens is null ? null : new GenerationUsage(inputTokens, outputTokens);
 }
 
 /// <param name="Code">Stable, for the app to branch on: <c>generation_failed</c>.</param>

@@ -58,7 +58,7 @@ public sealed partial class GenerationJob(
         await deltas.AnnounceStatusAsync(generationId);
 
         var run = await db.Generations.AsNoTracking().SingleAsync(generation => generation.Id == generationId, cancellationToken);
-        (string? Text, Guid? FileId) result;
+        (StreamedText? Text, Guid? FileId) result;
         try
         {
             // Only the provider's call gives way to a stopping worker: once its answer is in hand, storing it is quicker
@@ -116,7 +116,7 @@ public sealed partial class GenerationJob(
     /// and its write would otherwise cost a second provider call. The write is conditional on this run's claim, so
     /// repeating it is safe; a longer outage escapes to Hangfire's retry.
     /// </summary>
-    private async Task FinishAsync(Generation run, string? text, Guid? fileId)
+    private async Task FinishAsync(Generation run, StreamedText? text, Guid? fileId)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -176,13 +176,15 @@ public sealed partial class GenerationJob(
         return fileId;
     }
 
-    private Task<int> WriteResultAsync(Generation run, string? text, Guid? fileId)
+    private Task<int> WriteResultAsync(Generation run, StreamedText? text, Guid? fileId)
     {
         var now = time.GetUtcNow();
         return db.Generations.Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(generation => generation.Status, GenerationStatus.Succeeded)
-                .SetProperty(generation => generation.ResultText, text)
+                .SetProperty(generation => generation.ResultText, text == null ? null : text.Text)
+                .SetProperty(generation => generation.InputTokens, text == null ? null : text.Usage.InputTokens)
+                .SetProperty(generation => generation.OutputTokens, text == null ? null : text.Usage.OutputTokens)
                 .SetProperty(generation => generation.ResultFileId, fileId)
                 .SetProperty(generation => generation.Error, (string?)null)
                 .SetProperty(generation => generation.UpdatedAt, now)
@@ -241,20 +243,29 @@ public sealed partial class GenerationJob(
     /// The answer, each piece published to the generation's followers as it arrives, whole once the provider is done: the
     /// stored text is exactly the pieces this run published, in order.
     /// </summary>
-    private async Task<string> StreamTextAsync(Generation run, CancellationToken cancellationToken)
+    private async Task<StreamedText> StreamTextAsync(Generation run, CancellationToken cancellationToken)
     {
         var text = new StringBuilder();
         var index = 0;
-        await foreach (var piece in provider.StreamTextAsync(run.Prompt, run.MaxOutputTokens, cancellationToken))
+        var usage = new TokenUsage(null, null);
+        await foreach (var update in provider.StreamTextAsync(run.Prompt, run.MaxOutputTokens, cancellationToken))
         {
-            await deltas.AppendAsync(run.Id, index++, piece);
-            text.Append(piece);
+            if (update.Text is { } piece)
+            {
+                await deltas.AppendAsync(run.Id, index++, piece);
+                text.Append(piece);
+            }
+
+            usage = update.Usage ?? usage;
         }
 
         return string.IsNullOrWhiteSpace(text.ToString())
             ? throw new TransientGenerationException("The provider answered no text.")
-            : text.ToString();
+            : new StreamedText(text.ToString(), usage);
     }
+
+    /// <summary>A text answer whole, and the tokens the provider counted for it.</summary>
+    private sealed record StreamedText(string Text, TokenUsage Usage);
 
     private static string Truncate(string error) => error.Length <= Generation.MaxErrorLength ? error : error[..Generation.MaxErrorLength];
 

@@ -14,6 +14,12 @@ using OpenAI.Images;
 
 namespace Apptork.Root.Features.Generation;
 
+/// <summary>One update of a streamed text answer: a piece of it, or the tokens the provider counted (usually at the end).</summary>
+public sealed record TextUpdate(string? Text, TokenUsage? Usage = null);
+
+/// <summary>What the provider reported reading and writing for an answer; null where it did not say.</summary>
+public sealed record TokenUsage(int? InputTokens, int? OutputTokens);
+
 /// <summary>An image as the provider made it.</summary>
 public sealed record ImageOutput(byte[] Bytes, string ContentType);
 
@@ -23,9 +29,9 @@ public sealed class TransientGenerationException(string message, Exception? inne
 /// <summary>Where the AI output comes from.</summary>
 public interface IGenerationProvider
 {
-    /// <summary>The answer in the pieces the model writes it in, each as soon as it arrives.</summary>
+    /// <summary>The answer in the pieces the model writes it in, each as soon as it arrives, and the tokens it counted.</summary>
     /// <param name="maxOutputTokens">The longest answer; the provider's default when null.</param>
-    IAsyncEnumerable<string> StreamTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken);
+    IAsyncEnumerable<TextUpdate> StreamTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken);
 
     /// <param name="size">One of <see cref="GenerationOptions.ImageSizes"/>; the provider's default when null.</param>
     Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken);
@@ -61,7 +67,7 @@ public sealed class OpenAiGenerationProvider : IGenerationProvider
     /// <c>Ai__TimeoutSeconds</c> bounds each wait for the next piece, not the whole answer: a long answer that keeps
     /// coming is not cut, a provider that stops sending is.
     /// </remarks>
-    public async IAsyncEnumerable<string> StreamTextAsync(string prompt, int? maxOutputTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<TextUpdate> StreamTextAsync(string prompt, int? maxOutputTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         idle.CancelAfter(timeout);
@@ -85,7 +91,13 @@ public sealed class OpenAiGenerationProvider : IGenerationProvider
                 idle.CancelAfter(timeout);
                 if (updates.Current.Text is { Length: > 0 } text)
                 {
-                    yield return text;
+                    yield return new TextUpdate(text);
+                }
+
+                // The OpenAI client asks for the usage of a streamed answer (stream_options.include_usage): a last chunk.
+                foreach (var usage in updates.Current.Contents.OfType<UsageContent>())
+                {
+                    yield return new TextUpdate(null, new TokenUsage(Tokens(usage.Details.InputTokenCount), Tokens(usage.Details.OutputTokenCount)));
                 }
             }
         }
@@ -109,6 +121,8 @@ public sealed class OpenAiGenerationProvider : IGenerationProvider
             ? new ImageOutput(bytes, contentType)
             : throw new TransientGenerationException("The provider answered no image it could be read as (PNG, JPEG or WebP).");
     }
+
+    private static int? Tokens(long? count) => count is { } tokens ? (int)Math.Min(tokens, int.MaxValue) : null;
 
     private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
@@ -149,18 +163,23 @@ public sealed class OfflineGenerationProvider : IGenerationProvider
 
     /// <summary>
     /// Word by word, a short pause before each, as a model writes: the streaming experience without a key. The pause
-    /// shrinks for a long prompt so that no answer takes more than about a second.
+    /// shrinks for a long prompt so that no answer takes more than about a second. It counts words as tokens.
     /// </summary>
-    public async IAsyncEnumerable<string> StreamTextAsync(string prompt, int? maxOutputTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<TextUpdate> StreamTextAsync(string prompt, int? maxOutputTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var words = Regex.Split($"[offline] A generated answer to: {prompt}", @"(?<=\s)");
-        var pause = TimeSpan.FromMilliseconds(Math.Min(WordDelayMilliseconds, 1000.0 / words.Length));
-        foreach (var word in words.Where(word => word.Length > 0))
+        var words = Words($"[offline] A generated answer to: {prompt}");
+        var pause = TimeSpan.FromMilliseconds(Math.Min(WordDelayMilliseconds, 1000.0 / words.Count));
+        foreach (var word in words)
         {
             await Task.Delay(pause, cancellationToken);
-            yield return word;
+            yield return new TextUpdate(word);
         }
+
+        yield return new TextUpdate(null, new TokenUsage(Words(prompt).Count, words.Count));
     }
+
+    /// <summary>The words of a text, each with the white space after it.</summary>
+    private static List<string> Words(string text) => [.. Regex.Split(text, @"(?<=\s)").Where(word => word.Length > 0)];
 
     /// <summary>Always a small square, whatever the size asked: it stands in for an image, it does not draw one.</summary>
     public Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken) =>
@@ -232,7 +251,7 @@ public sealed class OfflineGenerationProvider : IGenerationProvider
 /// <summary>With <c>Ai__Provider=None</c> no generation is created; one queued before the switch fails (and is refunded) rather than wait.</summary>
 internal sealed class UnavailableGenerationProvider : IGenerationProvider
 {
-    public IAsyncEnumerable<string> StreamTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken) => throw Unavailable();
+    public IAsyncEnumerable<TextUpdate> StreamTextAsync(string prompt, int? maxOutputTokens, CancellationToken cancellationToken) => throw Unavailable();
 
     public Task<ImageOutput> GenerateImageAsync(string prompt, string? size, CancellationToken cancellationToken) => throw Unavailable();
 

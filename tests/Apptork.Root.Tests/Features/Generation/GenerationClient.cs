@@ -166,7 +166,10 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
         .TakeLast(40)
         .Select(entry => $"{entry.Level} {entry.Category}: {entry.Message} {entry.Exception?.GetType().Name} {entry.Exception?.Message}"));
 
-    public sealed record View(Guid Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl, Failure? Error = null);
+    public sealed record View(
+        Guid Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl, Failure? Error = null, Usage? Usage = null);
+
+    public sealed record Usage(int? InputTokens, int? OutputTokens);
 
     public sealed record Failure(string Code, string Detail);
 

@@ -54,9 +54,12 @@ public sealed class GenerationStreamingTests(PostgresServer postgres, RedisServe
         events.FindIndex(item => item.Type == "delta").ShouldBeGreaterThan(events.FindIndex(item => item.Generation?.Status == "running"));
         events[^1].Generation!.Status.ShouldBe("succeeded");
         events.Skip(events.FindLastIndex(item => item.Type == "delta") + 1).ShouldAllBe(item => item.Type == "generation");
-        var stored = (await client.GetAsync(created.Id)).ResultText;
+        var view = await client.GetAsync(created.Id);
+        var stored = view.ResultText;
         stored.ShouldBe($"Local answer to: {Prompt}");
         GenerationClient.TextOf(events).ShouldBe(stored);
+        // The usage the provider's last chunk reported (the OpenAI client asks for it when streaming).
+        view.Usage.ShouldBe(new GenerationClient.Usage(3, words.Count));
         ai.Requests.ShouldAllBe(request => request["stream"] != null && (bool)request["stream"]!);
 
         // After the end: a client that did not follow gets the whole text as one delta; one that did, or that got it so, nothing again.

@@ -41,8 +41,12 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         var image = await client.CreateOkAsync("image", "a red fox");
         image.Cost.ShouldBe(5);
 
-        (await client.WaitAsync(text.Id, "succeeded")).ResultText.ShouldBe("[offline] A generated answer to: a haiku about ledgers");
+        var answered = await client.WaitAsync(text.Id, "succeeded");
+        answered.ResultText.ShouldBe("[offline] A generated answer to: a haiku about ledgers");
+        // The offline provider counts words as tokens: the prompt's 4, the answer's 9.
+        answered.Usage.ShouldBe(new GenerationClient.Usage(4, 9));
         var done = await client.WaitAsync(image.Id, "succeeded");
+        done.Usage.ShouldBeNull();
         using var raw = new HttpClient();
         var png = await raw.GetByteArrayAsync(done.DownloadUrl, Cancel);
         png[..8].ShouldBe(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
@@ -50,6 +54,7 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
 
         var listed = await client.ListAsync();
         listed.Select(generation => generation.Id).ShouldBe([image.Id, text.Id]);
+        listed[1].Usage.ShouldBe(answered.Usage);
     }
 
     [Fact]

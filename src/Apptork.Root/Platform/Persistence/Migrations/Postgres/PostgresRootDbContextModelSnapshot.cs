@@ -1063,9 +1063,17 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(20)")
                         .HasColumnName("image_size");
 
+                    b.Property<int?>("InputTokens")
+                        .HasColumnType("integer")
+                        .HasColumnName("input_tokens");
+
                     b.Property<int?>("MaxOutputTokens")
                         .HasColumnType("integer")
                         .HasColumnName("max_output_tokens");
+
+                    b.Property<int?>("OutputTokens")
+                        .HasColumnType("integer")
+                        .HasColumnName("output_tokens");
 
                     b.Property<string>("Prompt")
                         .IsRequired()

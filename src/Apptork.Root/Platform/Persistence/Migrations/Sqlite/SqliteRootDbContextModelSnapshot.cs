@@ -1048,9 +1048,17 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("image_size");
 
+                    b.Property<int?>("InputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("input_tokens");
+
                     b.Property<int?>("MaxOutputTokens")
                         .HasColumnType("INTEGER")
                         .HasColumnName("max_output_tokens");
+
+                    b.Property<int?>("OutputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("output_tokens");
 
                     b.Property<string>("Prompt")
                         .IsRequired()
