@@ -389,6 +389,53 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         (await EntriesAsync([user.Id])).ShouldNotContain(entry => entry.Kind == "refund");
     }
 
+    /// <summary>
+    /// Through the proxy (nginx with its default settings, response buffering on) to any api process, from whichever worker
+    /// runs the job: the pieces arrive while the provider writes, the published binary's Redis path end to end.
+    /// </summary>
+    [Fact(Timeout = 90_000)]
+    public async Task A_text_generation_streams_live_through_the_proxy_from_a_worker_to_an_api()
+    {
+        var user = await SignInAsync("127.0.0.23", $"stream-{Guid.NewGuid():N}@example.com");
+        using var http = fleet.ClientFrom("127.0.0.23");
+        var prompt = $"streamed through the proxy {Guid.NewGuid():N}";
+        ai.Delay = TimeSpan.Zero;
+        ai.HoldAfterWords = 3;
+        try
+        {
+            var (created, _) = await CreateUntilAnsweredAsync(http, user, Guid.NewGuid().ToString("N"), prompt);
+            created!.Status.ShouldBe(HttpStatusCode.Accepted, created.Body);
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{IdOf(created.Body)}/events");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Cancel);
+            var deltas = 0;
+            var reading = GenerationClient.ReadEventsAsync(response, item =>
+            {
+                if (item.Type == "delta")
+                {
+                    Interlocked.Increment(ref deltas);
+                }
+            });
+            await ai.Held.Task.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+            var waited = Stopwatch.StartNew();
+            while (Volatile.Read(ref deltas) < 3)
+            {
+                waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(20), "the first pieces did not pass the proxy while the provider was writing");
+                await Task.Delay(20, Cancel);
+            }
+
+            ai.HoldRelease.TrySetResult();
+            var events = await reading;
+            events[^1].Generation!.Status.ShouldBe("succeeded");
+            GenerationClient.TextOf(events).ShouldBe($"Local answer to: {prompt}");
+        }
+        finally
+        {
+            ai.HoldAfterWords = null;
+            ai.HoldRelease.TrySetResult();
+        }
+    }
+
     private static Guid IdOf(string generation) => JsonDocument.Parse(generation).RootElement.GetProperty("id").GetGuid();
 
     /// <summary>To the test's output, where a run's figures are read.</summary>

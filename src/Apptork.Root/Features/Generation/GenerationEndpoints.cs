@@ -164,6 +164,8 @@ public static class GenerationEndpoints
         var userId = await StreamUserAsync(id, token, context, streamUrls, db, cancellationToken);
         var first = await events.ViewAsync(id, userId, cancellationToken) ?? throw ErrorCatalog.NotFound.ToException();
         var resumeFrom = new[] { lastEventId, lastEventIdQuery }.FirstOrDefault(id => !string.IsNullOrWhiteSpace(id));
+        // A proxy in front (nginx buffers responses by default) passes each event on as it comes.
+        context.Response.Headers["X-Accel-Buffering"] = "no";
         return TypedResults.ServerSentEvents(events.StreamAsync(first, userId, resumeFrom, lifetime.ApplicationStopping, cancellationToken));
     }
 
