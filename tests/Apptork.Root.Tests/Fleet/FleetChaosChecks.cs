@@ -175,8 +175,8 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
                     var (answer, lost) = await CreateUntilAnsweredAsync(http, owner, key, first.Prompt);
                     Interlocked.Add(ref lostAnswers, lost);
                     Interlocked.Increment(ref replays);
-                    // The kept answer; or, when keeping it timed out on a busy Redis, the claim still in progress (for
-                    // minutes, as documented) or a run again that finds the first generation. Never another effect.
+                    // The kept answer; or the claim of a request the killed api never finished, in progress until it
+                    // expires (as documented); or a run again that finds the first generation. Never another effect.
                     if (answer?.Status == HttpStatusCode.Conflict || (answer?.Status == HttpStatusCode.Accepted && answer.Body != first.Answer && IdOf(answer.Body) == IdOf(first.Answer)))
                     {
                         Interlocked.Increment(ref replaysNotKept);
