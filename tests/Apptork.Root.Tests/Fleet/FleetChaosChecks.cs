@@ -408,17 +408,11 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
             using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/generations/{IdOf(created.Body)}/events");
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Cancel);
-            var deltas = 0;
-            var reading = GenerationClient.ReadEventsAsync(response, item =>
-            {
-                if (item.Type == "delta")
-                {
-                    Interlocked.Increment(ref deltas);
-                }
-            });
+            var received = new GenerationClient.Received();
+            var reading = GenerationClient.ReadEventsAsync(response, received.Add);
             await ai.Held.Task.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
             var waited = Stopwatch.StartNew();
-            while (Volatile.Read(ref deltas) < 3)
+            while (received.Deltas < 3)
             {
                 waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(20), "the first pieces did not pass the proxy while the provider was writing");
                 await Task.Delay(20, Cancel);

@@ -259,9 +259,10 @@ public sealed partial class GenerationJob(
             usage = update.Usage ?? usage;
         }
 
-        return string.IsNullOrWhiteSpace(text.ToString())
+        var whole = text.ToString();
+        return string.IsNullOrWhiteSpace(whole)
             ? throw new TransientGenerationException("The provider answered no text.")
-            : new StreamedText(text.ToString(), usage);
+            : new StreamedText(whole, usage);
     }
 
     /// <summary>A text answer whole, and the tokens the provider counted for it.</summary>

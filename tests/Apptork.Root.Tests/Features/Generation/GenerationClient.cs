@@ -173,6 +173,31 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
 
     public sealed record Failure(string Code, string Detail);
 
+    /// <summary>Events as a stream hands them over on another thread, for a test to look at while the stream is still open.</summary>
+    public sealed class Received
+    {
+        private readonly List<StreamEvent> events = [];
+
+        public int Deltas
+        {
+            get
+            {
+                lock (events)
+                {
+                    return events.Count(item => item.Type == "delta");
+                }
+            }
+        }
+
+        public void Add(StreamEvent item)
+        {
+            lock (events)
+            {
+                events.Add(item);
+            }
+        }
+    }
+
     /// <param name="Type"><c>generation</c>, <c>delta</c> or <c>restarted</c>.</param>
     /// <param name="Id">The event's <c>id:</c> field, if it had one.</param>
     /// <param name="Data">The event's data as sent.</param>

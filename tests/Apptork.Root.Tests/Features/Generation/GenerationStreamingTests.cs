@@ -30,16 +30,16 @@ public sealed class GenerationStreamingTests(PostgresServer postgres, RedisServe
         ai.HoldAfterWords = 3;
 
         var created = await client.CreateOkAsync("text", Prompt);
-        var received = new List<StreamEvent>();
-        var reading = client.EventsAsync(created.Id, item => { lock (received) { received.Add(item); } });
+        var received = new GenerationClient.Received();
+        var reading = client.EventsAsync(created.Id, received.Add);
         await ai.Held.Task.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
         // Live, not replayed at the end: the first pieces are on the client while the provider is still writing.
-        await EventuallyAsync(() => Deltas(Snapshot(received)).Count == 3);
+        await EventuallyAsync(() => received.Deltas == 3);
         (await client.GetAsync(created.Id)).Status.ShouldBe("running");
         // A resume id of the right shape that this log never gave (another generation's, a restarted process's): start over.
-        var strangerId = new List<StreamEvent>();
-        var resumingFromStrangerId = client.EventsAsync(created.Id, item => { lock (strangerId) { strangerId.Add(item); } }, lastEventId: "99999999999999-0");
-        await EventuallyAsync(() => Deltas(Snapshot(strangerId)).Count == 3);
+        var strangerId = new GenerationClient.Received();
+        var resumingFromStrangerId = client.EventsAsync(created.Id, strangerId.Add, lastEventId: "99999999999999-0");
+        await EventuallyAsync(() => strangerId.Deltas == 3);
         ai.HoldRelease.SetResult();
 
         var fromStrangerId = await resumingFromStrangerId;
@@ -91,16 +91,16 @@ public sealed class GenerationStreamingTests(PostgresServer postgres, RedisServe
         ai.HoldAfterWords = 4;
 
         var created = await client.CreateOkAsync("text", Prompt);
-        var followed = new List<StreamEvent>();
-        var following = elsewhere.EventsAsync(created.Id, item => { lock (followed) { followed.Add(item); } });
+        var followed = new GenerationClient.Received();
+        var following = elsewhere.EventsAsync(created.Id, followed.Add);
         // A client that drops after two pieces, on the api process that did not create the generation...
         var dropped = Deltas(await elsewhere.EventsAsync(created.Id, until: item => item.Type == "delta" && item.Delta!.Index == 1));
         await ai.Held.Task.WaitAsync(TimeSpan.FromSeconds(30), Cancel);
 
         // ...reconnects to the other one with the last id it had: what it missed, then the live pieces.
-        var resumed = new List<StreamEvent>();
-        var resuming = client.EventsAsync(created.Id, item => { lock (resumed) { resumed.Add(item); } }, lastEventId: dropped[^1].Id);
-        await EventuallyAsync(() => Deltas(Snapshot(resumed)).Count == 2 && Deltas(Snapshot(followed)).Count == 4);
+        var resumed = new GenerationClient.Received();
+        var resuming = client.EventsAsync(created.Id, resumed.Add, lastEventId: dropped[^1].Id);
+        await EventuallyAsync(() => resumed.Deltas == 2 && followed.Deltas == 4);
         ai.HoldRelease.SetResult();
 
         var stored = (await client.WaitAsync(created.Id, "succeeded")).ResultText;
@@ -201,14 +201,6 @@ public sealed class GenerationStreamingTests(PostgresServer postgres, RedisServe
     }
 
     private static List<StreamEvent> Deltas(IEnumerable<StreamEvent> events) => [.. events.Where(item => item.Type == "delta")];
-
-    private static List<StreamEvent> Snapshot(List<StreamEvent> events)
-    {
-        lock (events)
-        {
-            return [.. events];
-        }
-    }
 
     /// <summary>Ids as the server orders them (<c>milliseconds-sequence</c>): each after the one before.</summary>
     private static void ShouldIncrease(IEnumerable<string> ids)

@@ -60,10 +60,10 @@ public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3
         await using (var doomed = RootProcess.Start(["--Urls", RootProcess.FreeLoopbackUrl()], environment, RootProcess.ScratchDirectory("apptork-worker-")))
         {
             var created = await client.CreateOkAsync("text", "survive this");
-            var followed = new List<GenerationClient.StreamEvent>();
-            following = client.EventsAsync(created.Id, item => { lock (followed) { followed.Add(item); } });
+            var followed = new GenerationClient.Received();
+            following = client.EventsAsync(created.Id, followed.Add);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (!ai.Held.Task.IsCompleted || DeltasSoFar(followed) < 3)
+            while (!ai.Held.Task.IsCompleted || followed.Deltas < 3)
             {
                 (doomed.HasExited || DateTime.UtcNow > deadline).ShouldBeFalse($"The worker's streamed answer never reached the client:\n{doomed.Output}");
                 await Task.Delay(50, Cancel);
@@ -105,13 +105,5 @@ public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
             .ShouldBe([(3L, LedgerEntryKind.Adjustment), (-1L, LedgerEntryKind.Generation)]);
         await books.ShouldAddUpAsync(signedIn.User.Id, 2);
-    }
-
-    private static int DeltasSoFar(List<GenerationClient.StreamEvent> events)
-    {
-        lock (events)
-        {
-            return events.Count(item => item.Type == "delta");
-        }
     }
 }

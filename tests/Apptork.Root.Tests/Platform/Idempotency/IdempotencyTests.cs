@@ -8,6 +8,7 @@ using Apptork.Root.Platform.Idempotency;
 using Apptork.Root.Platform.Persistence;
 using Apptork.Root.Platform.Redis;
 using Apptork.Root.Tests.Features.Auth;
+using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.AspNetCore.Builder;
@@ -256,7 +257,7 @@ public sealed class IdempotencyTests(PostgresServer postgres, RedisServer redis)
 
         // Yet the claim script had reached Redis, whose answer timed out: there the key is in progress.
         await using var app = await RootApp.StartOnAsync(DatabaseShape.Postgres, database, RedisSettings(redis.ConnectionString), Probe);
-        var record = await WithDbAsync(app, db => db.IdempotencyRecords.AsNoTracking().SingleAsync(Cancel));
+        var record = await new WalletBooks(app).WithDbAsync(db => db.IdempotencyRecords.AsNoTracking().SingleAsync(Cancel));
         var key = app.Services.GetRequiredService<RedisKeys>().Named("idempotency", $"{record.UserId:N}:{record.Key}");
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         await connection.GetDatabase().HashSetAsync(key, [new("hash", record.RequestHash), new("claim", 12345)]);
@@ -288,12 +289,6 @@ public sealed class IdempotencyTests(PostgresServer postgres, RedisServer redis)
         }
 
         return auth.Http.SendAsync(request, Cancel);
-    }
-
-    private static async Task<T> WithDbAsync<T>(RootApp app, Func<RootDbContext, Task<T>> query)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<RootDbContext>());
     }
 
     private static async Task<int> EntriesAsync(RootApp app)
