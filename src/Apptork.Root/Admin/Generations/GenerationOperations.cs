@@ -28,7 +28,8 @@ public sealed record GenerationActionResult(string? Error)
 /// which also holds the generation's row until commit, and writes its audit row in the same transaction.
 /// </summary>
 /// <remarks>
-/// The retry rule: a failed generation was already refunded by its job (failed and refunded in one transaction), and a
+/// The retry rule: a failed generation was already refunded by its job, or its hold released (failed and refunded in
+/// one transaction), and a
 /// staff retry is our remedy for our failure, so it is not charged again: the user paid once and asked once, and
 /// charging again would spend credits the user did not agree to spend (or fail for a balance since spent). Its refund
 /// stands; the retried run gets every attempt again; if it fails again, the job finds the refund already booked and
@@ -97,6 +98,8 @@ public sealed class GenerationOperations(RootDbContext database, Ledger ledger, 
             .ExecuteUpdateAsync(set => set
                 .SetProperty(candidate => candidate.Status, GenerationStatus.Queued)
                 .SetProperty(candidate => candidate.Attempts, 0)
+                // Usage pricing: the failure released the hold, and the retry runs free, holding nothing.
+                .SetProperty(candidate => candidate.Hold, candidate => candidate.Hold == null ? null : 0L)
                 .SetProperty(candidate => candidate.CompletedAt, (DateTimeOffset?)null)
                 .SetProperty(candidate => candidate.UpdatedAt, now), cancellationToken);
         if (queued == 0)

@@ -9,7 +9,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Apptork.Root.Admin.Wallets;
 
 /// <summary>A user's wallet as the adjust form shows it.</summary>
-public sealed record WalletView(Guid UserId, string? Email, long Balance);
+/// <param name="Held">Set aside for the user's generations under way; a debit cannot take these.</param>
+public sealed record WalletView(Guid UserId, string? Email, long Balance, long Held);
 
 /// <summary>What an adjustment came to: applied (or already applied by the same form), or refused with a text key.</summary>
 public sealed record AdjustmentResult(string? Error, bool CreditRefused = false)
@@ -47,8 +48,8 @@ public sealed class WalletAdjustments(RootDbContext database, Ledger ledger, Adm
             return null;
         }
 
-        var balance = await database.Wallets.Where(wallet => wallet.UserId == user.Id).Select(wallet => wallet.Balance).SingleOrDefaultAsync(cancellationToken);
-        return new WalletView(user.Id, user.Email, balance);
+        var wallet = await database.Wallets.Where(wallet => wallet.UserId == user.Id).Select(wallet => new { wallet.Balance, wallet.Held }).SingleOrDefaultAsync(cancellationToken);
+        return new WalletView(user.Id, user.Email, wallet?.Balance ?? 0, wallet?.Held ?? 0);
     }
 
     /// <summary>

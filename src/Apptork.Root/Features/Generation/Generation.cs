@@ -16,11 +16,14 @@ public enum GenerationStatus
     Queued,
     Running,
     Succeeded,
-    /// <summary>Final: every attempt failed, and the cost was refunded.</summary>
+    /// <summary>Final: every attempt failed (or no worker finished it in time), and the cost was refunded or the hold released.</summary>
     Failed,
 }
 
-/// <summary>One request for AI output, paid for when created and refunded once if it finally fails.</summary>
+/// <summary>
+/// One request for AI output: paid for when created (fixed pricing), or holding the most it can cost and charged what it
+/// used when it ends (usage pricing); refunded, or its hold released, once if it finally fails.
+/// </summary>
 public sealed class Generation
 {
     public const int MaxErrorLength = 500;
@@ -45,8 +48,20 @@ public sealed class Generation
 
     public GenerationStatus Status { get; set; }
 
-    /// <summary>Credits debited when it was created.</summary>
+    /// <summary>
+    /// Credits charged: under fixed pricing, when it was created; under usage pricing, 0 until it succeeds, then what its
+    /// tokens cost (never more than <see cref="Hold"/>).
+    /// </summary>
     public long Cost { get; set; }
+
+    /// <summary>
+    /// Usage pricing: the credits held while it runs, the most it can cost; 0 for a retry staff started after the
+    /// failure that released them (run free, as a fixed-price retry is not charged again). Null under fixed pricing.
+    /// </summary>
+    public long? Hold { get; set; }
+
+    /// <summary>Credits still held for it: its <see cref="Hold"/> until it ends.</summary>
+    public long HeldNow => IsFinished ? 0 : Hold ?? 0;
 
     public int Attempts { get; set; }
 
@@ -89,6 +104,10 @@ public sealed class Generation
     public string ChargeKey => $"{Reference}:charge";
 
     public string RefundKey => $"{Reference}:refund";
+
+    public string HoldKey => $"{Reference}:hold";
+
+    public string ReleaseKey => $"{Reference}:release";
 }
 
 public sealed class GenerationConfiguration : IEntityTypeConfiguration<Generation>

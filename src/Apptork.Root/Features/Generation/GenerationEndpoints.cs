@@ -26,7 +26,7 @@ using Microsoft.Extensions.Options;
 
 namespace Apptork.Root.Features.Generation;
 
-/// <summary>AI generations: paid when created, run by a background job, refunded once if they finally fail.</summary>
+/// <summary>AI generations: paid when created (or holding their most when priced by usage), run by a background job, refunded (or released) once if they finally fail.</summary>
 public static class GenerationEndpoints
 {
     public static RouteGroupBuilder MapGenerationEndpoints(this RouteGroupBuilder generations)
@@ -39,7 +39,7 @@ public static class GenerationEndpoints
             .RequireFeature(FeatureFlagKeys.AiGeneration)
             .ProducesErrors(ErrorCatalog.AiNotConfigured, ErrorCatalog.FeatureDisabled, ErrorCatalog.InvalidCredit)
             .WithName("generations_create").WithSummary("Create a generation")
-            .WithDescription("Creates a text or image generation: debits its cost and queues it; poll GET /generations/{id}.");
+            .WithDescription("Creates a text or image generation and queues it; follow GET /generations/{id}/events or poll GET /generations/{id}. Under fixed pricing it debits its cost now; under usage pricing it holds the most it can cost (`held`) and is charged what it used when it ends, the rest released. 402 `invalid_credit` when the available credits cannot cover either.");
         generations.MapGet("/{id:guid}", GetAsync)
             .ProducesErrors(ErrorCatalog.NotFound)
             .WithName("generations_get").WithSummary("Get a generation")
@@ -76,7 +76,7 @@ public static class GenerationEndpoints
 
     private static async Task<Accepted<GenerationView>> CreateAsync(
         GenerationBody body, HttpContext context, RootDbContext db, Ledger ledger, OwedGenerations owed, IOptions<GenerationOptions> options,
-        IOptions<AiOptions> ai, TimeProvider time, CancellationToken cancellationToken)
+        IOptions<AiOptions> ai, GenerationPricing pricing, TimeProvider time, CancellationToken cancellationToken)
     {
         if (ai.Value.ActiveProvider == AiProvider.None)
         {
@@ -98,9 +98,17 @@ public static class GenerationEndpoints
             Status = GenerationStatus.Queued, Cost = options.Value.CostOf(type),
             IdempotencyKey = idempotency.Key, RequestHash = idempotency.RequestHash, CreatedAt = now, UpdatedAt = now,
         };
+        if (pricing.ByUsage)
+        {
+            // The limits the hold is computed from are the ones the provider is asked to keep, so the hold bounds the cost.
+            generation.MaxOutputTokens = type == GenerationType.Text ? generation.MaxOutputTokens ?? options.Value.MaxOutputTokens : null;
+            generation.ImageSize = type == GenerationType.Image ? generation.ImageSize ?? GenerationPricing.DefaultImageSize : null;
+            generation.Hold = pricing.HoldFor(type, generation.Prompt, generation.MaxOutputTokens, generation.ImageSize);
+            generation.Cost = 0;
+        }
 
-        // The generation, its charge and the job it is owed commit together: never a charge without a generation, nor a
-        // free one, nor one without its job.
+        // The generation, its charge (or hold) and the job it is owed commit together: never a charge without a
+        // generation, nor a free one, nor one without its job.
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             db.Generations.Add(generation);
@@ -118,7 +126,15 @@ public static class GenerationEndpoints
                 return await AlreadyCreatedAsync(db, idempotency, cancellationToken);
             }
 
-            await ledger.PostAsync(userId, -generation.Cost, LedgerEntryKind.Generation, generation.ChargeKey, generation.Reference, @operator: null, memo: null, cancellationToken);
+            if (generation.Hold is { } hold)
+            {
+                await ledger.HoldAsync(userId, hold, generation.HoldKey, generation.Reference, cancellationToken);
+            }
+            else
+            {
+                await ledger.PostAsync(userId, -generation.Cost, LedgerEntryKind.Generation, generation.ChargeKey, generation.Reference, @operator: null, memo: null, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -201,8 +217,10 @@ public static class GenerationEndpoints
             generation => generation.CreatedAt,
             generation => generation.Id,
             generation => new GenerationView(
-                generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost, generation.ResultText, generation.ResultFileId, null,
-                GenerationUsage.Of(generation.InputTokens, generation.OutputTokens), generation.CreatedAt, generation.CompletedAt),
+                generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost,
+                generation.Status == GenerationStatus.Queued || generation.Status == GenerationStatus.Running ? generation.Hold ?? 0 : 0,
+                generation.ResultText, generation.ResultFileId, null, GenerationUsage.Of(generation.InputTokens, generation.OutputTokens), generation.CreatedAt,
+                generation.CompletedAt),
             cancellationToken));
     }
 }
@@ -244,14 +262,16 @@ public sealed class GenerationBodyValidator : AbstractValidator<GenerationBody>
     }
 }
 
+/// <param name="Cost">Credits charged: under fixed pricing, when it was created (refunded if it fails); under usage pricing, 0 until it succeeds, then what its tokens cost.</param>
+/// <param name="Held">Under usage pricing, the credits held for it while it is queued or running (the most it can cost); 0 otherwise.</param>
 /// <param name="DownloadUrl">For an image that succeeded: a short-lived signed URL of the file (in single reads, not in lists).</param>
 /// <param name="Usage">For text that succeeded: the tokens the provider reported; null otherwise, or when it reported none.</param>
 public sealed record GenerationView(
-    Guid Id, GenerationType Type, GenerationStatus Status, string Prompt, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl,
+    Guid Id, GenerationType Type, GenerationStatus Status, string Prompt, long Cost, long Held, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl,
     GenerationUsage? Usage, DateTimeOffset CreatedAt, DateTimeOffset? CompletedAt)
 {
     public static GenerationView Of(Generation generation, SignedUrl? download) => new(
-        generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost, generation.ResultText, generation.ResultFileId,
+        generation.Id, generation.Type, generation.Status, generation.Prompt, generation.Cost, generation.HeldNow, generation.ResultText, generation.ResultFileId,
         download?.Url, GenerationUsage.Of(generation.InputTokens, generation.OutputTokens), generation.CreatedAt, generation.CompletedAt);
 
     /// <summary>

@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Linq.Expressions;
 using System.Text;
 using Apptork.Root.Features.Files;
-using Apptork.Root.Features.Wallet;
 using Apptork.Root.Platform.Jobs;
 using Apptork.Root.Platform.Observability;
 using Apptork.Root.Platform.Persistence;
@@ -17,11 +16,12 @@ namespace Apptork.Root.Features.Generation;
 /// Runs one generation. Idempotent (a job may be delivered twice): a run first claims the generation with a conditional UPDATE, so a
 /// duplicate delivery of the job, or the run of another worker, does nothing while one is under way; a run whose worker
 /// died is claimed again once it is stale, and one whose worker stops gracefully hands the generation back at once.
-/// Results are stored under keys derived from the generation, so a repeated run overwrites rather than adds; the final failure refunds through the ledger with the generation's refund key,
-/// which the ledger honours once. Retries are scheduled here, with the settings' backoff, not by Hangfire.
+/// Results are stored under keys derived from the generation, so a repeated run overwrites rather than adds; the end,
+/// success or final failure, is written with its charge, release or refund only while this run's claim holds
+/// (<see cref="GenerationOutcomes"/>). Retries are scheduled here, with the settings' backoff, not by Hangfire.
 /// </summary>
 public sealed partial class GenerationJob(
-    RootDbContext db, IGenerationProvider provider, IGenerationDeltas deltas, IFileStorage storage, Ledger ledger, IBackgroundJobClient jobs,
+    RootDbContext db, IGenerationProvider provider, IGenerationDeltas deltas, IFileStorage storage, GenerationOutcomes outcomes, IBackgroundJobClient jobs,
     IOptions<GenerationOptions> options, TimeProvider time, ILogger<GenerationJob> logger)
 {
     private const int ResultWriteAttempts = 3;
@@ -104,7 +104,12 @@ public sealed partial class GenerationJob(
         catch (Exception exception)
         {
             LogFailed(logger, run.Id, run.Attempts, exception.Message);
-            await FailAndRefundAsync(run, exception.Message, cancellationToken);
+            if (await outcomes.FailAsync(run, StillClaimedBy(run), exception.Message))
+            {
+                RootMetrics.GenerationEntered("failed");
+                await deltas.AnnounceStatusAsync(run.Id);
+            }
+
             return;
         }
 
@@ -122,7 +127,7 @@ public sealed partial class GenerationJob(
         {
             try
             {
-                if (await WriteResultAsync(run, text, fileId) == 1)
+                if (await outcomes.SucceedAsync(run, StillClaimedBy(run), text?.Text, text?.Usage, fileId))
                 {
                     RootMetrics.GenerationEntered("succeeded");
                     await deltas.AnnounceStatusAsync(run.Id);
@@ -176,21 +181,6 @@ public sealed partial class GenerationJob(
         return fileId;
     }
 
-    private Task<int> WriteResultAsync(Generation run, StreamedText? text, Guid? fileId)
-    {
-        var now = time.GetUtcNow();
-        return db.Generations.Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(generation => generation.Status, GenerationStatus.Succeeded)
-                .SetProperty(generation => generation.ResultText, text == null ? null : text.Text)
-                .SetProperty(generation => generation.InputTokens, text == null ? null : text.Usage.InputTokens)
-                .SetProperty(generation => generation.OutputTokens, text == null ? null : text.Usage.OutputTokens)
-                .SetProperty(generation => generation.ResultFileId, fileId)
-                .SetProperty(generation => generation.Error, (string?)null)
-                .SetProperty(generation => generation.UpdatedAt, now)
-                .SetProperty(generation => generation.CompletedAt, now));
-    }
-
     /// <summary>Back to queued, this attempt uncounted: a stopping worker is not the provider failing.</summary>
     private Task<int> HandBackAsync(Generation run)
     {
@@ -208,35 +198,8 @@ public sealed partial class GenerationJob(
         return db.Generations.Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(generation => generation.Status, GenerationStatus.Queued)
-                .SetProperty(generation => generation.Error, Truncate(error))
+                .SetProperty(generation => generation.Error, GenerationOutcomes.Truncate(error))
                 .SetProperty(generation => generation.UpdatedAt, now), CancellationToken.None);
-    }
-
-    /// <summary>Failed and refunded in one transaction: a generation is never failed without its refund, nor refunded twice.</summary>
-    private async Task FailAndRefundAsync(Generation run, string error, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-        var failed = await db.Generations
-            .Where(generation => generation.Id == run.Id && generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts)
-            .ExecuteUpdateAsync(set => set
-                .SetProperty(generation => generation.Status, GenerationStatus.Failed)
-                .SetProperty(generation => generation.Error, Truncate(error))
-                .SetProperty(generation => generation.UpdatedAt, now)
-                .SetProperty(generation => generation.CompletedAt, now), CancellationToken.None);
-        // A generation staff retried after its refund (a retry is not charged again) finds the refund booked: inside this
-        // transaction a second posting under the key would fail the statement, so it is looked for under the row's lock.
-        if (failed == 1 && !await db.LedgerEntries.AnyAsync(entry => entry.UserId == run.UserId && entry.IdempotencyKey == run.RefundKey, CancellationToken.None))
-        {
-            await ledger.PostAsync(run.UserId, run.Cost, LedgerEntryKind.Refund, run.RefundKey, run.Reference, @operator: null, "Generation failed", CancellationToken.None);
-        }
-
-        await transaction.CommitAsync(CancellationToken.None);
-        if (failed == 1)
-        {
-            RootMetrics.GenerationEntered("failed");
-            await deltas.AnnounceStatusAsync(run.Id);
-        }
     }
 
     /// <summary>
@@ -268,7 +231,9 @@ public sealed partial class GenerationJob(
     /// <summary>A text answer whole, and the tokens the provider counted for it.</summary>
     private sealed record StreamedText(string Text, TokenUsage Usage);
 
-    private static string Truncate(string error) => error.Length <= Generation.MaxErrorLength ? error : error[..Generation.MaxErrorLength];
+    /// <summary>This run's claim still holds: the generation running, on this attempt.</summary>
+    private static Expression<Func<Generation, bool>> StillClaimedBy(Generation run) =>
+        generation => generation.Status == GenerationStatus.Running && generation.Attempts == run.Attempts;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId}'s result could not be written (try {Try}), writing it again: {Error}")]
     private static partial void LogResultWriteRetry(ILogger logger, Guid generationId, int @try, string error);
@@ -279,7 +244,7 @@ public sealed partial class GenerationJob(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Generation {GenerationId} attempt {Attempt} failed, retrying in {DelaySeconds} s: {Error}")]
     private static partial void LogRetry(ILogger logger, Guid generationId, int attempt, double delaySeconds, string error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Generation {GenerationId} failed for good after {Attempts} attempt(s), cost refunded: {Error}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Generation {GenerationId} failed for good after {Attempts} attempt(s), cost refunded or hold released: {Error}")]
     private static partial void LogFailed(ILogger logger, Guid generationId, int attempts, string error);
 }
 

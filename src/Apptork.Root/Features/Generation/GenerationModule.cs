@@ -16,6 +16,9 @@ public static class GenerationModule
         services.AddSettings<AiOptions>(AiOptions.Section)
             .PostConfigure<RuntimeShape>((options, shape) => options.Provider ??= shape.IsEmbedded ? AiProvider.Offline : AiProvider.None);
         services.AddSingleton<IValidateOptions<AiOptions>, AiSettingsValidator>();
+        services.AddSingleton<IValidateOptions<GenerationOptions>, GenerationPricingValidator>();
+        services.AddSingleton<GenerationPricing>();
+        services.AddHostedService(provider => provider.GetRequiredService<GenerationPricing>());
         services.AddSingleton<IGenerationProvider>(provider => provider.GetRequiredService<IOptions<AiOptions>>().Value.ActiveProvider switch
         {
             AiProvider.OpenAI => new OpenAiGenerationProvider(provider.GetRequiredService<IOptions<AiOptions>>()),
@@ -28,6 +31,7 @@ public static class GenerationModule
             ? ActivatorUtilities.CreateInstance<RedisGenerationDeltas>(provider, redis)
             : ActivatorUtilities.CreateInstance<InProcessGenerationDeltas>(provider));
         services.AddScoped<GenerationJob>();
+        services.AddScoped<GenerationOutcomes>();
         services.AddScoped<GenerationEvents>();
         services.AddSingleton<OwedGenerations>();
         services.AddHostedService(provider => provider.GetRequiredService<OwedGenerations>());

@@ -13,11 +13,33 @@ public sealed class GenerationOptions
     /// <summary>The server-side gate: off, creating a generation answers 403 <c>feature_disabled</c>.</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// <c>Fixed</c>: a generation is charged <see cref="TextCost"/> or <see cref="ImageCost"/> when created. <c>Usage</c>:
+    /// it holds the most it can cost when created and is charged what it used (<see cref="Prices"/>) when it ends.
+    /// </summary>
+    public PricingMode Pricing { get; set; } = PricingMode.Fixed;
+
+    /// <summary>A text generation's price under fixed pricing.</summary>
     [Range(1, 1_000_000)]
     public long TextCost { get; set; } = 1;
 
+    /// <summary>An image generation's price under fixed pricing, and under usage pricing for a size <see cref="Prices"/> does not name.</summary>
     [Range(1, 1_000_000)]
     public long ImageCost { get; set; } = 5;
+
+    /// <summary>Usage pricing: the prices of each model, by its name (<c>Generation__Prices__gpt-4o-mini__OutputPer1000Tokens</c>).</summary>
+    public Dictionary<string, ModelPrice> Prices { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Usage pricing: the least a text generation that succeeded is charged, however few tokens it used.</summary>
+    [Range(0, 1_000_000)]
+    public long MinimumCharge { get; set; } = 1;
+
+    /// <summary>
+    /// A generation no worker has finished this long after its creation fails, its hold released or its fixed charge
+    /// refunded (the recovery sweep): credits are never held, nor paid for, by a job lost for good.
+    /// </summary>
+    [Range(5, 30 * 86_400)]
+    public int GiveUpAfterSeconds { get; set; } = 86_400;
 
     [Range(1, MaxPromptLengthLimit)]
     public int MaxPromptLength { get; set; } = 4000;
@@ -66,6 +88,27 @@ public sealed class GenerationOptions
     public static IReadOnlySet<string> ImageSizes { get; } = new HashSet<string>(StringComparer.Ordinal) { "1024x1024", "1024x1536", "1536x1024" };
 
     public long CostOf(GenerationType type) => type == GenerationType.Image ? ImageCost : TextCost;
+}
+
+public enum PricingMode
+{
+    Fixed,
+    Usage,
+}
+
+/// <summary>One model's prices under usage pricing, in credits.</summary>
+public sealed class ModelPrice
+{
+    /// <summary>Credits per 1,000 tokens the model reads (the prompt); fractions allowed (0.5).</summary>
+    [Range(0, 1_000_000)]
+    public decimal InputPer1000Tokens { get; set; }
+
+    /// <summary>Credits per 1,000 tokens the model writes (the answer); fractions allowed.</summary>
+    [Range(0, 1_000_000)]
+    public decimal OutputPer1000Tokens { get; set; }
+
+    /// <summary>An image model's credits per image, by size (<c>Generation__Prices__gpt-image-1__Images__1024x1024</c>).</summary>
+    public Dictionary<string, long> Images { get; set; } = new(StringComparer.Ordinal);
 }
 
 public enum AiProvider

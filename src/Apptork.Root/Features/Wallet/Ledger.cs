@@ -20,8 +20,8 @@ public sealed record Reclaimed(long Taken, long Shortfall);
 /// entirely or not at all, whatever crashes or retries.
 /// </summary>
 /// <remarks>
-/// Concurrency technique: a conditional update (<c>UPDATE wallets SET balance = balance + @amount WHERE user_id = @u
-/// AND balance + @amount &gt;= 0</c>) rather than reading the row under a lock (<c>SELECT … FOR UPDATE</c>) and
+/// Concurrency technique: a conditional update (<c>UPDATE wallets SET balance = balance + @amount, held = held + @held
+/// WHERE user_id = @u AND balance + @amount &gt;= held + @held</c>: what remains available covers the debit or hold) rather than reading the row under a lock (<c>SELECT … FOR UPDATE</c>) and
 /// deciding in code. On PostgreSQL the update locks the row and checks the funds in one statement and one round trip;
 /// a concurrent posting to the same wallet waits for that lock and then re-evaluates the condition on the committed
 /// balance (READ COMMITTED re-checks updated rows), so it can never overdraw, and postings to different wallets never
@@ -42,12 +42,59 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
     /// the caller makes the key unique to what it holds (a row it inserted or locked): a key reused there fails the
     /// statement, which on PostgreSQL aborts the caller's transaction.
     /// </summary>
-    /// <exception cref="ApiException"><c>invalid_credit</c> (402, attr <c>credits</c>) when the balance cannot cover a debit.</exception>
-    public async Task<LedgerPosting> PostAsync(
+    /// <exception cref="ApiException"><c>invalid_credit</c> (402, attr <c>credits</c>) when the available credits (balance − held) cannot cover a debit.</exception>
+    public Task<LedgerPosting> PostAsync(
         Guid userId, long amount, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator, string? memo,
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfZero(amount);
+        return PostAsync(userId, amount, heldChange: 0, kind, idempotencyKey, reference, @operator, memo, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sets <paramref name="credits"/> of the user's balance aside for an operation under way, whose most it can cost
+    /// they are: the balance is unchanged, but nothing else may spend them until <see cref="SettleAsync"/>. Idempotent
+    /// under its key, as <see cref="PostAsync(Guid, long, LedgerEntryKind, string, string?, string?, string?, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="ApiException"><c>invalid_credit</c> (402, attr <c>credits</c>) when the available credits (balance − held) cannot cover it.</exception>
+    public Task<LedgerPosting> HoldAsync(Guid userId, long credits, string idempotencyKey, string reference, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(credits);
+        return PostAsync(userId, amount: 0, heldChange: credits, LedgerEntryKind.Hold, idempotencyKey, reference, @operator: null, memo: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Ends a hold of <paramref name="held"/> credits inside the caller's transaction: <paramref name="charge"/> of them
+    /// are taken (an entry of <paramref name="chargeKind"/>, which also lowers the held credits) and the rest released
+    /// (a <c>release</c> entry); either is left out when it would be zero. Never fails for want of credits: held ones
+    /// cannot have been spent. The caller holds a lock on what the keys belong to (the generation's row).
+    /// </summary>
+    public async Task SettleAsync(
+        Guid userId, long held, long charge, LedgerEntryKind chargeKind, string chargeKey, string releaseKey, string reference, string? memo,
+        CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(charge);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(charge, held);
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("A hold is settled inside the caller's transaction, with the outcome that settles it.");
+        }
+
+        if (charge > 0)
+        {
+            await PostAsync(userId, -charge, -charge, chargeKind, chargeKey, reference, @operator: null, memo, cancellationToken);
+        }
+
+        if (held > charge)
+        {
+            await PostAsync(userId, amount: 0, heldChange: charge - held, LedgerEntryKind.Release, releaseKey, reference, @operator: null, memo, cancellationToken);
+        }
+    }
+
+    private async Task<LedgerPosting> PostAsync(
+        Guid userId, long amount, long heldChange, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator, string? memo,
+        CancellationToken cancellationToken)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
 
         // No look-up for an earlier posting first: a fresh key is the common case, and a replay is recognized by the
@@ -61,12 +108,12 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
                 LedgerEntry? entry;
                 try
                 {
-                    entry = await ApplyAsync(userId, amount, kind, idempotencyKey, reference, @operator, memo, cancellationToken);
+                    entry = await ApplyAsync(userId, amount, heldChange, kind, idempotencyKey, reference, @operator, memo, cancellationToken);
                 }
                 catch (DbException exception) when (DatabaseErrors.IsUniqueViolation(exception) && db.Database.CurrentTransaction is null)
                 {
                     // A replay, or the same key committed first while this one waited for the wallet (PostgreSQL made the insert wait).
-                    return await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken)
+                    return await FindReplayAsync(userId, idempotencyKey, amount, heldChange, kind, reference, cancellationToken)
                         ?? throw new InvalidOperationException("A unique violation on a ledger entry without a committed entry for its key.", exception);
                 }
 
@@ -76,17 +123,17 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
                 }
 
                 // A replay of a debit the balance no longer covers is answered with its entry, not refused.
-                if (await FindReplayAsync(userId, idempotencyKey, amount, kind, reference, cancellationToken) is { } earlier)
+                if (await FindReplayAsync(userId, idempotencyKey, amount, heldChange, kind, reference, cancellationToken) is { } earlier)
                 {
                     return earlier;
                 }
 
-                if (amount < 0)
+                if (amount + heldChange < 0 || heldChange > 0)
                 {
                     throw ErrorCatalog.InvalidCredit.ToException("credits");
                 }
 
-                // A credit always satisfies the condition on an existing row, so only a missing row stops it.
+                // A credit (or a release) always satisfies the condition on an existing row, so only a missing row stops it.
                 if (round > 0)
                 {
                     throw new InvalidOperationException($"A credit matched no wallet row even after creating one for user {userId}.");
@@ -120,15 +167,16 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
         // Another posting may spend between the read and the update; the conditional update then matches nothing and we read again.
         while (true)
         {
-            var balance = await db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => wallet.Balance).SingleOrDefaultAsync(cancellationToken);
-            var taken = Math.Min(balance, credits);
-            if (taken == 0 || await ApplyAsync(userId, -taken, LedgerEntryKind.Reversal, idempotencyKey, reference, @operator: null, memo, cancellationToken) is not null)
+            // Held credits are not taken: the generations holding them settle from them.
+            var available = await db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => wallet.Balance - wallet.Held).SingleOrDefaultAsync(cancellationToken);
+            var taken = Math.Min(available, credits);
+            if (taken == 0 || await ApplyAsync(userId, -taken, 0, LedgerEntryKind.Reversal, idempotencyKey, reference, @operator: null, memo, cancellationToken) is not null)
             {
                 var shortfall = credits - taken;
                 if (shortfall > 0)
                 {
                     var booked = await ApplyAsync(
-                        SystemAccounts.Shortfall, shortfall, LedgerEntryKind.Reversal, $"{idempotencyKey}:{userId:N}", reference, @operator: null,
+                        SystemAccounts.Shortfall, shortfall, 0, LedgerEntryKind.Reversal, $"{idempotencyKey}:{userId:N}", reference, @operator: null,
                         $"Credits already spent by {userId} when {reference} was taken back.", cancellationToken);
                     if (booked is null)
                     {
@@ -141,15 +189,15 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
         }
     }
 
-    /// <summary>The conditional update and the entry it explains; null when no row matched (no wallet, or a debit beyond its balance).</summary>
+    /// <summary>The conditional update and the entry it explains; null when no row matched (no wallet, or a debit or hold beyond the available credits).</summary>
     private async Task<LedgerEntry?> ApplyAsync(
-        Guid userId, long amount, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator, string? memo,
+        Guid userId, long amount, long heldChange, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator, string? memo,
         CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var kindName = LedgerEntry.KindName(kind);
         var stored = await statements.TryPostAsync(
-            db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), userId, amount, kindName,
+            db.Database.GetDbConnection(), db.Database.CurrentTransaction?.GetDbTransaction(), userId, amount, heldChange, kindName,
             idempotencyKey, reference, @operator, memo, now, cancellationToken);
         if (stored is not { } posting)
         {
@@ -158,12 +206,16 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
 
         // Counted at the statement, the one place every posting passes: a caller's transaction rolled back afterwards
         // (rare: callers commit right after) still counts.
-        RootMetrics.CreditsMoved(kindName, amount);
-        return LedgerEntry.Stored(posting.EntryId, userId, amount, posting.BalanceAfter, kind, idempotencyKey, reference, @operator, memo, now);
+        if (amount != 0)
+        {
+            RootMetrics.CreditsMoved(kindName, amount);
+        }
+
+        return LedgerEntry.Stored(posting.EntryId, userId, amount, heldChange, posting.BalanceAfter, kind, idempotencyKey, reference, @operator, memo, now);
     }
 
     private async Task<LedgerPosting?> FindReplayAsync(
-        Guid userId, string idempotencyKey, long amount, LedgerEntryKind kind, string? reference, CancellationToken cancellationToken)
+        Guid userId, string idempotencyKey, long amount, long heldChange, LedgerEntryKind kind, string? reference, CancellationToken cancellationToken)
     {
         var entry = await db.LedgerEntries.AsNoTracking()
             .SingleOrDefaultAsync(candidate => candidate.UserId == userId && candidate.IdempotencyKey == idempotencyKey, cancellationToken);
@@ -172,7 +224,7 @@ public sealed class Ledger(RootDbContext db, IWalletPostingSql statements, TimeP
             return null;
         }
 
-        return entry.Amount == amount && entry.Kind == kind && entry.Reference == reference
+        return entry.Amount == amount && entry.HeldChange == heldChange && entry.Kind == kind && entry.Reference == reference
             ? new LedgerPosting(entry, IsReplay: true)
             : throw ErrorCatalog.IdempotencyKeyReused.ToException();
     }

@@ -13,11 +13,16 @@ public enum LedgerEntryKind
     Refund,
     Adjustment,
     Reversal,
+    /// <summary>Credits set aside for a generation under way (the amount is 0, the held change positive).</summary>
+    Hold,
+    /// <summary>Held credits a generation did not use, available again (the amount is 0, the held change negative).</summary>
+    Release,
 }
 
 /// <summary>
 /// One change of a wallet, append-only: entries are never updated or deleted, a correction is a new entry.
-/// <see cref="BalanceAfter"/> chains the entries of a wallet: each is the previous one plus <see cref="Amount"/>.
+/// <see cref="BalanceAfter"/> chains the entries of a wallet: each is the previous one plus <see cref="Amount"/>; the
+/// sum of <see cref="HeldChange"/> is the wallet's held credits.
 /// </summary>
 public sealed class LedgerEntry
 {
@@ -27,11 +32,12 @@ public sealed class LedgerEntry
     public const int MaxMemoLength = 1000;
 
     public LedgerEntry(
-        Guid userId, long amount, long balanceAfter, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator, string? memo,
-        DateTimeOffset createdAt)
+        Guid userId, long amount, long heldChange, long balanceAfter, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator,
+        string? memo, DateTimeOffset createdAt)
     {
         UserId = userId;
         Amount = amount;
+        HeldChange = heldChange;
         BalanceAfter = balanceAfter;
         Kind = kind;
         IdempotencyKey = idempotencyKey;
@@ -45,14 +51,17 @@ public sealed class LedgerEntry
 
     /// <summary>An entry written by hand (<see cref="IWalletPostingSql"/>), with the id the database gave it.</summary>
     internal static LedgerEntry Stored(
-        long id, Guid userId, long amount, long balanceAfter, LedgerEntryKind kind, string idempotencyKey, string? reference, string? @operator,
-        string? memo, DateTimeOffset createdAt) =>
-        new(userId, amount, balanceAfter, kind, idempotencyKey, reference, @operator, memo, createdAt) { Id = id };
+        long id, Guid userId, long amount, long heldChange, long balanceAfter, LedgerEntryKind kind, string idempotencyKey, string? reference,
+        string? @operator, string? memo, DateTimeOffset createdAt) =>
+        new(userId, amount, heldChange, balanceAfter, kind, idempotencyKey, reference, @operator, memo, createdAt) { Id = id };
 
     public Guid UserId { get; private set; }
 
-    /// <summary>Credits added (positive) or taken (negative); never zero.</summary>
+    /// <summary>Credits added (positive) or taken (negative); zero only for a hold or a release.</summary>
     public long Amount { get; private set; }
+
+    /// <summary>Credits set aside (positive: a hold) or no longer (negative: a charge or release of a hold); zero for most entries.</summary>
+    public long HeldChange { get; private set; }
 
     public long BalanceAfter { get; private set; }
 
@@ -90,7 +99,7 @@ public sealed class LedgerEntryConfiguration : IEntityTypeConfiguration<LedgerEn
         var kindNames = string.Join(", ", LedgerEntry.KindNames.Select(name => $"'{name}'"));
         builder.ToTable("ledger_entries", table =>
         {
-            table.HasCheckConstraint("ck_ledger_entries_amount_not_zero", "amount <> 0");
+            table.HasCheckConstraint("ck_ledger_entries_moves_credits", "amount <> 0 OR held_change <> 0");
             table.HasCheckConstraint("ck_ledger_entries_balance_after_not_negative", "balance_after >= 0");
             table.HasCheckConstraint("ck_ledger_entries_kind", $"kind IN ({kindNames})");
         });

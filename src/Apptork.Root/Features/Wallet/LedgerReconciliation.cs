@@ -4,14 +4,16 @@ using Microsoft.EntityFrameworkCore;
 namespace Apptork.Root.Features.Wallet;
 
 /// <summary>
-/// A wallet whose books do not add up: its balance differs from the sum of its entries, or an entry's
-/// balance_after is not the previous entry's plus its amount (<see cref="FirstBrokenEntryId"/>, the earliest such entry).
+/// A wallet whose books do not add up: its balance differs from the sum of its entries' amounts, its held credits from
+/// the sum of their held changes, or an entry's balance_after is not the previous entry's plus its amount
+/// (<see cref="FirstBrokenEntryId"/>, the earliest such entry).
 /// </summary>
-public sealed record LedgerDrift(Guid UserId, long Balance, long SumOfEntries, long? FirstBrokenEntryId);
+public sealed record LedgerDrift(Guid UserId, long Balance, long SumOfEntries, long Held, long SumOfHeldChanges, long? FirstBrokenEntryId);
 
 /// <summary>
 /// Proves the ledger's invariants from the stored rows alone, independently of the code that wrote them: for every
-/// wallet, balance = sum of its entries, and the balance_after chain (in id order, starting at 0) is unbroken.
+/// wallet, balance = sum of its entries' amounts, held = sum of their held changes, and the balance_after chain (in id
+/// order, starting at 0) is unbroken.
 /// </summary>
 public sealed class LedgerReconciliation(RootDbContext db)
 {
@@ -30,6 +32,8 @@ public sealed class LedgerReconciliation(RootDbContext db)
                 wallet.UserId,
                 wallet.Balance,
                 SumOfEntries = entries.Where(entry => entry.UserId == wallet.UserId).Sum(entry => (long?)entry.Amount) ?? 0,
+                wallet.Held,
+                SumOfHeldChanges = entries.Where(entry => entry.UserId == wallet.UserId).Sum(entry => (long?)entry.HeldChange) ?? 0,
                 FirstBrokenEntryId = entries
                     .Where(entry => entry.UserId == wallet.UserId
                         && entry.BalanceAfter - entry.Amount != (entries
@@ -39,9 +43,9 @@ public sealed class LedgerReconciliation(RootDbContext db)
                             .FirstOrDefault() ?? 0))
                     .Min(entry => (long?)entry.Id),
             })
-            .Where(wallet => wallet.Balance != wallet.SumOfEntries || wallet.FirstBrokenEntryId != null)
+            .Where(wallet => wallet.Balance != wallet.SumOfEntries || wallet.Held != wallet.SumOfHeldChanges || wallet.FirstBrokenEntryId != null)
             .OrderBy(wallet => wallet.UserId)
-            .Select(wallet => new LedgerDrift(wallet.UserId, wallet.Balance, wallet.SumOfEntries, wallet.FirstBrokenEntryId))
+            .Select(wallet => new LedgerDrift(wallet.UserId, wallet.Balance, wallet.SumOfEntries, wallet.Held, wallet.SumOfHeldChanges, wallet.FirstBrokenEntryId))
             .ToListAsync(cancellationToken);
     }
 }

@@ -15,7 +15,7 @@ public sealed partial class LedgerReconciliationJob(LedgerReconciliation reconci
         var drifts = await reconciliation.CheckAsync(cancellationToken);
         foreach (var drift in drifts)
         {
-            LogDrift(logger, drift.UserId, drift.Balance, drift.SumOfEntries, drift.FirstBrokenEntryId);
+            LogDrift(logger, drift.UserId, drift.Balance, drift.SumOfEntries, drift.Held, drift.SumOfHeldChanges, drift.FirstBrokenEntryId);
         }
 
         if (drifts.Count == 0)
@@ -24,8 +24,8 @@ public sealed partial class LedgerReconciliationJob(LedgerReconciliation reconci
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Ledger drift: wallet {UserId} has balance {Balance} but its entries sum to {SumOfEntries} (first broken entry: {FirstBrokenEntryId})")]
-    private static partial void LogDrift(ILogger logger, Guid userId, long balance, long sumOfEntries, long? firstBrokenEntryId);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Ledger drift: wallet {UserId} has balance {Balance} and its entries sum to {SumOfEntries}, held {Held} and its held changes sum to {SumOfHeldChanges} (first broken entry: {FirstBrokenEntryId})")]
+    private static partial void LogDrift(ILogger logger, Guid userId, long balance, long sumOfEntries, long held, long sumOfHeldChanges, long? firstBrokenEntryId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ledger reconciled: every wallet equals the sum of its entries")]
     private static partial void LogBalanced(ILogger logger);

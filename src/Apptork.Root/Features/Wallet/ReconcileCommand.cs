@@ -17,7 +17,7 @@ public sealed partial class ReconcileCommand(ILogger<ReconcileCommand> logger) :
         var drifts = await services.GetRequiredService<LedgerReconciliation>().CheckAsync(cancellationToken);
         foreach (var drift in drifts)
         {
-            LogDrift(logger, drift.UserId, drift.Balance, drift.SumOfEntries, drift.FirstBrokenEntryId);
+            LogDrift(logger, drift.UserId, drift.Balance, drift.SumOfEntries, drift.Held, drift.SumOfHeldChanges, drift.FirstBrokenEntryId);
         }
 
         if (drifts.Count == 0)
@@ -29,8 +29,8 @@ public sealed partial class ReconcileCommand(ILogger<ReconcileCommand> logger) :
         return DriftExitCode;
     }
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "Ledger drift: wallet of user {UserId} holds {Balance}, its entries sum to {Sum}; first broken entry {EntryId}")]
-    private static partial void LogDrift(ILogger logger, Guid userId, long balance, long sum, long? entryId);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Ledger drift: wallet of user {UserId} holds {Balance}, its entries sum to {Sum}; held {Held}, held changes sum to {HeldSum}; first broken entry {EntryId}")]
+    private static partial void LogDrift(ILogger logger, Guid userId, long balance, long sum, long held, long heldSum, long? entryId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Every wallet reconciles with its ledger")]
     private static partial void LogReconciled(ILogger logger);

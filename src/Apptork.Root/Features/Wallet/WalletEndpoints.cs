@@ -20,7 +20,7 @@ public static class WalletEndpoints
         wallet.WithTags("Wallet").RequireAuthorization();
         wallet.MapGet(string.Empty, GetWalletAsync)
             .WithName("wallet_get").WithSummary("Get the balance")
-            .WithDescription("The user's balance in credits (0 before their first credit).");
+            .WithDescription("The user's credits (0 before their first credit): `balance`, of which `held` is set aside for generations under way (the most each can cost, until it ends), and `available` = balance − held, what a new generation can spend.");
         wallet.MapGet("/transactions", ListTransactionsAsync).Validate<TransactionFilter>()
             .ProducesErrors(ErrorCatalog.InvalidCursor)
             .WithName("wallet_transactions_list").WithSummary("List transactions")
@@ -33,9 +33,9 @@ public static class WalletEndpoints
         var userId = context.User.UserId();
         var wallet = await db.Wallets.AsNoTracking()
             .Where(candidate => candidate.UserId == userId)
-            .Select(candidate => new WalletView(candidate.Balance, candidate.UpdatedAt))
+            .Select(candidate => new WalletView(candidate.Balance, candidate.Held, candidate.Balance - candidate.Held, candidate.UpdatedAt))
             .SingleOrDefaultAsync(cancellationToken);
-        return TypedResults.Ok(wallet ?? new WalletView(0, null));
+        return TypedResults.Ok(wallet ?? new WalletView(0, 0, 0, null));
     }
 
     private static async Task<Ok<CursorPage<TransactionView>>> ListTransactionsAsync(
@@ -61,15 +61,21 @@ public static class WalletEndpoints
         return TypedResults.Ok(await entries.ToCursorPageAsync(
             page,
             entry => entry.Id,
-            entry => new TransactionView(entry.Id, entry.Amount, entry.BalanceAfter, entry.Kind, entry.Reference, entry.Memo, entry.CreatedAt),
+            entry => new TransactionView(entry.Id, entry.Amount, entry.HeldChange, entry.BalanceAfter, entry.Kind, entry.Reference, entry.Memo, entry.CreatedAt),
             cancellationToken));
     }
 }
 
-public sealed record WalletView(long Balance, DateTimeOffset? UpdatedAt);
+/// <param name="Balance">Every credit the user has, held ones included.</param>
+/// <param name="Held">Set aside for generations under way: the most each can cost, until it ends and is charged what it used.</param>
+/// <param name="Available">Balance − held: what can be spent now. Show this one as the user's credits.</param>
+public sealed record WalletView(long Balance, long Held, long Available, DateTimeOffset? UpdatedAt);
 
+/// <param name="Amount">Credits added (positive) or taken (negative); 0 for a <c>hold</c> or a <c>release</c>.</param>
+/// <param name="HeldChange">Credits set aside (a <c>hold</c>, positive) or no longer (a <c>release</c>, or the <c>generation</c> charge that settles a hold, negative); 0 otherwise.</param>
+/// <param name="Reference">What caused it: <c>generation:{id}</c> links a generation's hold, charge and release.</param>
 public sealed record TransactionView(
-    long Id, long Amount, long BalanceAfter, LedgerEntryKind Kind, string? Reference, string? Memo, DateTimeOffset CreatedAt);
+    long Id, long Amount, long HeldChange, long BalanceAfter, LedgerEntryKind Kind, string? Reference, string? Memo, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// The list's filters from the query string, kept as text so that a bad value is a field error with its attr

@@ -17,13 +17,13 @@ public readonly record struct StoredPosting(long EntryId, long BalanceAfter);
 public interface IWalletPostingSql
 {
     /// <summary>
-    /// Moves the balance and inserts the entry, inside <paramref name="transaction"/> when given. Null when no wallet row
-    /// matched (missing, or a debit beyond its balance): nothing changed. A reused idempotency key throws the provider's
-    /// unique violation, with nothing changed either.
+    /// Moves the balance and the held credits and inserts the entry, inside <paramref name="transaction"/> when given.
+    /// Null when no wallet row matched (missing, or a debit or hold beyond the available credits, balance − held):
+    /// nothing changed. A reused idempotency key throws the provider's unique violation, with nothing changed either.
     /// </summary>
     Task<StoredPosting?> TryPostAsync(
-        DbConnection connection, DbTransaction? transaction, Guid userId, long amount, string kind, string idempotencyKey, string? reference,
-        string? operatorName, string? memo, DateTimeOffset now, CancellationToken cancellationToken);
+        DbConnection connection, DbTransaction? transaction, Guid userId, long amount, long heldChange, string kind, string idempotencyKey,
+        string? reference, string? operatorName, string? memo, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
     /// An empty wallet for the user unless one exists, inside <paramref name="transaction"/> when given. An existing row,
@@ -42,17 +42,17 @@ public sealed class PostgresWalletPostingSql : IWalletPostingSql
 {
     private const string Sql = """
         WITH moved AS (
-            UPDATE wallets SET balance = balance + $2, updated_at = $8
-            WHERE user_id = $1 AND balance + $2 >= 0
+            UPDATE wallets SET balance = balance + $2, held = held + $9, updated_at = $8
+            WHERE user_id = $1 AND balance + $2 >= held + $9
             RETURNING balance)
-        INSERT INTO ledger_entries (user_id, amount, balance_after, kind, idempotency_key, reference, operator, memo, created_at)
-        SELECT $1, $2, balance, $3, $4, $5, $6, $7, $8 FROM moved
+        INSERT INTO ledger_entries (user_id, amount, held_change, balance_after, kind, idempotency_key, reference, operator, memo, created_at)
+        SELECT $1, $2, $9, balance, $3, $4, $5, $6, $7, $8 FROM moved
         RETURNING id, balance_after
         """;
 
     public async Task<StoredPosting?> TryPostAsync(
-        DbConnection connection, DbTransaction? transaction, Guid userId, long amount, string kind, string idempotencyKey, string? reference,
-        string? operatorName, string? memo, DateTimeOffset now, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction? transaction, Guid userId, long amount, long heldChange, string kind, string idempotencyKey,
+        string? reference, string? operatorName, string? memo, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(Sql, (NpgsqlConnection)connection, (NpgsqlTransaction?)transaction)
         {
@@ -66,6 +66,7 @@ public sealed class PostgresWalletPostingSql : IWalletPostingSql
                 Text(operatorName),
                 Text(memo),
                 new NpgsqlParameter<DateTimeOffset> { TypedValue = now },
+                new NpgsqlParameter<long> { TypedValue = heldChange },
             },
         };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -75,7 +76,7 @@ public sealed class PostgresWalletPostingSql : IWalletPostingSql
     public async Task CreateWalletAsync(DbConnection connection, DbTransaction? transaction, Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "INSERT INTO wallets (user_id, balance, updated_at) VALUES ($1, 0, $2) ON CONFLICT (user_id) DO NOTHING",
+            "INSERT INTO wallets (user_id, balance, held, updated_at) VALUES ($1, 0, 0, $2) ON CONFLICT (user_id) DO NOTHING",
             (NpgsqlConnection)connection, (NpgsqlTransaction?)transaction)
         {
             Parameters = { new NpgsqlParameter<Guid> { TypedValue = userId }, new NpgsqlParameter<DateTimeOffset> { TypedValue = now } },
@@ -92,11 +93,15 @@ public sealed class PostgresWalletPostingSql : IWalletPostingSql
 /// </summary>
 public sealed class SqliteWalletPostingSql : IWalletPostingSql
 {
-    private const string Update = "UPDATE wallets SET balance = balance + $amount, updated_at = $now WHERE user_id = $user AND balance + $amount >= 0 RETURNING balance";
+    private const string Update = """
+        UPDATE wallets SET balance = balance + $amount, held = held + $held, updated_at = $now
+        WHERE user_id = $user AND balance + $amount >= held + $held
+        RETURNING balance
+        """;
 
     private const string Insert = """
-        INSERT INTO ledger_entries (user_id, amount, balance_after, kind, idempotency_key, reference, operator, memo, created_at)
-        VALUES ($user, $amount, $balance, $kind, $key, $reference, $operator, $memo, $now)
+        INSERT INTO ledger_entries (user_id, amount, held_change, balance_after, kind, idempotency_key, reference, operator, memo, created_at)
+        VALUES ($user, $amount, $held, $balance, $kind, $key, $reference, $operator, $memo, $now)
         RETURNING id
         """;
 
@@ -104,8 +109,8 @@ public sealed class SqliteWalletPostingSql : IWalletPostingSql
     private static readonly DateTimeOffsetToBinaryConverter Times = new();
 
     public async Task<StoredPosting?> TryPostAsync(
-        DbConnection connection, DbTransaction? transaction, Guid userId, long amount, string kind, string idempotencyKey, string? reference,
-        string? operatorName, string? memo, DateTimeOffset now, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction? transaction, Guid userId, long amount, long heldChange, string kind, string idempotencyKey,
+        string? reference, string? operatorName, string? memo, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var sqlite = (SqliteConnection)connection;
         var own = transaction is null ? (SqliteTransaction)await sqlite.BeginTransactionAsync(cancellationToken) : null;
@@ -119,6 +124,7 @@ public sealed class SqliteWalletPostingSql : IWalletPostingSql
             await using (var update = new SqliteCommand(Update, sqlite, active))
             {
                 update.Parameters.AddWithValue("$amount", amount);
+                update.Parameters.AddWithValue("$held", heldChange);
                 update.Parameters.AddWithValue("$now", storedNow);
                 update.Parameters.AddWithValue("$user", user);
                 if (await update.ExecuteScalarAsync(cancellationToken) is not long updated)
@@ -132,6 +138,7 @@ public sealed class SqliteWalletPostingSql : IWalletPostingSql
             await using var insert = new SqliteCommand(Insert, sqlite, active);
             insert.Parameters.AddWithValue("$user", user);
             insert.Parameters.AddWithValue("$amount", amount);
+            insert.Parameters.AddWithValue("$held", heldChange);
             insert.Parameters.AddWithValue("$balance", balance);
             insert.Parameters.AddWithValue("$kind", kind);
             insert.Parameters.AddWithValue("$key", idempotencyKey);
@@ -159,7 +166,7 @@ public sealed class SqliteWalletPostingSql : IWalletPostingSql
     public async Task CreateWalletAsync(DbConnection connection, DbTransaction? transaction, Guid userId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = new SqliteCommand(
-            "INSERT INTO wallets (user_id, balance, updated_at) VALUES ($user, 0, $now) ON CONFLICT (user_id) DO NOTHING",
+            "INSERT INTO wallets (user_id, balance, held, updated_at) VALUES ($user, 0, 0, $now) ON CONFLICT (user_id) DO NOTHING",
             (SqliteConnection)connection, (SqliteTransaction?)transaction);
         command.Parameters.AddWithValue("$user", userId.ToString().ToUpperInvariant());
         command.Parameters.AddWithValue("$now", (long)Times.ConvertToProvider(now)!);

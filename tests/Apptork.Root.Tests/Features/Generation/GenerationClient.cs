@@ -167,7 +167,8 @@ public sealed class GenerationClient(RootApp app, string accessToken, string? ac
         .Select(entry => $"{entry.Level} {entry.Category}: {entry.Message} {entry.Exception?.GetType().Name} {entry.Exception?.Message}"));
 
     public sealed record View(
-        Guid Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl, Failure? Error = null, Usage? Usage = null);
+        Guid Id, string Type, string Status, long Cost, string? ResultText, Guid? ResultFileId, Uri? DownloadUrl, Failure? Error = null, Usage? Usage = null,
+        long Held = 0);
 
     public sealed record Usage(int? InputTokens, int? OutputTokens);
 

@@ -69,6 +69,9 @@ public sealed class LocalOpenAi : IAsyncDisposable
         set => Volatile.Write(ref cutOffsLeft, value);
     }
 
+    /// <summary>The usage a streamed answer reports (input, output tokens): 3 and its word count unless set; null reports none.</summary>
+    public Func<IReadOnlyList<string>, (int Input, int Output)?> ReportedUsage { get; set; } = words => (3, words.Count);
+
     /// <summary>The image bytes the provider answers with.</summary>
     public byte[] Image { get; } = Apptork.Root.Features.Generation.OfflineGenerationProvider.Png(RandomNumberGenerator.GetBytes(32));
 
@@ -174,10 +177,14 @@ public sealed class LocalOpenAi : IAsyncDisposable
         }
 
         await SendAsync(new JsonObject { ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = new JsonObject(), ["finish_reason"] = "stop" }) });
-        await SendAsync(new JsonObject
+        if (ReportedUsage(words) is var (input, output))
         {
-            ["choices"] = new JsonArray(), ["usage"] = new JsonObject { ["prompt_tokens"] = 3, ["completion_tokens"] = words.Count, ["total_tokens"] = 3 + words.Count },
-        });
+            await SendAsync(new JsonObject
+            {
+                ["choices"] = new JsonArray(), ["usage"] = new JsonObject { ["prompt_tokens"] = input, ["completion_tokens"] = output, ["total_tokens"] = input + output },
+            });
+        }
+
         await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
     }
 

@@ -217,7 +217,7 @@ public sealed class LedgerTests(PostgresServer postgres)
         // raised to match its amount so that only the broken chain gives it away.
         await books.WithDbAsync(db => db.Wallets.Where(wallet => wallet.UserId == tampered)
             .ExecuteUpdateAsync(set => set.SetProperty(wallet => wallet.Balance, wallet => wallet.Balance + 1000), Cancel));
-        var planted = new LedgerEntry(rewritten, 5, 999, LedgerEntryKind.Adjustment, "planted", null, "nobody", null, DateTimeOffset.UtcNow);
+        var planted = new LedgerEntry(rewritten, 5, 0, 999, LedgerEntryKind.Adjustment, "planted", null, "nobody", null, DateTimeOffset.UtcNow);
         await books.WithDbAsync(async db =>
         {
             db.LedgerEntries.Add(planted);
@@ -225,11 +225,15 @@ public sealed class LedgerTests(PostgresServer postgres)
                 .ExecuteUpdateAsync(set => set.SetProperty(wallet => wallet.Balance, wallet => wallet.Balance + 5), Cancel);
             return await db.SaveChangesAsync(Cancel);
         });
+        // Credits set aside without the hold entry that explains it.
+        await books.WithDbAsync(db => db.Wallets.Where(wallet => wallet.UserId == honest)
+            .ExecuteUpdateAsync(set => set.SetProperty(wallet => wallet.Held, 3L), Cancel));
 
         var drifts = await books.ReconcileAsync();
-        drifts.OrderBy(drift => drift.UserId == tampered ? 0 : 1).ShouldBe([
-            new LedgerDrift(tampered, 1020, 20, null),
-            new LedgerDrift(rewritten, 25, 25, planted.Id),
+        drifts.OrderBy(drift => drift.UserId == tampered ? 0 : drift.UserId == rewritten ? 1 : 2).ShouldBe([
+            new LedgerDrift(tampered, 1020, 20, 0, 0, null),
+            new LedgerDrift(rewritten, 25, 25, 0, 0, planted.Id),
+            new LedgerDrift(honest, 20, 20, 3, 0, null),
         ]);
     }
 

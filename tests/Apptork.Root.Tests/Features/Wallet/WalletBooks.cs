@@ -47,11 +47,19 @@ public sealed class WalletBooks(RootApp app)
         var entries = await EntriesAsync(userId);
         entries.Sum(entry => entry.Amount).ShouldBe(expectedBalance);
         var running = 0L;
+        var held = 0L;
         foreach (var entry in entries)
         {
             running += entry.Amount;
+            held += entry.HeldChange;
             entry.BalanceAfter.ShouldBe(running, $"balance_after of entry {entry.Id}");
             entry.BalanceAfter.ShouldBeGreaterThanOrEqualTo(0);
+            held.ShouldBeInRange(0, running, $"credits held after entry {entry.Id}");
         }
+
+        (await HeldAsync(userId)).ShouldBe(held);
     }
+
+    public async Task<long?> HeldAsync(Guid userId) => await WithDbAsync(db =>
+        db.Wallets.Where(wallet => wallet.UserId == userId).Select(wallet => (long?)wallet.Held).SingleOrDefaultAsync(Cancel));
 }

@@ -29,11 +29,11 @@ public sealed class WalletEndpointTests(PostgresServer postgres)
             await ErrorAssert.SingleAsync(anonymous, HttpStatusCode.Unauthorized, "client_error", "not_authenticated");
         }
 
-        (await GetWalletAsync(auth, signedIn.AccessToken)).ShouldBe(new WalletBody(0, null));
+        (await GetWalletAsync(auth, signedIn.AccessToken)).ShouldBe(new WalletBody(0, 0, 0, null));
 
         var posted = await new WalletBooks(app).PostAsync(signedIn.User.Id, 120, "bonus", LedgerEntryKind.SignupBonus);
         var wallet = await GetWalletAsync(auth, signedIn.AccessToken);
-        wallet.Balance.ShouldBe(120);
+        (wallet.Balance, wallet.Held, wallet.Available).ShouldBe((120L, 0L, 120L));
         wallet.UpdatedAt!.Value.ShouldBe(posted.Entry.CreatedAt, TimeSpan.FromMilliseconds(1));
     }
 
@@ -115,23 +115,24 @@ public sealed class WalletEndpointTests(PostgresServer postgres)
         await ErrorAssert.SingleAsync(limit, HttpStatusCode.BadRequest, "validation_error", "max_value", "limit");
     }
 
-    private static async Task<WalletBody> GetWalletAsync(AuthClient auth, string token)
+    public static async Task<WalletBody> GetWalletAsync(AuthClient auth, string token)
     {
         using var response = await auth.GetAsync("/api/v1/wallet", token);
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Cancel));
         return (await response.Content.ReadFromJsonAsync<WalletBody>(TestJson.Options, Cancel))!;
     }
 
-    private static async Task<TransactionPage> ListAsync(AuthClient auth, string token, string query)
+    public static async Task<TransactionPage> ListAsync(AuthClient auth, string token, string query)
     {
         using var response = await auth.GetAsync($"/api/v1/wallet/transactions{query}", token);
         response.StatusCode.ShouldBe(HttpStatusCode.OK, await response.Content.ReadAsStringAsync(Cancel));
         return (await response.Content.ReadFromJsonAsync<TransactionPage>(TestJson.Options, Cancel))!;
     }
 
-    private sealed record WalletBody(long Balance, DateTimeOffset? UpdatedAt);
+    public sealed record WalletBody(long Balance, long Held, long Available, DateTimeOffset? UpdatedAt);
 
-    private sealed record TransactionBody(long Id, long Amount, long BalanceAfter, string Kind, string? Reference, string? Memo, DateTimeOffset CreatedAt);
+    public sealed record TransactionBody(
+        long Id, long Amount, long HeldChange, long BalanceAfter, string Kind, string? Reference, string? Memo, DateTimeOffset CreatedAt);
 
-    private sealed record TransactionPage(IReadOnlyList<TransactionBody> Results, string? NextCursor);
+    public sealed record TransactionPage(IReadOnlyList<TransactionBody> Results, string? NextCursor);
 }

@@ -103,10 +103,10 @@ public static class AccountEndpoints
             .Select(challenge => new { challenge.Email, challenge.Purpose, challenge.CreatedAt, challenge.ExpiresAt, challenge.FailedAttempts, challenge.ConsumedAt })
             .ToListAsync(cancellationToken);
         var wallet = await db.Wallets.AsNoTracking().Where(candidate => candidate.UserId == userId)
-            .Select(candidate => new { candidate.Balance, candidate.UpdatedAt })
+            .Select(candidate => new { candidate.Balance, candidate.Held, candidate.UpdatedAt })
             .SingleOrDefaultAsync(cancellationToken);
         var ledger = await db.LedgerEntries.AsNoTracking().Where(entry => entry.UserId == userId).OrderBy(entry => entry.Id)
-            .Select(entry => new { entry.Id, entry.Amount, entry.BalanceAfter, entry.Kind, entry.Reference, entry.Memo, entry.CreatedAt })
+            .Select(entry => new { entry.Id, entry.Amount, entry.HeldChange, entry.BalanceAfter, entry.Kind, entry.Reference, entry.Memo, entry.CreatedAt })
             .ToListAsync(cancellationToken);
         var payments = await db.Payments.AsNoTracking().Where(payment => payment.UserId == userId)
             .Select(payment => new
@@ -121,8 +121,8 @@ public static class AccountEndpoints
             .Select(generation => new
             {
                 generation.Id, generation.Type, generation.Status, generation.Prompt, generation.ImageSize, generation.MaxOutputTokens,
-                generation.Cost, generation.Attempts, generation.ResultText, generation.ResultFileId,
-                generation.CreatedAt, generation.UpdatedAt, generation.CompletedAt,
+                generation.Cost, generation.Hold, generation.Attempts, generation.ResultText, generation.InputTokens, generation.OutputTokens,
+                generation.ResultFileId, generation.CreatedAt, generation.UpdatedAt, generation.CompletedAt,
             })
             .ToListAsync(cancellationToken);
         var files = new List<FileView>();

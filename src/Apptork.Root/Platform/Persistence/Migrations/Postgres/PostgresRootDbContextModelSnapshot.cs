@@ -1053,6 +1053,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(500)")
                         .HasColumnName("error");
 
+                    b.Property<long?>("Hold")
+                        .HasColumnType("bigint")
+                        .HasColumnName("hold");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)")
@@ -1316,6 +1320,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<long>("HeldChange")
+                        .HasColumnType("bigint")
+                        .HasColumnName("held_change");
+
                     b.Property<string>("IdempotencyKey")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -1362,11 +1370,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
 
                     b.ToTable("ledger_entries", null, t =>
                         {
-                            t.HasCheckConstraint("ck_ledger_entries_amount_not_zero", "amount <> 0");
-
                             t.HasCheckConstraint("ck_ledger_entries_balance_after_not_negative", "balance_after >= 0");
 
-                            t.HasCheckConstraint("ck_ledger_entries_kind", "kind IN ('signup_bonus', 'purchase', 'generation', 'refund', 'adjustment', 'reversal')");
+                            t.HasCheckConstraint("ck_ledger_entries_kind", "kind IN ('signup_bonus', 'purchase', 'generation', 'refund', 'adjustment', 'reversal', 'hold', 'release')");
+
+                            t.HasCheckConstraint("ck_ledger_entries_moves_credits", "amount <> 0 OR held_change <> 0");
                         });
                 });
 
@@ -1380,6 +1388,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("balance");
 
+                    b.Property<long>("Held")
+                        .HasColumnType("bigint")
+                        .HasColumnName("held");
+
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
@@ -1390,6 +1402,8 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                     b.ToTable("wallets", null, t =>
                         {
                             t.HasCheckConstraint("ck_wallets_balance_not_negative", "balance >= 0");
+
+                            t.HasCheckConstraint("ck_wallets_held_within_balance", "held >= 0 AND held <= balance");
                         });
 
                     b.HasData(
@@ -1397,6 +1411,7 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Postgres
                         {
                             UserId = new Guid("00000000-0000-0000-0000-00000000a001"),
                             Balance = 0L,
+                            Held = 0L,
                             UpdatedAt = new DateTimeOffset(new DateTime(2026, 12, 1, 0, 0, 0, 0, DateTimeKind.Unspecified), new TimeSpan(0, 0, 0, 0, 0))
                         });
                 });

@@ -1038,6 +1038,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("error");
 
+                    b.Property<long?>("Hold")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("hold");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(255)
                         .HasColumnType("TEXT")
@@ -1299,6 +1303,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<long>("HeldChange")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("held_change");
+
                     b.Property<string>("IdempotencyKey")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -1345,11 +1353,11 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
 
                     b.ToTable("ledger_entries", null, t =>
                         {
-                            t.HasCheckConstraint("ck_ledger_entries_amount_not_zero", "amount <> 0");
-
                             t.HasCheckConstraint("ck_ledger_entries_balance_after_not_negative", "balance_after >= 0");
 
-                            t.HasCheckConstraint("ck_ledger_entries_kind", "kind IN ('signup_bonus', 'purchase', 'generation', 'refund', 'adjustment', 'reversal')");
+                            t.HasCheckConstraint("ck_ledger_entries_kind", "kind IN ('signup_bonus', 'purchase', 'generation', 'refund', 'adjustment', 'reversal', 'hold', 'release')");
+
+                            t.HasCheckConstraint("ck_ledger_entries_moves_credits", "amount <> 0 OR held_change <> 0");
                         });
                 });
 
@@ -1363,6 +1371,10 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("balance");
 
+                    b.Property<long>("Held")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("held");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("updated_at");
@@ -1373,6 +1385,8 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                     b.ToTable("wallets", null, t =>
                         {
                             t.HasCheckConstraint("ck_wallets_balance_not_negative", "balance >= 0");
+
+                            t.HasCheckConstraint("ck_wallets_held_within_balance", "held >= 0 AND held <= balance");
                         });
 
                     b.HasData(
@@ -1380,6 +1394,7 @@ namespace Apptork.Root.Platform.Persistence.Migrations.Sqlite
                         {
                             UserId = new Guid("00000000-0000-0000-0000-00000000a001"),
                             Balance = 0L,
+                            Held = 0L,
                             UpdatedAt = 1309320806400000000L
                         });
                 });
