@@ -51,11 +51,17 @@ internal static class GenerationsBenchmark
                 streaming.Length > 1 ? int.Parse(streaming[1], CultureInfo.InvariantCulture) : 1000);
         }
 
+        if (args is [var pricedConnectionString, "--holds", .. var holds] && holds.Length <= 1)
+        {
+            return await HoldsBenchmark.RunAsync(pricedConnectionString, holds.Length > 0 ? int.Parse(holds[0], CultureInfo.InvariantCulture) : 2000);
+        }
+
         if (args.Length is < 1 or > 3)
         {
             await Console.Error.WriteLineAsync(
                 "usage: Generations <PostgreSQL connection string> [latency samples = 200] [throughput jobs = 1000]\n"
-                + "       Generations <PostgreSQL connection string> --streaming [first-token samples = 200] [open streams = 1000]");
+                + "       Generations <PostgreSQL connection string> --streaming [first-token samples = 200] [open streams = 1000]\n"
+                + "       Generations <PostgreSQL connection string> --holds [creations per round = 2000]");
             return 64;
         }
 
@@ -274,13 +280,15 @@ internal static class GenerationsBenchmark
 }
 
 /// <summary>The product in its production shape, as a process of the given role.</summary>
-internal sealed class GenerationHost(string connectionString, string aiEndpoint, string role) : WebApplicationFactory<Program>
+/// <param name="overrides">Settings on top of the production shape's, e.g. a pricing mode.</param>
+internal sealed class GenerationHost(string connectionString, string aiEndpoint, string role, IReadOnlyDictionary<string, string>? overrides = null)
+    : WebApplicationFactory<Program>
 {
     public Uri Address => new(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
 
-    public static GenerationHost Start(string connectionString, string aiEndpoint, string role)
+    public static GenerationHost Start(string connectionString, string aiEndpoint, string role, IReadOnlyDictionary<string, string>? overrides = null)
     {
-        var host = new GenerationHost(connectionString, aiEndpoint, role);
+        var host = new GenerationHost(connectionString, aiEndpoint, role, overrides);
         host.UseKestrel(0);
         host.StartServer();
         return host;
@@ -328,7 +336,7 @@ internal sealed class GenerationHost(string connectionString, string aiEndpoint,
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environments.Production);
-        foreach (var (key, value) in Settings(connectionString, aiEndpoint, role))
+        foreach (var (key, value) in Settings(connectionString, aiEndpoint, role).Concat(overrides ?? new Dictionary<string, string>()))
         {
             builder.UseSetting(key, value);
         }
