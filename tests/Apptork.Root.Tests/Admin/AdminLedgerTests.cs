@@ -20,7 +20,7 @@ namespace Apptork.Root.Tests.Admin;
 public sealed partial class AdminLedgerTests(PostgresServer postgres)
 {
     private const string Admin = AdminClient.Path;
-    private const string LedgerHeader = "id,created_at,user_id,kind,amount,balance_after,reference,operator,memo";
+    private const string LedgerHeader = "id,created_at,user_id,kind,amount,held_change,balance_after,reference,operator,memo";
     private const string AuditHeader = "id,at,staff_email,action,target,before,after,reason,ip";
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -82,11 +82,11 @@ public sealed partial class AdminLedgerTests(PostgresServer postgres)
         var lines = Lines(csv);
         lines[0].ShouldBe(LedgerHeader);
         lines.Count.ShouldBe(1 + 56);
-        lines[1].ShouldEndWith($",{alice.Id},adjustment,3,58,,finance@example.com,\"'=HYPERLINK(\"\"http://evil.example\"\")\"");
-        lines[^1].ShouldEndWith($",{alice.Id},purchase,1,1,,,purchase 0");
+        lines[1].ShouldEndWith($",{alice.Id},adjustment,3,0,58,,finance@example.com,\"'=HYPERLINK(\"\"http://evil.example\"\")\"");
+        lines[^1].ShouldEndWith($",{alice.Id},purchase,1,0,1,,,purchase 0");
         var bobCsv = Lines((await browser.GetAsync($"{Admin}/ledger?handler=Csv&user={bob.Id}&Kind=generation")).Body);
         bobCsv.Count.ShouldBe(2);
-        bobCsv[1].ShouldEndWith($",{bob.Id},generation,-2,3,,,");
+        bobCsv[1].ShouldEndWith($",{bob.Id},generation,-2,0,3,,,");
 
         // Each export is an operator action with its filters.
         var exports = (await StaffSeed.AuditAsync(app)).Where(entry => entry.Action == AdminActions.LedgerExported).ToList();

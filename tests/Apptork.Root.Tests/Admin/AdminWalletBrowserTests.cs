@@ -61,7 +61,7 @@ public sealed class AdminWalletBrowserTests(ITestOutputHelper output)
         var row = page.Locator("table.ledger tbody tr");
         (await row.CountAsync()).ShouldBe(1);
         var cells = await row.Locator("td").AllTextContentsAsync();
-        (cells[2], cells[3], cells[4], cells[6], cells[7]).ShouldBe(("adjustment", "25", "25", "boss@example.com", "goodwill after an outage"));
+        (cells[2], cells[3], cells[4], cells[5], cells[7], cells[8]).ShouldBe(("adjustment", "25", "", "25", "boss@example.com", "goodwill after an outage"));
         await HeadlessChromium.ScreenshotAsync(page, output, "admin-ledger");
 
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download CSV" }).ClickAsync());

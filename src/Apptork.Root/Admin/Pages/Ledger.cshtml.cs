@@ -17,7 +17,7 @@ public sealed class LedgerModel(LedgerSearch search, AdminAudit audit, RootDbCon
 {
     public const int PageSize = 50;
 
-    private static readonly string[] CsvHeader = ["id", "created_at", "user_id", "kind", "amount", "balance_after", "reference", "operator", "memo"];
+    private static readonly string[] CsvHeader = ["id", "created_at", "user_id", "kind", "amount", "held_change", "balance_after", "reference", "operator", "memo"];
 
     /// <summary>A user id or email (named <c>user</c>: the page's own <c>User</c> is the signed-in member).</summary>
     [BindProperty(SupportsGet = true, Name = "user")]
@@ -78,6 +78,7 @@ public sealed class LedgerModel(LedgerSearch search, AdminAudit audit, RootDbCon
             csv.WriteField(entry.UserId);
             csv.WriteField(LedgerEntry.KindName(entry.Kind));
             csv.WriteField(entry.Amount);
+            csv.WriteField(entry.HeldChange);
             csv.WriteField(entry.BalanceAfter);
             csv.WriteField(entry.Reference);
             csv.WriteField(entry.Operator);
