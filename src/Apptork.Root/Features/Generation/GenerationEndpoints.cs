@@ -128,7 +128,11 @@ public static class GenerationEndpoints
 
             if (generation.Hold is { } hold)
             {
-                await ledger.HoldAsync(userId, hold, generation.HoldKey, generation.Reference, cancellationToken);
+                // A model priced at nothing holds nothing.
+                if (hold > 0)
+                {
+                    await ledger.HoldAsync(userId, hold, generation.HoldKey, generation.Reference, cancellationToken);
+                }
             }
             else
             {
@@ -226,7 +230,15 @@ public static class GenerationEndpoints
 }
 
 /// <param name="Type"><c>text</c> or <c>image</c>.</param>
-public sealed record GenerationBody(string? Type, string? Prompt, GenerationBodyOptions? Options = null);
+public sealed record GenerationBody(string? Type, string? Prompt, GenerationBodyOptions? Options = null)
+{
+    /// <summary>
+    /// Any other field (<c>max_output_tokens</c> beside <c>options</c>, where OpenAI's API takes it): refused by name
+    /// rather than ignored, so a client never believes it took effect.
+    /// </summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+}
 
 /// <param name="Size">Images only: <c>1024x1024</c>, <c>1024x1536</c> or <c>1536x1024</c>; the provider's default when absent.</param>
 /// <param name="MaxOutputTokens">Text only: the longest answer, in tokens, from 1 to <c>Generation__MaxOutputTokens</c>.</param>
@@ -243,6 +255,7 @@ public sealed class GenerationBodyValidator : AbstractValidator<GenerationBody>
     {
         RuleFor(body => body.Type).NotEmpty().Must(type => type is null or "" or "text" or "image").WithErrorCode(ErrorCatalog.InvalidChoice.Code);
         RuleFor(body => body.Prompt).NotEmpty().MaximumLength(options.Value.MaxPromptLength);
+        RuleFor(body => body.Unknown).Custom((unknown, context) => RefuseUnknown(unknown, string.Empty, context));
         When(body => body.Options is not null, () =>
         {
             RuleFor(body => body.Options!.Size)
@@ -251,14 +264,19 @@ public sealed class GenerationBodyValidator : AbstractValidator<GenerationBody>
             RuleFor(body => body.Options!.MaxOutputTokens)
                 .GreaterThanOrEqualTo(1).LessThanOrEqualTo(options.Value.MaxOutputTokens)
                 .Must((body, tokens) => tokens is null || body.Type == "text").WithErrorCode(ErrorCatalog.Invalid.Code);
-            RuleFor(body => body.Options!.Unknown).Custom((unknown, context) =>
-            {
-                foreach (var key in unknown?.Keys ?? Enumerable.Empty<string>())
-                {
-                    context.AddFailure(new FluentValidation.Results.ValidationFailure($"Options.{key}", "Unknown option.") { ErrorCode = ErrorCatalog.Invalid.Code });
-                }
-            });
+            RuleFor(body => body.Options!.Unknown).Custom((unknown, context) => RefuseUnknown(unknown, "Options.", context));
         });
+    }
+
+    private static void RefuseUnknown(Dictionary<string, JsonElement>? unknown, string prefix, ValidationContext<GenerationBody> context)
+    {
+        foreach (var key in unknown?.Keys ?? Enumerable.Empty<string>())
+        {
+            context.AddFailure(new FluentValidation.Results.ValidationFailure(prefix + key, prefix.Length == 0 ? "Unknown field." : "Unknown option.")
+            {
+                ErrorCode = ErrorCatalog.Invalid.Code,
+            });
+        }
     }
 }
 

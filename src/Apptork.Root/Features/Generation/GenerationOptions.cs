@@ -28,7 +28,7 @@ public sealed class GenerationOptions
     public long ImageCost { get; set; } = 5;
 
     /// <summary>Usage pricing: the prices of each model, by its name (<c>Generation__Prices__gpt-4o-mini__OutputPer1000Tokens</c>).</summary>
-    public Dictionary<string, ModelPrice> Prices { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, ModelPrice> Prices { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Usage pricing: the least a text generation that succeeded is charged, however few tokens it used.</summary>
     [Range(0, 1_000_000)]
@@ -99,16 +99,14 @@ public enum PricingMode
 /// <summary>One model's prices under usage pricing, in credits.</summary>
 public sealed class ModelPrice
 {
-    /// <summary>Credits per 1,000 tokens the model reads (the prompt); fractions allowed (0.5).</summary>
-    [Range(0, 1_000_000)]
+    /// <summary>Credits per 1,000 tokens the model reads (the prompt); fractions allowed (0.5). Checked by <see cref="GenerationPricingValidator"/>.</summary>
     public decimal InputPer1000Tokens { get; set; }
 
     /// <summary>Credits per 1,000 tokens the model writes (the answer); fractions allowed.</summary>
-    [Range(0, 1_000_000)]
     public decimal OutputPer1000Tokens { get; set; }
 
     /// <summary>An image model's credits per image, by size (<c>Generation__Prices__gpt-image-1__Images__1024x1024</c>).</summary>
-    public Dictionary<string, long> Images { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, long> Images { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
 public enum AiProvider

@@ -60,23 +60,18 @@ public sealed class GenerationOutcomes(RootDbContext db, Ledger ledger, Generati
                 .SetProperty(generation => generation.Error, Truncate(error))
                 .SetProperty(generation => generation.UpdatedAt, now)
                 .SetProperty(generation => generation.CompletedAt, now), CancellationToken.None);
-        if (failed == 1)
+        if (failed == 1 && run.Hold is > 0 and var hold)
         {
-            if (run.Hold is { } hold)
-            {
-                // 0 after a staff retry: the first failure released the hold already.
-                if (hold > 0)
-                {
-                    await ledger.SettleAsync(
-                        run.UserId, hold, charge: 0, LedgerEntryKind.Generation, run.ChargeKey, run.ReleaseKey, run.Reference, "Generation failed", CancellationToken.None);
-                }
-            }
-            // A generation staff retried after its refund (a retry is not charged again) finds the refund booked: inside this
-            // transaction a second posting under the key would fail the statement, so it is looked for under the row's lock.
-            else if (!await db.LedgerEntries.AnyAsync(entry => entry.UserId == run.UserId && entry.IdempotencyKey == run.RefundKey, CancellationToken.None))
-            {
-                await ledger.PostAsync(run.UserId, run.Cost, LedgerEntryKind.Refund, run.RefundKey, run.Reference, @operator: null, "Generation failed", CancellationToken.None);
-            }
+            await ledger.SettleAsync(
+                run.UserId, hold, charge: 0, LedgerEntryKind.Generation, run.ChargeKey, run.ReleaseKey, run.Reference, "Generation failed", CancellationToken.None);
+        }
+        // A generation staff retried after its refund (a retry is not charged again) finds the refund booked: inside this
+        // transaction a second posting under the key would fail the statement, so it is looked for under the row's lock.
+        // (A usage-priced one staff retried holds 0: its first failure released the hold.)
+        else if (failed == 1 && run.Hold is null
+            && !await db.LedgerEntries.AnyAsync(entry => entry.UserId == run.UserId && entry.IdempotencyKey == run.RefundKey, CancellationToken.None))
+        {
+            await ledger.PostAsync(run.UserId, run.Cost, LedgerEntryKind.Refund, run.RefundKey, run.Reference, @operator: null, "Generation failed", CancellationToken.None);
         }
 
         await transaction.CommitAsync(CancellationToken.None);

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using Apptork.Root.Platform.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.Tokenizers;
 
@@ -9,7 +11,7 @@ namespace Apptork.Root.Features.Generation;
 /// it ends), from the settings' prices of the configured models. Every figure is rounded up to a whole credit once, on
 /// the total, and a charge never exceeds its hold.
 /// </summary>
-public sealed class GenerationPricing : IHostedService
+public sealed partial class GenerationPricing : IHostedService
 {
     /// <summary>
     /// The tokens a chat API adds around one user message (its role and separators, and the reply's start): 3 + 4 for
@@ -22,12 +24,14 @@ public sealed class GenerationPricing : IHostedService
 
     private readonly GenerationOptions settings;
     private readonly AiOptions ai;
+    private readonly ILogger<GenerationPricing> logger;
     private readonly Lazy<TiktokenTokenizer?> tokenizer;
 
-    public GenerationPricing(IOptions<GenerationOptions> options, IOptions<AiOptions> aiOptions)
+    public GenerationPricing(IOptions<GenerationOptions> options, IOptions<AiOptions> aiOptions, ILogger<GenerationPricing> logger)
     {
         settings = options.Value;
         ai = aiOptions.Value;
+        this.logger = logger;
         tokenizer = new Lazy<TiktokenTokenizer?>(() => TokenizerFor(ai.TextModel));
     }
 
@@ -47,9 +51,8 @@ public sealed class GenerationPricing : IHostedService
             return ImagePrice(imageSize);
         }
 
-        var price = TextPrice();
-        var most = Credits(price, InputTokensBound(prompt), maxOutputTokens ?? settings.MaxOutputTokens);
-        return Math.Max(Math.Max(most, settings.MinimumCharge), 1);
+        var most = Credits(TextPrice(), InputTokensBound(prompt), maxOutputTokens ?? settings.MaxOutputTokens);
+        return Math.Max(most, settings.MinimumCharge);
     }
 
     /// <summary>
@@ -63,23 +66,38 @@ public sealed class GenerationPricing : IHostedService
             return Math.Min(hold, ImagePrice(generation.ImageSize));
         }
 
+        // The prices were removed since the hold (pricing switched back to fixed while it ran): the fixed price, within the hold.
+        if (settings.Prices.GetValueOrDefault(ai.TextModel) is not { } price)
+        {
+            return Math.Min(hold, settings.TextCost);
+        }
+
         var input = usage?.InputTokens ?? InputTokensBound(generation.Prompt);
         var output = usage?.OutputTokens ?? CountTokens(text ?? string.Empty);
-        return Math.Min(hold, Math.Max(Credits(TextPrice(), input, output), settings.MinimumCharge));
+        return Math.Min(hold, Math.Max(Credits(price, input, output), settings.MinimumCharge));
     }
 
     /// <summary>Loads the tokenizer on a pool thread as the process starts rather than in the first generation's request (its vocabulary takes a few hundred milliseconds).</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (ByUsage)
+        if (ByUsage && ai.ActiveProvider != AiProvider.None)
         {
-            _ = Task.Run(() => tokenizer.Value, CancellationToken.None);
+            // What the operator set, as this process reads it: the first thing to check when a charge looks wrong.
+            var price = TextPrice();
+            _ = Task.Run(
+                () => LogUsagePricing(
+                    logger, ai.TextModel, price.InputPer1000Tokens, price.OutputPer1000Tokens, settings.MinimumCharge,
+                    tokenizer.Value is not null ? "its published tokenizer (exact)" : "their UTF-8 bytes (no published tokenizer: an upper bound)"),
+                CancellationToken.None);
         }
 
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Generations are priced by usage: {Model} at {InputPrice} credits per 1,000 input tokens and {OutputPrice} per 1,000 output tokens, at least {MinimumCharge}; prompts counted by {Counter}")]
+    private static partial void LogUsagePricing(ILogger logger, string model, decimal inputPrice, decimal outputPrice, long minimumCharge, string counter);
 
     private int InputTokensBound(string prompt) => CountTokens(prompt) + MessageFramingTokens;
 
@@ -112,35 +130,61 @@ public sealed class GenerationPricing : IHostedService
     }
 }
 
-/// <summary>Usage pricing needs a price for the text model it runs: refused at startup, naming the setting, rather than at the first generation.</summary>
-public sealed class GenerationPricingValidator(IOptions<AiOptions> ai) : IValidateOptions<GenerationOptions>
+/// <summary>
+/// The prices as written, read from the configuration itself (the binder silently drops a misspelled key, and a value it
+/// cannot convert inside a dictionary): every bad one is refused at startup, naming it; and usage pricing needs both
+/// text prices of the model it runs, so that no part of a generation is free by omission.
+/// </summary>
+public sealed class GenerationPricingValidator(IOptions<AiOptions> ai, IConfiguration configuration) : IValidateOptions<GenerationOptions>
 {
+    private const string InputKey = nameof(ModelPrice.InputPer1000Tokens);
+    private const string OutputKey = nameof(ModelPrice.OutputPer1000Tokens);
+    private const string ImagesKey = nameof(ModelPrice.Images);
+
     public ValidateOptionsResult Validate(string? name, GenerationOptions options)
     {
-        if (options.Pricing != PricingMode.Usage || ai.Value.ActiveProvider == AiProvider.None)
-        {
-            return ValidateOptionsResult.Success;
-        }
-
         var failures = new List<string>();
-        var model = ai.Value.TextModel;
-        if (!options.Prices.TryGetValue(model, out var text))
+        foreach (var model in configuration.GetSection($"{GenerationOptions.Section}:{nameof(GenerationOptions.Prices)}").GetChildren())
         {
-            failures.Add($"Generation__Pricing is Usage but the text model {model} has no price: set Generation__Prices__{model}__InputPer1000Tokens and __OutputPer1000Tokens.");
-        }
-        else if (text.InputPer1000Tokens < 0 || text.OutputPer1000Tokens < 0)
-        {
-            failures.Add($"Generation__Prices__{model}: a price per 1000 tokens cannot be negative.");
+            foreach (var price in model.GetChildren())
+            {
+                var setting = SettingsValidation.ToEnvironmentName(price.Path);
+                if (Is(price.Key, InputKey) || Is(price.Key, OutputKey))
+                {
+                    if (!decimal.TryParse(price.Value, NumberStyles.Number, CultureInfo.InvariantCulture, out var credits) || credits < 0)
+                    {
+                        failures.Add($"{setting} is '{price.Value}', which is not a number of credits of 0 or more (fractions allowed: 0.15).");
+                    }
+                }
+                else if (Is(price.Key, ImagesKey))
+                {
+                    foreach (var size in price.GetChildren())
+                    {
+                        if (!GenerationOptions.ImageSizes.Contains(size.Key) || !long.TryParse(size.Value, CultureInfo.InvariantCulture, out var credits) || credits < 1)
+                        {
+                            failures.Add($"{SettingsValidation.ToEnvironmentName(size.Path)}: a size among {string.Join(", ", GenerationOptions.ImageSizes)}, priced at a whole number of credits, 1 or more.");
+                        }
+                    }
+                }
+                else
+                {
+                    failures.Add($"{setting} is not a price: a model's prices are {InputKey}, {OutputKey} and {ImagesKey}__<size>.");
+                }
+            }
         }
 
-        foreach (var (size, credits) in options.Prices.GetValueOrDefault(ai.Value.ImageModel)?.Images ?? [])
+        var textModel = ai.Value.TextModel;
+        var written = configuration.GetSection($"{GenerationOptions.Section}:{nameof(GenerationOptions.Prices)}:{textModel}");
+        var missing = new[] { InputKey, OutputKey }.Where(key => string.IsNullOrWhiteSpace(written[key])).ToList();
+        if (options.Pricing == PricingMode.Usage && ai.Value.ActiveProvider != AiProvider.None && missing.Count > 0)
         {
-            if (!GenerationOptions.ImageSizes.Contains(size) || credits < 1)
-            {
-                failures.Add($"Generation__Prices__{ai.Value.ImageModel}__Images__{size}: a size among {string.Join(", ", GenerationOptions.ImageSizes)}, priced at 1 credit or more.");
-            }
+            failures.Add(
+                $"Generation__Pricing is Usage but the text model {textModel} has no {(missing.Count == 2 ? "price" : $"{missing[0]} price")}: set "
+                + $"Generation__Prices__{textModel}__{InputKey} and Generation__Prices__{textModel}__{OutputKey} (credits per 1,000 tokens; 0 for free).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool Is(string key, string name) => string.Equals(key, name, StringComparison.OrdinalIgnoreCase);
 }

@@ -163,11 +163,12 @@ public sealed class OfflineGenerationProvider : IGenerationProvider
 
     /// <summary>
     /// Word by word, a short pause before each, as a model writes: the streaming experience without a key. The pause
-    /// shrinks for a long prompt so that no answer takes more than about a second. It counts words as tokens.
+    /// shrinks for a long prompt so that no answer takes more than about a second. It counts words as tokens, and
+    /// stops at <paramref name="maxOutputTokens"/> words as a model stops at that many tokens.
     /// </summary>
     public async IAsyncEnumerable<TextUpdate> StreamTextAsync(string prompt, int? maxOutputTokens, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var words = Words($"[offline] A generated answer to: {prompt}");
+        var words = Words($"[offline] A generated answer to: {prompt}").Take(maxOutputTokens ?? int.MaxValue).ToList();
         var pause = TimeSpan.FromMilliseconds(Math.Min(WordDelayMilliseconds, 1000.0 / words.Count));
         foreach (var word in words)
         {

@@ -45,16 +45,19 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         answered.ResultText.ShouldBe("[offline] A generated answer to: a haiku about ledgers");
         // The offline provider counts words as tokens: the prompt's 4, the answer's 9.
         answered.Usage.ShouldBe(new GenerationClient.Usage(4, 9));
+        // And stops at max_output_tokens words, as a model stops at that many tokens.
+        var cut = await client.WaitAsync((await client.CreateOkAsync("text", "a haiku about ledgers", new { max_output_tokens = 3 })).Id, "succeeded");
+        (cut.ResultText, cut.Usage).ShouldBe(("[offline] A generated ", new GenerationClient.Usage(4, 3)));
         var done = await client.WaitAsync(image.Id, "succeeded");
         done.Usage.ShouldBeNull();
         using var raw = new HttpClient();
         var png = await raw.GetByteArrayAsync(done.DownloadUrl, Cancel);
         png[..8].ShouldBe(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A });
-        await new WalletBooks(app).ShouldAddUpAsync(signedIn.User.Id, 4);
+        await new WalletBooks(app).ShouldAddUpAsync(signedIn.User.Id, 3);
 
         var listed = await client.ListAsync();
-        listed.Select(generation => generation.Id).ShouldBe([image.Id, text.Id]);
-        listed[1].Usage.ShouldBe(answered.Usage);
+        listed.Select(generation => generation.Id).ShouldBe([cut.Id, image.Id, text.Id]);
+        listed[2].Usage.ShouldBe(answered.Usage);
     }
 
     [Fact]
@@ -213,9 +216,9 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         var failed = await client.WaitAsync(created.Id, "failed", TimeSpan.FromSeconds(90));
         // A stable code and a translated detail for the user, never the provider's own words.
         failed.Error.ShouldBe(new GenerationClient.Failure(
-            "generation_failed", "The AI provider could not produce this result, even after retrying. Your credits were refunded."));
+            "generation_failed", "The AI provider could not produce this result, even after retrying. You were not charged for it."));
         (await new GenerationClient(app, signedIn.AccessToken, "es").GetAsync(created.Id)).Error!.Detail
-            .ShouldBe("El proveedor de IA no pudo producir este resultado, ni siquiera tras reintentarlo. Se te han devuelto los créditos.");
+            .ShouldBe("El proveedor de IA no pudo producir este resultado, ni siquiera tras reintentarlo. No se te ha cobrado nada.");
         ai.Calls.Count.ShouldBe(3);
         await books.ShouldAddUpAsync(signedIn.User.Id, 5);
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Amount, entry.Kind))
@@ -380,6 +383,18 @@ public sealed class GenerationTests(PostgresServer postgres, S3Server s3, RedisS
         using (var invalid = await new GenerationClient(off, user.AccessToken).CreateAsync("video", "hi", Guid.NewGuid().ToString()))
         {
             await ErrorAssert.SingleAsync(invalid, HttpStatusCode.BadRequest, "validation_error", "invalid_choice", "type");
+        }
+
+        // Where OpenAI's API takes it, beside `options`: refused by name rather than ignored.
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/generations")
+        {
+            Content = new StringContent("""{"type":"text","prompt":"hi","max_output_tokens":100}""", System.Text.Encoding.UTF8, "application/json"),
+        })
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            using var misplaced = await off.Client().SendAsync(request, Cancel);
+            await ErrorAssert.SingleAsync(misplaced, HttpStatusCode.BadRequest, "validation_error", "invalid", "max_output_tokens");
         }
 
         await using var unconfigured = await RootApp.StartAsync(TestDatabases.For(postgres), DatabaseShape.Postgres);

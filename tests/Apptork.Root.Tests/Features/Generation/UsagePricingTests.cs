@@ -9,7 +9,9 @@ using Apptork.Root.Tests.Features.Wallet;
 using Apptork.Root.Tests.Infrastructure.Hosting;
 using Apptork.Root.Tests.Infrastructure.Servers;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.ML.Tokenizers;
 using Shouldly;
 using Xunit;
@@ -248,6 +250,39 @@ public sealed class UsagePricingTests(PostgresServer postgres)
         });
 
         output.ShouldContain("Generation__Pricing is Usage but the text model gpt-4o-mini has no price: set Generation__Prices__gpt-4o-mini__InputPer1000Tokens");
+    }
+
+    /// <param name="key">A setting written on top of a valid price list; its value null removes it.</param>
+    [Theory]
+    [InlineData("Generation:Prices:gpt-4o-mini:OutputPer1000Tokens", null, "has no OutputPer1000Tokens price: set Generation__Prices__gpt-4o-mini__InputPer1000Tokens and Generation__Prices__gpt-4o-mini__OutputPer1000Tokens")]
+    [InlineData("Generation:Prices:gpt-4o-mini:OutputPer1000Token", "10", "Generation__Prices__gpt-4o-mini__OutputPer1000Token is not a price: a model's prices are InputPer1000Tokens, OutputPer1000Tokens and Images__<size>")]
+    [InlineData("Generation:Prices:gpt-4o-mini:InputPer1000Tokens", "abc", "Generation__Prices__gpt-4o-mini__InputPer1000Tokens is 'abc', which is not a number of credits of 0 or more")]
+    [InlineData("Generation:Prices:gpt-image-1:Images:512x512", "3", "Generation__Prices__gpt-image-1__Images__512x512: a size among")]
+    public void Usage_pricing_refuses_a_missing_misspelled_or_unreadable_price_naming_it(string key, string? value, string refusal)
+    {
+        var written = new Dictionary<string, string?>
+        {
+            ["Generation:Pricing"] = "Usage",
+            ["Generation:Prices:gpt-4o-mini:InputPer1000Tokens"] = "2",
+            ["Generation:Prices:gpt-4o-mini:OutputPer1000Tokens"] = "10",
+        };
+        Validate(written).Succeeded.ShouldBeTrue();
+
+        if (value is null)
+        {
+            written.Remove(key);
+        }
+        else
+        {
+            written[key] = value;
+        }
+
+        Validate(written).FailureMessage.ShouldNotBeNull().ShouldContain(refusal);
+
+        static ValidateOptionsResult Validate(Dictionary<string, string?> written) => new GenerationPricingValidator(
+                Options.Create(new AiOptions { Provider = AiProvider.OpenAI, TextModel = "gpt-4o-mini" }),
+                new ConfigurationBuilder().AddInMemoryCollection(written).Build())
+            .Validate(null, new GenerationOptions { Pricing = PricingMode.Usage });
     }
 
     private static async Task RunRecoveryAsync(RootApp app)

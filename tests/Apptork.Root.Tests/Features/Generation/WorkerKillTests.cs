@@ -85,7 +85,7 @@ public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3
         ai.ReportedUsage = _ => (100, 200);
         var settings = Settings(ai, new Dictionary<string, string?>
         {
-            ["Generation:StaleAfterSeconds"] = "5",
+            ["Generation:StaleAfterSeconds"] = "10",
             ["Generation:Pricing"] = "Usage",
             ["Generation:Prices:local-text:InputPer1000Tokens"] = "10",
             ["Generation:Prices:local-text:OutputPer1000Tokens"] = "20",
@@ -141,7 +141,9 @@ public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3
             (done.Cost, done.Held).ShouldBe((charge, 0L));
         }
 
-        ai.Calls.Count.ShouldBe(2);
+        // The killed run's call and the rescue's; on a loaded machine a rescue slower than the stale time is taken over
+        // once more, and its claim still lets only one run end the generation.
+        ai.Calls.Count.ShouldBeInRange(2, 3);
         (await books.EntriesAsync(signedIn.User.Id)).Select(entry => (entry.Kind, entry.Amount, entry.HeldChange)).ShouldBe([
             (LedgerEntryKind.Adjustment, 100L, 0L), (LedgerEntryKind.Hold, 0L, created.Held),
             (LedgerEntryKind.Generation, -charge, -charge), (LedgerEntryKind.Release, 0L, charge - created.Held),

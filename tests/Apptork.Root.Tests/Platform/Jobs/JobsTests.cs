@@ -110,7 +110,7 @@ public sealed class JobsTests(PostgresServer postgres)
             .ExecuteUpdateAsync(set => set.SetProperty(wallet => wallet.Balance, 11L), Cancel));
         manager.TriggerJob("ledger-reconciliation");
         var drift = await WaitForLogAsync(app, entry => entry.Level == LogLevel.Critical && entry.Message.Contains(user.ToString(), StringComparison.Ordinal));
-        drift.Message.ShouldContain("has balance 11 but its entries sum to 10");
+        drift.Message.ShouldContain("has balance 11 and its entries sum to 10");
     }
 
     [Theory, MemberData(nameof(Shapes))]
