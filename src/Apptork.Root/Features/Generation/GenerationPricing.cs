@@ -14,8 +14,8 @@ namespace Apptork.Root.Features.Generation;
 public sealed partial class GenerationPricing : IHostedService
 {
     /// <summary>
-    /// The tokens a chat API adds around one user message (its role and separators, and the reply's start): 3 + 4 for
-    /// OpenAI's chat models, rounded up for other providers' templates.
+    /// The tokens a chat API adds around one user message: about 7 for OpenAI's chat models (3 for the message's role
+    /// and separators, 3 priming the reply, 1 for a name), rounded up.
     /// </summary>
     public const int MessageFramingTokens = 8;
 
@@ -36,9 +36,6 @@ public sealed partial class GenerationPricing : IHostedService
     }
 
     public bool ByUsage => settings.Pricing == PricingMode.Usage;
-
-    /// <summary>Whether the text model's tokens are counted exactly (a tokenizer OpenAI publishes) or bounded by the text's UTF-8 bytes.</summary>
-    public bool CountsTokensExactly => tokenizer.Value is not null;
 
     /// <summary>
     /// The most a text generation can cost: its prompt's tokens and the chat framing at the input price, and every
@@ -77,7 +74,10 @@ public sealed partial class GenerationPricing : IHostedService
         return Math.Min(hold, Math.Max(Credits(price, input, output), settings.MinimumCharge));
     }
 
-    /// <summary>Loads the tokenizer on a pool thread as the process starts rather than in the first generation's request (its vocabulary takes a few hundred milliseconds).</summary>
+    /// <summary>
+    /// Under usage pricing, logs the prices in effect, loading the tokenizer on a pool thread as the process starts rather
+    /// than in the first generation's request (its vocabulary takes a few hundred milliseconds).
+    /// </summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
         if (ByUsage && ai.ActiveProvider != AiProvider.None)
