@@ -19,7 +19,8 @@ namespace Apptork.Root.Tests.Features.Generation;
 /// <summary>
 /// A worker process (the real binary) SIGKILLed halfway through the provider's streamed answer: another worker takes the
 /// job over once it is stale, and the generation ends exactly once, charged once and never refunded; the client following
-/// it sees the pieces so far, a <c>restarted</c> event, then the whole answer, which is the one stored.
+/// it sees the pieces so far, a <c>restarted</c> event, then the whole answer, which is the one stored. And one SIGKILLed
+/// between the charge and the release of a usage-priced generation's hold: both roll back, and the rescue settles once.
 /// </summary>
 public sealed class WorkerKillTests(PostgresServer postgres, SmtpServer smtp, S3Server s3, RedisServer redis)
 {
