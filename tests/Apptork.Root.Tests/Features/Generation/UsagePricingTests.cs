@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Apptork.Root.Admin.Audit;
 using Apptork.Root.Admin.Generations;
+using Apptork.Root.Admin.Staff;
+using Apptork.Root.Tests.Admin;
 using Apptork.Root.Features.Generation;
 using Apptork.Root.Features.Wallet;
 using Apptork.Root.Tests.Features.Auth;
@@ -90,6 +92,14 @@ public sealed class UsagePricingTests(PostgresServer postgres)
         ]);
         await books.ShouldAddUpAsync(signedIn.User.Id, 100 - charge);
         (await books.ReconcileAsync()).ShouldBeEmpty();
+
+        // Support sees what it held, what it was charged and the tokens behind the charge.
+        var support = await StaffSeed.EnrolledAsync(app, "support@example.com", StaffRoles.Support);
+        using var admin = new AdminClient(app.Client().BaseAddress!);
+        await admin.SignInAsync(support.Email, support.Password, support.NextCode());
+        var page = (await admin.GetAsync($"{AdminClient.Path}/generations/{created.Id}")).Body;
+        page.ShouldContain($"<dd id=\"generation-hold\">{hold}</dd>");
+        page.ShouldContain("<dd id=\"generation-tokens\">1200 / 700</dd>");
     }
 
     [Fact]
