@@ -32,7 +32,7 @@ internal static class BenchWallets
         db.Users.AddRange(users);
         db.Wallets.AddRange(users.Select(user => new Wallet(user.Id, OpeningBalance, now)));
         db.LedgerEntries.AddRange(users.Select(user => new LedgerEntry(
-            user.Id, OpeningBalance, OpeningBalance, LedgerEntryKind.Adjustment, "bench-opening-balance", reference: null, "bench", "opening balance", now)));
+            user.Id, OpeningBalance, 0, OpeningBalance, LedgerEntryKind.Adjustment, "bench-opening-balance", reference: null, "bench", "opening balance", now)));
         await db.SaveChangesAsync();
         return users;
     }
