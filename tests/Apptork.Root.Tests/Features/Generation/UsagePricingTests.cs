@@ -34,9 +34,8 @@ public sealed class UsagePricingTests(PostgresServer postgres)
     private const decimal InputPrice = 2m;
     private const decimal OutputPrice = 10m;
 
-    private static Dictionary<string, string?> UsagePriced(LocalOpenAi ai, string textModel = "local-text", decimal input = InputPrice, decimal output = OutputPrice)
-    {
-        var settings = new Dictionary<string, string?>(ai.Settings)
+    private static Dictionary<string, string?> UsagePriced(LocalOpenAi ai, string textModel = "local-text", decimal input = InputPrice, decimal output = OutputPrice) =>
+        new(ai.Settings)
         {
             ["Ai:TextModel"] = textModel,
             ["Generation:Pricing"] = "Usage",
@@ -46,8 +45,6 @@ public sealed class UsagePricingTests(PostgresServer postgres)
             ["Throttling:Rates:user:free"] = "unlimited",
             ["Throttling:Rates:ai_generation:free"] = "unlimited",
         };
-        return settings;
-    }
 
     private static long Ceiling(decimal credits) => (long)decimal.Ceiling(credits);
 
