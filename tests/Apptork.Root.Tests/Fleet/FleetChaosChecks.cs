@@ -318,7 +318,7 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         using var http = fleet.ClientFrom(source);
         var users = await Task.WhenAll(Enumerable.Range(0, 4).Select(index => SignInAsync(source, $"steady-{index}-{Guid.NewGuid():N}@example.com")));
         var stopped = fleet.Apis[2];
-        var answers = new ConcurrentQueue<(TimeSpan At, Answer? Answer)>();
+        var answers = new ConcurrentQueue<(TimeSpan At, string Sent, Answer? Answer)>();
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
         var load = Task.WhenAll(Enumerable.Range(0, 8).Select(client => Task.Run(async () =>
@@ -328,10 +328,11 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
             {
                 var at = clock.Elapsed;
                 // A generation now and then: a request that moves credits must not be lost either.
-                var answer = request % 4 == 3
+                var generates = request % 4 == 3;
+                var answer = generates
                     ? await SendAsync(http, HttpMethod.Post, "/api/v1/generations", user, new { type = "text", prompt = $"steady {Guid.NewGuid():N}" }, Guid.NewGuid().ToString("N"))
                     : await SendAsync(http, HttpMethod.Get, "/api/v1/wallet", user);
-                answers.Enqueue((at, answer));
+                answers.Enqueue((at, generates ? "POST /generations" : "GET /wallet", answer));
             }
         }, Cancel)));
 
@@ -343,7 +344,7 @@ public sealed class FleetChaosTests(ChaosFleet fixture) : IClassFixture<ChaosFle
         await load;
 
         var failures = answers.Where(sent => sent.Answer?.Status is not (HttpStatusCode.OK or HttpStatusCode.Accepted)).ToList();
-        failures.Select(sent => $"{sent.At.TotalSeconds:0.00} s: {sent.Answer?.Status} {sent.Answer?.Body}").ShouldBeEmpty();
+        failures.Select(sent => $"{sent.At.TotalSeconds:0.00} s: {sent.Sent} → {sent.Answer?.Status} {sent.Answer?.Body}").ShouldBeEmpty();
         exited.ExitCode.ShouldBe(0, exited.Output);
         exited.Output.ShouldContain("Drained: every request accepted was answered");
         answers.Count(sent => sent.At > signalled && sent.Answer!.Upstream == stopped.Upstream)

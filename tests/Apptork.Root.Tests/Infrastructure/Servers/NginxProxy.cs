@@ -41,8 +41,9 @@ public sealed class NginxProxy : IAsyncDisposable
 
     /// <summary>
     /// Starts nginx in front of <paramref name="upstreams"/> (http://127.0.0.1:port addresses, one host), taking them in
-    /// turn (round robin) and passing a request that cannot reach one (refused, timed out) to the next, as a load
-    /// balancer in front of several processes does. Every answer names its upstream in <see cref="UpstreamHeader"/>.
+    /// turn (round robin) and passing a request that cannot reach one (refused, timed out, closed unanswered) to the
+    /// next, POSTs included, as deploy/nginx.conf does in front of several processes. Every answer names its upstream
+    /// in <see cref="UpstreamHeader"/>.
     /// </summary>
     public static async Task<NginxProxy> StartAsync(IReadOnlyList<Uri> upstreams)
     {
@@ -76,7 +77,7 @@ public sealed class NginxProxy : IAsyncDisposable
                   proxy_pass http://application;
                   proxy_bind {{Address}};
                   proxy_http_version 1.1;
-                  proxy_next_upstream error timeout;
+                  proxy_next_upstream error timeout non_idempotent;
                   proxy_connect_timeout 2s;
                   add_header {{UpstreamHeader}} $upstream_addr always;
                   proxy_set_header Host {{upstreams[0].Host}};
