@@ -8,9 +8,9 @@ namespace Apptork.Root.Platform.Observability;
 /// Completes ASP.NET Core's own request span as the semantic conventions describe an HTTP server span. ASP.NET Core 10
 /// gives it the method, scheme, path and server when it starts (its OpenTelemetry attributes are switched on in
 /// Directory.Build.props) but not the route and status, nor the <c>{method} {route}</c> name tracing back ends group by;
-/// .NET 11 does. OpenTelemetry.Instrumentation.AspNetCore adds them by listening to every request's DiagnosticSource
-/// events, which cost a light endpoint several percent of its throughput (bench/instrumentation.sh): this reads the
-/// request's span once, as the response ends, and writes only to the spans that are kept.
+/// .NET 11 does. OpenTelemetry.Instrumentation.AspNetCore (not referenced) adds them by listening to every request's
+/// DiagnosticSource events, which cost a light endpoint several percent of its throughput (bench/instrumentation.sh):
+/// this reads the request's span once, as the response ends, and writes only to the spans that are kept.
 /// </summary>
 internal sealed class HttpServerSpans : IStartupFilter
 {

@@ -111,6 +111,11 @@ public sealed class TelemetryTests(PostgresServer postgres)
         await MetricShouldReachAsync(app, receiver, "apptork.job.duration", 1, ("job", "GenerationJob.RunAsync"), ("outcome", "succeeded"));
         await MetricShouldReachAsync(app, receiver, "http.server.request.duration", 1, ("http.route", "/api/v1/generations/"), ("http.request.method", "POST"));
         receiver.Points.ShouldNotContain(point => point.Metric == "apptork.job.failures");
+        // ASP.NET Core's meters that record on every request for little an operator reads are not subscribed to.
+        receiver.Points.Select(point => point.Metric).Distinct()
+            .Where(metric => metric.StartsWith("aspnetcore.routing.", StringComparison.Ordinal) || metric.StartsWith("aspnetcore.authentication.", StringComparison.Ordinal)
+                || metric.StartsWith("aspnetcore.authorization.", StringComparison.Ordinal) || metric.StartsWith("aspnetcore.memory_pool.", StringComparison.Ordinal))
+            .ShouldBeEmpty();
 
         // Npgsql's connection pools, this host's two told apart by name: the application's (Npgsql's default size) and
         // the job storage's, under its own application name and sized from the workers (2 here) and 10 more.
