@@ -169,7 +169,7 @@ public sealed partial class AdminStaffTests
             new RootApp.TestExtensions(Services: services => services.AddSingleton<TimeProvider>(clock)));
         var member = await StaffSeed.EnrolledAsync(app, "idle@example.com", StaffRoles.Support);
         using var browser = new AdminClient(app.Client().BaseAddress!);
-        await browser.SignInAsync(member.Email, member.Password, member.NextCode());
+        await browser.SignInAsync(member.Email, member.Password, member.NextCode(clock));
 
         // Two requests 20 minutes apart: each one past half the timeout renews the session for another 30.
         foreach (var _ in Enumerable.Range(0, 3))
