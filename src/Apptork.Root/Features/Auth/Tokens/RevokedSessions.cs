@@ -58,10 +58,9 @@ public sealed partial class RevokedSessions(
 
         broadcast.Subscribe(Topic, message => Remember(message.Split(',').Select(Guid.Parse), time.GetUtcNow()));
         var since = time.GetUtcNow() - TokenReach;
-        using var timer = new PeriodicTimer(RefreshInterval, time);
         try
         {
-            do
+            while (true)
             {
                 var lookStartedAt = time.GetUtcNow();
                 try
@@ -74,8 +73,12 @@ public sealed partial class RevokedSessions(
                 {
                     LogRefreshFailed(logger, exception);
                 }
+
+                // The next look a whole interval after this one ended, not at fixed ticks: a clock moved a day ahead (a
+                // test's) would fire a periodic timer for each of the 17,280 ticks it passed, each racing a read. Yielding
+                // keeps the read off whatever thread completed the delay.
+                await Task.Delay(RefreshInterval, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
