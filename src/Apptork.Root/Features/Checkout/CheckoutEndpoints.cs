@@ -150,7 +150,7 @@ public static class CheckoutEndpoints
 public sealed record CreditPackView(string Id, string Name, long Credits, long Price, string Currency, string? AppStoreProductId, string? GooglePlayProductId);
 
 /// <param name="Flow"><c>checkout</c> (a hosted payment page, the default) or <c>payment_sheet</c> (a native payment sheet).</param>
-public sealed record CheckoutSessionBody(string? PackId, string? Flow);
+public sealed record CheckoutSessionBody(string? PackId, string? Flow = null);
 
 public sealed class CheckoutSessionBodyValidator : AbstractValidator<CheckoutSessionBody>
 {

@@ -112,13 +112,15 @@ public interface IFeatureFlagRules
 /// <param name="StartsAt">On from this instant (UTC).</param>
 /// <param name="EndsAt">Off from this instant (UTC); after <paramref name="StartsAt"/>.</param>
 public sealed record FeatureFlagBody(
-    string? Key, bool? Enabled, IReadOnlyDictionary<string, string?>? Description, int? RolloutPercentage, IReadOnlyList<string>? Roles,
-    IReadOnlyList<string>? Platforms, string? MinAppVersion, string? MaxAppVersion, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt) : IFeatureFlagRules;
+    string? Key, bool? Enabled, IReadOnlyDictionary<string, string?>? Description, int? RolloutPercentage = null, IReadOnlyList<string>? Roles = null,
+    IReadOnlyList<string>? Platforms = null, string? MinAppVersion = null, string? MaxAppVersion = null, DateTimeOffset? StartsAt = null,
+    DateTimeOffset? EndsAt = null) : IFeatureFlagRules;
 
 /// <summary>The same as on creation, without the key; the description is kept when left out.</summary>
 public sealed record FeatureFlagUpdateBody(
-    bool? Enabled, IReadOnlyDictionary<string, string?>? Description, int? RolloutPercentage, IReadOnlyList<string>? Roles,
-    IReadOnlyList<string>? Platforms, string? MinAppVersion, string? MaxAppVersion, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt) : IFeatureFlagRules;
+    bool? Enabled, IReadOnlyDictionary<string, string?>? Description = null, int? RolloutPercentage = null, IReadOnlyList<string>? Roles = null,
+    IReadOnlyList<string>? Platforms = null, string? MinAppVersion = null, string? MaxAppVersion = null, DateTimeOffset? StartsAt = null,
+    DateTimeOffset? EndsAt = null) : IFeatureFlagRules;
 
 internal static class FeatureFlagRulesMapping
 {

@@ -242,7 +242,7 @@ public sealed record GenerationBody(string? Type, string? Prompt, GenerationBody
 
 /// <param name="Size">Images only: <c>1024x1024</c>, <c>1024x1536</c> or <c>1536x1024</c>; the provider's default when absent.</param>
 /// <param name="MaxOutputTokens">Text only: the longest answer, in tokens, from 1 to <c>Generation__MaxOutputTokens</c>.</param>
-public sealed record GenerationBodyOptions(string? Size, int? MaxOutputTokens)
+public sealed record GenerationBodyOptions(string? Size = null, int? MaxOutputTokens = null)
 {
     /// <summary>Any other key: refused by name rather than ignored, so a client never believes an option took effect.</summary>
     [JsonExtensionData]

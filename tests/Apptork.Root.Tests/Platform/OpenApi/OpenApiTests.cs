@@ -179,6 +179,23 @@ public sealed class OpenApiTests(PostgresServer postgres)
         }
     }
 
+    /// <summary>A generated client makes a required field mandatory: an optional one marked required would be sent as null, or refused.</summary>
+    [Theory]
+    [InlineData("GenerationBody", "type", "prompt")]
+    [InlineData("GenerationBodyOptions")]
+    [InlineData("AppleSignInBody", "id_token")]
+    [InlineData("GitHubSignInBody")]
+    [InlineData("CheckoutSessionBody", "pack_id")]
+    [InlineData("FeatureFlagBody", "key", "enabled", "description")]
+    [InlineData("FeatureFlagUpdateBody", "enabled")]
+    public async Task Request_bodies_require_only_the_fields_the_server_refuses_without(string schemaName, params string[] required)
+    {
+        var root = await ApiDocumentAsync();
+        var schema = root.GetProperty("components").GetProperty("schemas").GetProperty(schemaName);
+        (schema.TryGetProperty("required", out var declared) ? declared.EnumerateArray().Select(field => field.GetString()).ToList() : [])
+            .ShouldBe(required, ignoreOrder: true, schemaName);
+    }
+
     [Fact]
     public async Task Numbers_are_numbers_and_times_are_strings_in_every_schema()
     {

@@ -5,10 +5,10 @@ namespace Apptork.Root.Features.Auth.Social;
 public sealed record GoogleSignInBody(string? IdToken);
 
 /// <summary>Apple gives the app the person's name only on the first authorization; the app passes it along here.</summary>
-public sealed record AppleSignInBody(string? IdToken, string? AuthorizationCode, string? FirstName, string? LastName);
+public sealed record AppleSignInBody(string? IdToken, string? AuthorizationCode = null, string? FirstName = null, string? LastName = null);
 
 /// <summary>Either the code of GitHub's OAuth redirect, or an access token the app obtained itself for our OAuth app.</summary>
-public sealed record GitHubSignInBody(string? Code, string? AccessToken);
+public sealed record GitHubSignInBody(string? Code = null, string? AccessToken = null);
 
 internal static class SocialRequestLimits
 {
